@@ -1,0 +1,52 @@
+# The two contract commands: `make run` (the whole job on the embedded default) and `make test`.
+# Both create .venv from the locked constraints on first use and skip the install while the lock
+# (constraints.txt + pyproject.toml) is unchanged.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+LOCK_HASH := $(shell cat constraints.txt pyproject.toml | sha256sum | cut -c1-16)
+INSTALLED := $(VENV)/.installed-$(LOCK_HASH)
+
+export AIRFLOW_HOME ?= $(CURDIR)/.local/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test unit integration bench lock venv clean-local
+
+venv: $(INSTALLED)
+
+$(INSTALLED): constraints.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	rm -f $(VENV)/.installed-* && touch $@
+
+run: venv
+	$(BIN)/python -m etl.job
+
+test: venv
+	$(BIN)/python -m pytest
+
+unit: venv
+	$(BIN)/python -m pytest -m unit
+
+integration: venv
+	$(BIN)/python -m pytest -m integration
+
+bench: venv
+	$(BIN)/python -m bench.run
+
+# Re-resolve the lock from the direct dependencies in pyproject.toml (needs network).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e .
+	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	rm -rf .lock-venv
+
+# Stops the embedded warehouse and removes generated data, Airflow state and models.
+clean-local:
+	$(BIN)/python -m etl.warehouse stop || true
+	rm -rf .local

@@ -1,0 +1,56 @@
+"""Database access: one SQLAlchemy engine per URL, SQL files run with bound parameters.
+
+Every statement lives in `sql/<layer>/<name>.sql`; Python only binds values (`:snapshot_date`),
+it never formats input values into SQL text.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+
+from etl import settings, warehouse
+
+
+@functools.lru_cache(maxsize=8)
+def _engine_for(url: str) -> sa.Engine:
+    return sa.create_engine(warehouse.sqlalchemy_url(url), pool_pre_ping=True, future=True)
+
+
+def get_engine(url: str | None = None) -> sa.Engine:
+    """Engine for `url`, else `WAREHOUSE_URL`, else the embedded server (started on demand)."""
+    return _engine_for(url or warehouse.server_url())
+
+
+def sql_file(layer: str, name: str) -> Path:
+    path = settings.SQL_DIR / layer / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file {path}")
+    return path
+
+
+@functools.lru_cache(maxsize=256)
+def read_sql(layer: str, name: str) -> str:
+    return sql_file(layer, name).read_text(encoding="utf-8")
+
+
+def run_sql(conn: sa.Connection, layer: str, name: str, params: Mapping[str, Any] | None = None):
+    """Run one SQL file (it may hold several statements) inside the caller's transaction."""
+    return conn.execute(sa.text(read_sql(layer, name)), dict(params or {}))
+
+
+def run_layer(conn: sa.Connection, layer: str, params: Mapping[str, Any] | None = None) -> list[str]:
+    """Run the numbered build steps of a layer (`010_…sql`, `020_…sql`) in order."""
+    names = sorted(p.stem for p in (settings.SQL_DIR / layer).glob("[0-9]*.sql"))
+    for name in names:
+        run_sql(conn, layer, name, params)
+    return names
+
+
+def ensure_schema(engine: sa.Engine) -> None:
+    """Create or update every schema object; all files are idempotent (IF NOT EXISTS / OR REPLACE)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(727001)"))  # one migrator at a time
+        run_layer(conn, "schema")

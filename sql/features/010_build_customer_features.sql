@@ -1,0 +1,51 @@
+-- features.customer_features for :snapshot_date — one row per customer: profile, revenue and
+-- minutes pivoted by period, profit, and the «active 3 months» flag (revenue > 0 in all periods).
+DELETE FROM features.customer_features WHERE snapshot_date = :snapshot_date;
+
+WITH customers AS (
+    SELECT * FROM staging.customers WHERE snapshot_date = :snapshot_date
+),
+
+revenue AS (
+    SELECT
+        customer_id,
+        max(revenue) FILTER (WHERE period = 'two_months_ago') AS revenue_two_months_ago,
+        max(revenue) FILTER (WHERE period = 'last_month') AS revenue_last_month,
+        max(revenue) FILTER (WHERE period = 'current_month') AS revenue_current_month,
+        bool_or(is_outlier) AS revenue_outlier_fixed
+    FROM staging.revenue
+    WHERE snapshot_date = :snapshot_date
+    GROUP BY customer_id
+),
+
+minutes AS (
+    SELECT
+        customer_id,
+        max(minutes) FILTER (WHERE period = 'last_month') AS minutes_last_month,
+        max(minutes) FILTER (WHERE period = 'current_month') AS minutes_current_month
+    FROM staging.minutes
+    WHERE snapshot_date = :snapshot_date
+    GROUP BY customer_id
+),
+
+profit AS (
+    SELECT customer_id, profit FROM staging.profit WHERE snapshot_date = :snapshot_date
+)
+
+INSERT INTO features.customer_features
+SELECT
+    customers.*,
+    revenue.revenue_two_months_ago,
+    revenue.revenue_last_month,
+    revenue.revenue_current_month,
+    revenue.revenue_outlier_fixed,
+    minutes.minutes_last_month,
+    minutes.minutes_current_month,
+    profit.profit,
+    revenue.revenue_two_months_ago > 0
+        AND revenue.revenue_last_month > 0
+        AND revenue.revenue_current_month > 0 AS is_active_3m
+FROM customers
+JOIN revenue USING (customer_id)
+JOIN minutes USING (customer_id)
+JOIN profit USING (customer_id);

@@ -1,0 +1,8 @@
+-- Feature rows for :snapshot_date: all customers, those passing «active 3 months», their labels.
+SELECT
+    count(*) AS customers,
+    count(*) FILTER (WHERE is_active_3m) AS active_customers,
+    count(*) FILTER (WHERE is_active_3m AND churn_label = 1) AS active_label_churn,
+    count(*) FILTER (WHERE is_active_3m AND churn_label = 0) AS active_label_stable
+FROM features.customer_features
+WHERE snapshot_date = :snapshot_date;

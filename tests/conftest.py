@@ -1,0 +1,100 @@
+"""Shared fixtures: a fresh warehouse database and a throwaway Airflow home per test session.
+
+The server is `WAREHOUSE_URL`'s when set, else the embedded Postgres under `.local/pg`; either
+way tests work in their own database `churn_test_<random>`, dropped at the end, so `make test`
+never touches what `make run` built and parallel sessions never meet.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA_DIR = (ROOT / ".." / "shared" / "data" / "raw").resolve()
+
+# Set before anything imports airflow: its config is read at import time.
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="churn-tests-"))
+os.environ["AIRFLOW_HOME"] = str(_SESSION_DIR / "airflow")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["MODEL_STORE_DIR"] = str(_SESSION_DIR / "models")
+os.environ["REPORTS_DIR"] = str(_SESSION_DIR / "reports")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/unit are `unit`, under tests/integration are `integration`."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        if "unit" in parts:
+            item.add_marker(pytest.mark.unit)
+        elif "integration" in parts:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def session_dir() -> Path:
+    return _SESSION_DIR
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """The real export in ../shared/data/raw: required on CI, skipped only on a machine without it."""
+    if not (REAL_DATA_DIR / "market_file.csv").is_file():
+        message = f"real export not found at {REAL_DATA_DIR}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return REAL_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def warehouse_url() -> str:
+    """URL of a fresh database on the warehouse server; exported as WAREHOUSE_URL for tasks."""
+    import sqlalchemy as sa
+
+    from etl import db, warehouse
+
+    server = sa.make_url(warehouse.sqlalchemy_url(warehouse.server_url()))
+    name = f"churn_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # name is ours, not input
+    url = server.set(database=name).render_as_string(hide_password=False)
+    previous = os.environ.get("WAREHOUSE_URL")
+    os.environ["WAREHOUSE_URL"] = url
+    db.ensure_schema(db.get_engine(url))
+    yield url
+    db.get_engine(url).dispose()
+    if previous is None:
+        os.environ.pop("WAREHOUSE_URL", None)
+    else:
+        os.environ["WAREHOUSE_URL"] = previous
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(warehouse_url: str):
+    from etl import db
+
+    return db.get_engine(warehouse_url)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """Airflow metadata (SQLite) in this session's throwaway AIRFLOW_HOME, migrated once."""
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=dict(os.environ),
+    )
+    return Path(os.environ["AIRFLOW_HOME"])
