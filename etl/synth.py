@@ -1,0 +1,371 @@
+"""Synthetic «В один клик» snapshots in exactly the real export's byte format, at any size.
+
+Why: `make run` and the benchmark need snapshots of 1k..1M+ customers that the loader, the GX
+gates and the models treat like the real export — same headers, separators, decimal marks,
+period names (typo included), value formats and quirks — without shipping the real data.
+
+How (all parameters below are summary statistics of the real export, never its rows):
+- features come from a one-factor Gaussian copula: a latent «engagement» score drives pages,
+  minutes, categories per visit, marketing contacts, revenue two months ago (up) and promo share,
+  unpaid items (down), so features correlate like the real ones (e.g. pages~minutes ≈ 0.4);
+  each feature's marginal is the real one (pmf, clipped normal, bimodal promo share);
+- the label is drawn from a logistic model *of the features*, with the signs and relative sizes
+  of a standard-scaled LogisticRegression fitted on the real export, scaled so a standard LogReg
+  reaches ROC-AUC ≈ 0.89 (real: ≈ 0.90) with ≈ 38 % «Снизилась».
+
+Streaming and determinism: customers are drawn in fixed blocks of `BLOCK_SIZE`, each from its own
+`SeedSequence([seed, block_index])`, and written `chunk_size` customers at a time; the bytes depend
+only on (customers, seed, start_id), not on `chunk_size`.
+
+CLI: python -m etl.synth --customers N --seed S --out DIR [--start-id 215348] [--chunk-size 50000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from scipy.special import ndtr  # standard normal CDF, vectorised
+
+BLOCK_SIZE = 8192  # part of the determinism contract: changing it changes every file
+REAL_FIRST_ID = 215348
+
+# Headers and layout, exactly as exported.
+MARKET_FILE_HEADER = (
+    "id,Покупательская активность,Тип сервиса,Разрешить сообщать,Маркет_актив_6_мес,"
+    "Маркет_актив_тек_мес,Длительность,Акционные_покупки,Популярная_категория,"
+    "Средний_просмотр_категорий_за_визит,Неоплаченные_продукты_штук_квартал,Ошибка_сервиса,"
+    "Страниц_за_визит"
+)
+MARKET_MONEY_HEADER = "id,Период,Выручка"
+MARKET_TIME_HEADER = "id,Период,минут"
+MONEY_HEADER = "id;Прибыль"
+FILES = ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")
+
+LABELS = ("Прежний уровень", "Снизилась")
+SERVICE_TYPES = ("премиум", "стандарт", "стандартт")  # 'стандартт': typo kept as exported
+SERVICE_PROBS = (0.289, 0.703, 0.008)
+ALLOW_VALUES = ("да", "нет")
+ALLOW_YES = 0.74
+CATEGORIES = (
+    "Товары для детей",
+    "Домашний текстиль",
+    "Косметика и аксесуары",  # the export's spelling throughout
+    "Техника для красоты и здоровья",
+    "Мелкая бытовая техника и электроника",
+    "Кухонная посуда",
+)
+CATEGORY_PROBS = (25.4, 19.3, 17.2, 14.2, 13.4, 10.6)
+MONEY_PERIODS = ("препредыдущий_месяц", "предыдущий_месяц", "текущий_месяц")
+TIME_PERIODS = ("текущий_месяц", "предыдцщий_месяц")  # typo kept as exported, for every row
+# Row order of the 3 revenue rows per id (indices into MONEY_PERIODS) and how often each occurs:
+# the export mixes them, rotations of the natural order about twice as often as reversals.
+MONEY_ORDERS = ((2, 0, 1), (0, 1, 2), (1, 2, 0), (1, 0, 2), (2, 1, 0), (0, 2, 1))
+MONEY_ORDER_PROBS = (24.2, 22.9, 22.2, 11.2, 10.1, 9.4)
+TIME_CURRENT_FIRST = 0.52
+
+# Discrete marginals, % by value (first value given).
+PAGES_PMF = (1, (1.5, 4.5, 5.8, 8.6, 8.8, 9.8, 7.8, 8.4, 8.3, 8.0,
+                 7.1, 5.6, 4.7, 4.1, 2.8, 1.6, 1.5, 0.5, 0.4, 0.2))
+CATEGORIES_PER_VISIT_PMF = (1, (8.2, 24.0, 27.4, 20.2, 13.6, 6.6))
+UNPAID_PMF = (0, (8.9, 20.1, 20.1, 16.8, 15.2, 10.4, 3.4, 2.6, 1.5, 0.8, 0.3))
+ERRORS_PMF = (0, (1.3, 5.7, 14.5, 17.4, 19.8, 16.0, 12.0, 7.1, 5.1, 1.2))
+MARKETING_MONTH_PMF = (3, (23.7, 51.5, 24.8))
+
+# Loadings on the latent engagement score (one-factor copula); the rest are independent.
+LOADINGS = {
+    "pages": 0.62, "minutes_prev": 0.60, "minutes_cur": 0.48, "marketing_6m": 0.50,
+    "promo": -0.48, "categories_per_visit": 0.42, "unpaid": -0.42, "revenue_prev2": 0.45,
+    "errors": 0.15,
+}
+COPULA_ORDER = tuple(LOADINGS)
+
+PROMO_HIGH_SHARE = 0.135          # bimodal: ~13.5 % buy almost only on promo
+PROMO_LOW = (0.24, 0.075, 0.47)   # mean, sd, max of the main mode (hundredths, clipped at 0)
+PROMO_HIGH = (0.945, 0.032, 0.74)  # mean, sd, min of the high mode (clipped at 0.99)
+PROMO_ZERO_RATE = 0.0025
+MARKETING_6M = (4.25, 1.0, 0.9, 6.6)   # mean, sd, min, max (one decimal)
+MINUTES_PREV = (13.5, 3.9, 4, 23)
+MINUTES_CUR = (13.2, 4.2, 4, 23)
+TENURE = (1.38, 110, 1079)             # symmetric Beta(a, a) stretched over [min, max] days
+PROFIT = (4.0, 1.01, 0.86, 7.43)        # mean, sd, min, max (hundredths)
+REVENUE_PREV2 = (4830.0, 335.0, 4000.0, 5700.0)  # whole roubles
+REVENUE_PREV = (4945.0, 700.0, 2800.0, 7000.0, 0.33)  # halves; last: corr with prev2
+REVENUE_RATIO = (1.06, 0.095)          # current = previous × ratio (tenths)
+INACTIVE_RATE = 0.0025   # 0 revenue in both earlier months: fails «active 3 months»
+OUTLIER_RATE = 1 / 1300  # one huge current-month revenue per ~1300 customers
+OUTLIER_FACTOR = (15.0, 25.0)
+
+# Label: logit = INTERCEPT + LABEL_SCALE * (Σ coef·(x-mean)/sd + category/type/consent effects).
+# Coefficients = standard-scaled LogisticRegression on the real export (rounded): fewer pages,
+# minutes, categories per visit and marketing contacts, more promo and unpaid items → «Снизилась».
+LABEL_NUMERIC = {  # name: (mean, sd, coef)
+    "pages": (8.18, 3.98, -0.70),
+    "minutes_prev": (13.47, 3.93, -0.69),
+    "categories_per_visit": (3.27, 1.36, -0.68),
+    "promo": (0.32, 0.25, 0.64),
+    "minutes_cur": (13.20, 4.22, -0.50),
+    "unpaid": (2.84, 1.97, 0.45),
+    "marketing_6m": (4.25, 1.01, -0.42),
+    "revenue_prev": (4937.0, 700.0, 0.32),
+    "revenue_prev2": (4830.0, 333.0, -0.32),
+    "revenue_cur": (5240.0, 834.0, -0.31),
+    "tenure": (602.0, 250.0, 0.09),
+    "errors": (4.19, 1.96, -0.05),
+}
+LABEL_CATEGORY = (-0.17, 0.0, -0.23, -0.66, -1.06, -0.38)  # by CATEGORIES
+LABEL_STANDARD = -0.08   # стандарт vs премиум
+LABEL_NO_MESSAGES = -0.10
+LABEL_SCALE = 1.0
+LABEL_INTERCEPT = -0.55
+
+Block = dict[str, np.ndarray]
+
+
+# ---------------------------------------------------------------- drawing one block of customers
+def _from_pmf(u: np.ndarray, pmf: tuple[int, tuple[float, ...]]) -> np.ndarray:
+    """Inverse CDF of a discrete marginal: uniform(s) → integer values."""
+    first, weights = pmf
+    cdf = np.cumsum(weights) / np.sum(weights)
+    return first + np.minimum(np.searchsorted(cdf, u, side="right"), len(weights) - 1)
+
+
+def _clipped_normal(g: np.ndarray, mean: float, sd: float, lo: float, hi: float, step: float) -> np.ndarray:
+    """Normal marginal from a standard normal score, clipped, as an integer count of `step`s."""
+    return np.rint(np.clip(mean + sd * g, lo, hi) / step).astype(np.int64)
+
+
+def _copula_scores(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Standard normal scores sharing one latent factor, so features correlate like the real ones."""
+    latent = rng.standard_normal(n)
+    noise = rng.standard_normal((len(COPULA_ORDER), n))
+    return {
+        name: LOADINGS[name] * latent + np.sqrt(1 - LOADINGS[name] ** 2) * noise[i]
+        for i, name in enumerate(COPULA_ORDER)
+    }
+
+
+def _promo_hundredths(rng: np.random.Generator, g: np.ndarray) -> np.ndarray:
+    """Bimodal promo share: the top of the copula score buys almost only on promo."""
+    n = g.size
+    u = ndtr(g)
+    high = u > 1 - PROMO_HIGH_SHARE
+    extra = rng.standard_normal(n)
+    low_mean, low_sd, low_max = PROMO_LOW
+    high_mean, high_sd, high_min = PROMO_HIGH
+    # the low mode keeps part of the copula score, so promo share still tracks engagement there
+    low = np.clip(low_mean + low_sd * (0.8 * (g + 0.25) + 0.6 * extra), 0.0, low_max)
+    hi = np.clip(high_mean + high_sd * extra, high_min, 0.99)
+    share = np.where(high, hi, low)
+    share[rng.random(n) < PROMO_ZERO_RATE] = 0.0
+    return np.rint(share * 100).astype(np.int64)
+
+
+def _revenues(rng: np.random.Generator, g_prev2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Revenue in tenths for the three months: prev2 whole roubles, prev halves, current tenths."""
+    n = g_prev2.size
+    mean2, sd2, lo2, hi2 = REVENUE_PREV2
+    prev2 = np.rint(np.clip(mean2 + sd2 * g_prev2, lo2, hi2)) * 10
+    mean1, sd1, lo1, hi1, rho = REVENUE_PREV
+    g_prev = rho * g_prev2 + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+    prev = np.rint(np.clip(mean1 + sd1 * g_prev, lo1, hi1) * 2) * 5
+    ratio = REVENUE_RATIO[0] + REVENUE_RATIO[1] * rng.standard_normal(n)
+    cur = np.rint(prev * ratio)
+    return prev2.astype(np.int64), prev.astype(np.int64), cur.astype(np.int64)
+
+
+def _label(rng: np.random.Generator, block: Block) -> np.ndarray:
+    """1 = «Снизилась», drawn from the logistic model of the (pre-quirk) features."""
+    score = np.zeros(block["pages"].size)
+    for name, (mean, sd, coef) in LABEL_NUMERIC.items():
+        score += coef * (block[name] - mean) / sd
+    score += np.asarray(LABEL_CATEGORY)[block["category"]]
+    score += LABEL_STANDARD * (block["service"] != 0)
+    score += LABEL_NO_MESSAGES * (block["allow"] == 1)
+    logit = LABEL_INTERCEPT + LABEL_SCALE * score
+    return (rng.random(logit.size) < 1 / (1 + np.exp(-logit))).astype(np.int8)
+
+
+def _draw_block(seed: int, index: int, n: int) -> Block:
+    """`n` customers of block `index`: features, label, then the export's quirks."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
+    g = _copula_scores(rng, n)
+    b: Block = {
+        "pages": _from_pmf(ndtr(g["pages"]), PAGES_PMF),
+        "categories_per_visit": _from_pmf(ndtr(g["categories_per_visit"]), CATEGORIES_PER_VISIT_PMF),
+        "unpaid": _from_pmf(ndtr(g["unpaid"]), UNPAID_PMF),
+        "errors": _from_pmf(ndtr(g["errors"]), ERRORS_PMF),
+        "minutes_prev": _clipped_normal(g["minutes_prev"], *MINUTES_PREV, step=1),
+        "minutes_cur": _clipped_normal(g["minutes_cur"], *MINUTES_CUR, step=1),
+        "marketing_6m_tenths": _clipped_normal(g["marketing_6m"], *MARKETING_6M, step=0.1),
+        "promo_hundredths": _promo_hundredths(rng, g["promo"]),
+    }
+    b["marketing_6m"] = b["marketing_6m_tenths"] / 10
+    b["promo"] = b["promo_hundredths"] / 100
+    b["revenue_prev2_t"], b["revenue_prev_t"], b["revenue_cur_t"] = _revenues(rng, g["revenue_prev2"])
+    for name in ("revenue_prev2", "revenue_prev", "revenue_cur"):
+        b[name] = b[name + "_t"] / 10
+    b["marketing_month"] = _from_pmf(rng.random(n), MARKETING_MONTH_PMF)
+    a, lo, hi = TENURE
+    b["tenure"] = np.rint(lo + (hi - lo) * rng.beta(a, a, n)).astype(np.int64)
+    b["profit_h"] = _clipped_normal(rng.standard_normal(n), *PROFIT, step=0.01)
+    b["service"] = np.searchsorted(np.cumsum(SERVICE_PROBS), rng.random(n), side="right").clip(0, 2)
+    b["allow"] = (rng.random(n) >= ALLOW_YES).astype(np.int64)
+    b["category"] = _from_pmf(rng.random(n), (0, CATEGORY_PROBS))
+    b["label"] = _label(rng, b)
+    # quirks, applied after the label so they stay label-independent like in the export
+    inactive = rng.random(n) < INACTIVE_RATE
+    b["revenue_prev2_t"][inactive] = 0
+    b["revenue_prev_t"][inactive] = 0
+    outlier = (rng.random(n) < OUTLIER_RATE) & ~inactive
+    factor = rng.uniform(*OUTLIER_FACTOR, n)
+    b["revenue_cur_t"][outlier] = np.rint(b["revenue_cur_t"][outlier] * factor[outlier])
+    b["money_order"] = _from_pmf(rng.random(n), (0, MONEY_ORDER_PROBS))
+    b["time_prev_first"] = rng.random(n) >= TIME_CURRENT_FIRST
+    return b
+
+
+def iter_blocks(customers: int, seed: int = 0) -> Iterator[Block]:
+    """Blocks of `BLOCK_SIZE` customers (the last one shorter), each seeded by (seed, index)."""
+    for index, start in enumerate(range(0, customers, BLOCK_SIZE)):
+        yield _draw_block(seed, index, min(BLOCK_SIZE, customers - start))
+
+
+def iter_chunks(customers: int, seed: int = 0, chunk_size: int = 50_000) -> Iterator[Block]:
+    """Regroup the fixed blocks into chunks of `chunk_size` customers (bounded memory)."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be >= 1")
+    pending: list[Block] = []
+    held = 0
+    for block in iter_blocks(customers, seed):
+        pending.append(block)
+        held += block["pages"].size
+        while held >= chunk_size:
+            merged = _concat(pending)
+            yield _slice(merged, 0, chunk_size)
+            rest = _slice(merged, chunk_size, held)
+            held -= chunk_size
+            pending = [rest] if held else []
+    if held:
+        yield _concat(pending)
+
+
+def _concat(blocks: list[Block]) -> Block:
+    if len(blocks) == 1:
+        return blocks[0]
+    return {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
+
+
+def _slice(block: Block, start: int, stop: int) -> Block:
+    return {key: value[start:stop] for key, value in block.items()}
+
+
+# ---------------------------------------------------------------- formatting (the export's style)
+_PROMO_TEXT = [repr(h / 100) for h in range(100)]          # 0.0, 0.07, 0.3, 0.75
+_PROFIT_FRACTION = ["" if r == 0 else "," + (f"{r // 10}" if r % 10 == 0 else f"{r:02d}") for r in range(100)]
+
+
+def _tenths_text(values: np.ndarray) -> list[str]:
+    """Tenths → '3293.1', '0.0', '4472.0' (Python float repr of a one-decimal value)."""
+    whole, frac = np.divmod(values, 10)
+    return [f"{w}.{f}" for w, f in zip(whole.tolist(), frac.tolist())]
+
+
+def _market_file_text(ids: list[int], b: Block) -> str:
+    six_w, six_f = np.divmod(b["marketing_6m_tenths"], 10)
+    rows = zip(
+        ids, b["label"].tolist(), b["service"].tolist(), b["allow"].tolist(), six_w.tolist(),
+        six_f.tolist(), b["marketing_month"].tolist(), b["tenure"].tolist(),
+        b["promo_hundredths"].tolist(), b["category"].tolist(), b["categories_per_visit"].tolist(),
+        b["unpaid"].tolist(), b["errors"].tolist(), b["pages"].tolist(),
+    )
+    return "".join(
+        f"{i},{LABELS[y]},{SERVICE_TYPES[s]},{ALLOW_VALUES[a]},{sw}.{sf},{mm},{t},{_PROMO_TEXT[p]},"
+        f"{CATEGORIES[c]},{cv},{u},{e},{pg}\n"
+        for i, y, s, a, sw, sf, mm, t, p, c, cv, u, e, pg in rows
+    )
+
+
+def _market_money_text(ids: list[int], b: Block) -> str:
+    values = np.stack([b["revenue_prev2_t"], b["revenue_prev_t"], b["revenue_cur_t"]], axis=1)
+    order = np.asarray(MONEY_ORDERS)[b["money_order"]]            # (n, 3) period index per row
+    ordered = np.take_along_axis(values, order, axis=1).ravel()
+    texts = _tenths_text(ordered)
+    periods = [MONEY_PERIODS[p] for p in order.ravel().tolist()]
+    ids3 = [i for i in ids for _ in range(3)]
+    return "".join(f"{i},{p},{v}\n" for i, p, v in zip(ids3, periods, texts))
+
+
+def _market_time_text(ids: list[int], b: Block) -> str:
+    cur, prev = TIME_PERIODS
+    parts = []
+    for i, c, p, prev_first in zip(ids, b["minutes_cur"].tolist(), b["minutes_prev"].tolist(),
+                                   b["time_prev_first"].tolist()):
+        parts.append(f"{i},{prev},{p}\n{i},{cur},{c}\n" if prev_first else f"{i},{cur},{c}\n{i},{prev},{p}\n")
+    return "".join(parts)
+
+
+def _money_text(ids: list[int], b: Block) -> str:
+    whole, frac = np.divmod(b["profit_h"], 100)
+    return "".join(f"{i};{w}{_PROFIT_FRACTION[f]}\n" for i, w, f in zip(ids, whole.tolist(), frac.tolist()))
+
+
+_WRITERS = {
+    "market_file.csv": (MARKET_FILE_HEADER, _market_file_text, 1),
+    "market_money.csv": (MARKET_MONEY_HEADER, _market_money_text, 3),
+    "market_time.csv": (MARKET_TIME_HEADER, _market_time_text, 2),
+    "money.csv": (MONEY_HEADER, _money_text, 1),
+}
+
+
+def generate_snapshot(
+    out_dir: Path,
+    customers: int,
+    seed: int = 0,
+    start_id: int = REAL_FIRST_ID,
+    chunk_size: int = 50_000,
+) -> dict[str, int]:
+    """Write the four CSVs of a `customers`-strong snapshot into `out_dir`; rows written per file.
+
+    UTF-8 without BOM, LF endings, final newline; ids start_id..start_id+customers-1.
+    """
+    if customers < 1:
+        raise ValueError("customers must be >= 1")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = dict.fromkeys(FILES, 0)
+    handles = {name: open(out_dir / name, "wb") for name in FILES}  # binary: LF only, no BOM
+    try:
+        for name, (header, _, _) in _WRITERS.items():
+            handles[name].write((header + "\n").encode("utf-8"))
+        next_id = start_id
+        for chunk in iter_chunks(customers, seed, chunk_size):
+            n = chunk["pages"].size
+            ids = list(range(next_id, next_id + n))
+            next_id += n
+            for name, (_, render, rows_per_id) in _WRITERS.items():
+                handles[name].write(render(ids, chunk).encode("utf-8"))
+                counts[name] += n * rows_per_id
+    finally:
+        for handle in handles.values():
+            handle.close()
+    return counts
+
+
+def main(argv: list[str] | None = None) -> dict[str, int]:
+    parser = argparse.ArgumentParser(prog="python -m etl.synth", description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--start-id", type=int, default=REAL_FIRST_ID)
+    parser.add_argument("--chunk-size", type=int, default=50_000)
+    args = parser.parse_args(argv)
+    counts = generate_snapshot(args.out, args.customers, args.seed, args.start_id, args.chunk_size)
+    print(json.dumps(counts, ensure_ascii=False))
+    return counts
+
+
+if __name__ == "__main__":
+    main()

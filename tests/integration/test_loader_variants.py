@@ -1,0 +1,148 @@
+"""Known format variants load to identical features; bad files are rejected and lose nothing."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from etl import ingest
+from etl.loader import LoadError
+from tests.helpers import copy_export, features_of, rows
+
+BASELINE = dt.date(2026, 3, 31)
+
+
+@pytest.fixture(scope="module")
+def baseline(engine, real_data_dir):
+    ingest.load_raw(engine, real_data_dir, BASELINE)
+    ingest.build_staging(engine, BASELINE)
+    ingest.build_features(engine, BASELINE)
+    return features_of(engine, BASELINE)
+
+
+def _rewrite(path: Path, change: Callable[[bytes], bytes]) -> None:
+    path.write_bytes(change(path.read_bytes()))
+
+
+def _money_comma_dot(data: bytes) -> bytes:
+    return data.replace(b";", b",").replace(b",", b".").replace(b"id.", b"id,", 1).replace(b"\n", b"\n")
+
+
+def _money_as_comma_separated(data: bytes) -> bytes:
+    lines = data.decode().splitlines()
+    out = ["id,Прибыль"] + [line.split(";")[0] + "," + line.split(";")[1].replace(",", ".") for line in lines[1:]]
+    return ("\n".join(out) + "\n").encode()
+
+
+def _money_quoted_decimal_comma(data: bytes) -> bytes:
+    lines = data.decode().splitlines()
+    out = ["id,Прибыль"] + [f'{line.split(";")[0]},"{line.split(";")[1]}"' for line in lines[1:]]
+    return ("\n".join(out) + "\n").encode()
+
+
+def _integer_looking_profits(data: bytes) -> bytes:
+    # "4,00" → "4": integer-looking values as some tools write them
+    return re.sub(rb";(\d+),0+\n", rb";\1\n", data)
+
+
+VARIANTS: dict[str, Callable[[Path], None]] = {
+    "crlf_line_endings": lambda d: [_rewrite(d / f, lambda b: b.replace(b"\n", b"\r\n")) for f in
+                                    ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")],
+    "no_final_newline": lambda d: [_rewrite(d / f, lambda b: b.rstrip(b"\n")) for f in
+                                   ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")],
+    "utf8_bom": lambda d: [_rewrite(d / f, lambda b: b"\xef\xbb\xbf" + b) for f in
+                           ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")],
+    "money_comma_and_dot": lambda d: _rewrite(d / "money.csv", _money_as_comma_separated),
+    "money_quoted_decimal_comma": lambda d: _rewrite(d / "money.csv", _money_quoted_decimal_comma),
+    "money_integer_profits": lambda d: _rewrite(d / "money.csv", _integer_looking_profits),
+    "columns_reordered": lambda d: _rewrite(
+        d / "market_money.csv",
+        lambda b: b"".join(
+            (lambda p: p[2] + b"," + p[0] + b"," + p[1] + b"\n")(line.split(b",")) for line in b.splitlines()
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_variant_loads_to_identical_features(variant, baseline, engine, real_data_dir, tmp_path):
+    folder = copy_export(real_data_dir, tmp_path / variant)
+    VARIANTS[variant](folder)
+    assert (folder / "money.csv").read_bytes() != b""
+    snapshot = dt.date(2026, 4, 1) + dt.timedelta(days=sorted(VARIANTS).index(variant))
+    counts = ingest.load_raw(engine, folder, snapshot)
+    assert counts["money.csv"] == 1300
+    ingest.build_staging(engine, snapshot)
+    ingest.build_features(engine, snapshot)
+    loaded = [{**r, "snapshot_date": BASELINE} for r in features_of(engine, snapshot)]
+    assert loaded == baseline
+
+
+def test_integer_profit_variant_really_has_integers(real_data_dir, tmp_path):
+    folder = copy_export(real_data_dir, tmp_path / "ints")
+    VARIANTS["money_integer_profits"](folder)
+    assert re.search(rb"\n\d+;\d+\n", (folder / "money.csv").read_bytes())
+
+
+def _drop_column(file: str, header: str) -> Callable[[Path], None]:
+    def change(folder: Path) -> None:
+        text = (folder / file).read_text()
+        sep = ";" if file == "money.csv" else ","
+        lines = [line.split(sep) for line in text.splitlines()]
+        index = lines[0].index(header)
+        (folder / file).write_text("\n".join(sep.join(p[:index] + p[index + 1:]) for p in lines) + "\n")
+    return change
+
+
+def _replace_line(file: str, line_number: int, old: str, new: str) -> Callable[[Path], None]:
+    def change(folder: Path) -> None:
+        lines = (folder / file).read_text().splitlines(keepends=True)
+        assert old in lines[line_number - 1]
+        lines[line_number - 1] = lines[line_number - 1].replace(old, new, 1)
+        (folder / file).write_text("".join(lines))
+    return change
+
+
+# case → (corruption, file named, column named (header), line named or None)
+REJECTED: dict[str, tuple[Callable[[Path], None], str, str | None, int | None]] = {
+    "missing_file": (lambda d: (d / "market_time.csv").unlink(), "market_time.csv", None, None),
+    "missing_column": (_drop_column("market_file.csv", "Длительность"), "market_file.csv", "Длительность", 1),
+    "unknown_column": (
+        lambda d: (d / "market_money.csv").write_text(
+            (d / "market_money.csv").read_text().replace("Выручка", "Выручка_руб", 1)),
+        "market_money.csv", "Выручка_руб", 1),
+    "non_numeric_revenue": (_replace_line("market_money.csv", 7, ",5216.0", ",abc"), "market_money.csv", "Выручка", 7),
+    "non_numeric_profit": (_replace_line("money.csv", 11, ";4,66", ";n/a"), "money.csv", "Прибыль", 11),
+    "empty_file": (lambda d: (d / "money.csv").write_bytes(b""), "money.csv", None, None),
+    "header_only": (lambda d: (d / "market_time.csv").write_text("id,Период,минут\n"), "market_time.csv", None, None),
+    "other_encoding": (
+        lambda d: (d / "market_file.csv").write_bytes((d / "market_file.csv").read_text().encode("cp1251")),
+        "market_file.csv", None, 1),
+    "truncated_last_line": (
+        lambda d: (d / "market_time.csv").write_text((d / "market_time.csv").read_text().rstrip("\n")[:-3] + "\n"),
+        "market_time.csv", "минут", 2601),
+    "fractional_integer": (_replace_line("market_file.csv", 3, ",819,", ",819.5,"), "market_file.csv", "Длительность", 3),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REJECTED))
+def test_bad_input_is_rejected_and_loses_nothing(case, baseline, engine, real_data_dir, tmp_path):
+    corrupt, file_name, column, line = REJECTED[case]
+    folder = copy_export(real_data_dir, tmp_path / case)
+    corrupt(folder)
+    raw_before = rows(engine, "SELECT snapshot_date, count(*) AS n FROM raw.market_money GROUP BY 1 ORDER BY 1")
+    with pytest.raises(LoadError) as caught:
+        ingest.load_raw(engine, folder, BASELINE)  # the date that already holds a good snapshot
+    message = str(caught.value)
+    assert file_name in message and caught.value.file_name == file_name
+    if column:
+        assert column in message and caught.value.column == column
+    if line:
+        assert line in caught.value.lines
+    assert features_of(engine, BASELINE) == baseline
+    assert rows(engine, "SELECT snapshot_date, count(*) AS n FROM raw.market_money GROUP BY 1 ORDER BY 1") == raw_before
+    [raw] = rows(engine, "SELECT count(*) AS n FROM raw.market_file WHERE snapshot_date = :d", d=BASELINE)
+    assert raw["n"] == 1300
