@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test unit integration bench lock venv clean-local
+.PHONY: run test unit integration bench lock venv psql clean-local
 
 venv: $(INSTALLED)
 
@@ -38,6 +38,10 @@ integration: venv
 
 bench: venv
 	$(BIN)/python -m bench.run
+
+# psql on the warehouse (WAREHOUSE_URL or the embedded server), e.g. make psql ARGS='-c "table mart.segment_summary"'
+psql: venv
+	$(BIN)/python -m etl.warehouse psql $(ARGS)
 
 # Re-resolve the lock from the direct dependencies in pyproject.toml (needs network).
 lock:

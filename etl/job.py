@@ -1,0 +1,118 @@
+"""`make run`: the whole nightly job, end to end, on this machine.
+
+ingest (load → gate → staging → features → gate) → retrain when no champion exists → score,
+each DAG run with `airflow dags test` (no scheduler needed), then a summary to act on.
+Data: `DATA_DIR`, or a synthetic snapshot generated into .local/data when it is unset.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from etl import db, settings, summary, warehouse
+
+SYNTH_CUSTOMERS = int(os.environ.get("SYNTH_CUSTOMERS", "2000"))
+SYNTH_SEED = int(os.environ.get("SYNTH_SEED", "7"))
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.WARNING)
+    snapshot = settings.snapshot_date_from_env()
+    url = warehouse.server_url()
+    env = _job_environment(url, _data_dir())
+    engine = db.get_engine(url)
+    db.ensure_schema(engine)
+    print(f"warehouse: {engine.url.render_as_string(hide_password=True)}")
+    print(f"data:      {env['DATA_DIR']}")
+    print(f"snapshot:  {snapshot}")
+
+    _airflow(["db", "migrate"], env, "airflow-db-migrate")
+    if not _run_dag("churn_ingest", snapshot, env):
+        return 1
+    if _has_dag("churn_retrain") and not _has_champion(engine):
+        print("no champion model yet: training one")
+        if not _run_dag("churn_retrain", snapshot, env):
+            return 1
+    if _has_dag("churn_score") and not _run_dag("churn_score", snapshot, env):
+        return 1
+    print()
+    print(summary.render(engine, snapshot))
+    return 0
+
+
+def _data_dir() -> Path:
+    if os.environ.get("DATA_DIR"):
+        return Path(os.environ["DATA_DIR"]).resolve()
+    from etl import synth
+
+    folder = settings.local_dir() / "data" / f"synthetic-{SYNTH_CUSTOMERS}-seed{SYNTH_SEED}"
+    if not (folder / "money.csv").is_file():
+        print(f"DATA_DIR unset: generating a synthetic snapshot of {SYNTH_CUSTOMERS} customers")
+        synth.generate_snapshot(folder, customers=SYNTH_CUSTOMERS, seed=SYNTH_SEED)
+    return folder
+
+
+def _job_environment(url: str, data_dir: Path) -> dict[str, str]:
+    """Environment of the Airflow processes: the warehouse both as URL and as connection."""
+    env = dict(os.environ)
+    env["WAREHOUSE_URL"] = url
+    env["AIRFLOW_CONN_WAREHOUSE"] = url
+    env["DATA_DIR"] = str(data_dir)
+    env.setdefault("AIRFLOW_HOME", str(settings.local_dir() / "airflow"))
+    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(settings.PROJECT_ROOT / "dags"))
+    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    env.setdefault("GX_ANALYTICS_ENABLED", "False")
+    return env
+
+
+def _log_path(name: str) -> Path:
+    folder = settings.local_dir() / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.log"
+
+
+def _airflow(args: list[str], env: dict[str, str], log_name: str) -> bool:
+    log_file = _log_path(log_name)
+    with log_file.open("w") as out:
+        result = subprocess.run(
+            [sys.executable, "-m", "airflow", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    if result.returncode != 0:
+        print(f"FAILED: airflow {' '.join(args)} (exit {result.returncode}); full log: {log_file}")
+        print(_error_excerpt(log_file))
+    return result.returncode == 0
+
+
+def _run_dag(dag_id: str, snapshot: dt.date, env: dict[str, str]) -> bool:
+    started = time.monotonic()
+    print(f"running {dag_id} for {snapshot} …", end=" ", flush=True)
+    ok = _airflow(["dags", "test", dag_id, snapshot.isoformat()], env, f"{dag_id}-{snapshot}")
+    if ok:
+        print(f"ok ({time.monotonic() - started:.0f} s, log: {_log_path(f'{dag_id}-{snapshot}')})")
+    return ok
+
+
+def _error_excerpt(log_file: Path, limit: int = 40) -> str:
+    """The lines a person needs from a failed run: errors and the gate's failure table."""
+    lines = log_file.read_text(errors="replace").splitlines()
+    wanted = [l for l in lines if any(k in l for k in ("ERROR", "Error", "error", "FAILED", "failed", "| "))]
+    return "\n".join((wanted or lines)[-limit:])
+
+
+def _has_dag(dag_id: str) -> bool:
+    return (settings.PROJECT_ROOT / "dags" / f"{dag_id}.py").is_file()
+
+
+def _has_champion(engine) -> bool:
+    from ml import train
+
+    return train.has_champion(engine)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
