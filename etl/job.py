@@ -50,7 +50,7 @@ def _data_dir() -> Path:
         return Path(os.environ["DATA_DIR"]).resolve()
     from etl import synth
 
-    folder = settings.local_dir() / "data" / f"synthetic-{SYNTH_CUSTOMERS}-seed{SYNTH_SEED}"
+    folder = settings.local_dir() / "data" / f"synthetic-v{synth.GENERATOR_VERSION}-{SYNTH_CUSTOMERS}-seed{SYNTH_SEED}"
     if not (folder / "money.csv").is_file():
         print(f"DATA_DIR unset: generating a synthetic snapshot of {SYNTH_CUSTOMERS} customers")
         synth.generate_snapshot(folder, customers=SYNTH_CUSTOMERS, seed=SYNTH_SEED)

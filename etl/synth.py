@@ -27,9 +27,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from scipy.special import ndtr  # standard normal CDF, vectorised
+from scipy.special import ndtr, ndtri  # standard normal CDF and its inverse, vectorised
 
 BLOCK_SIZE = 8192  # part of the determinism contract: changing it changes every file
+# Bump whenever the output for a given (customers, seed, start_id) changes, so caches of
+# generated snapshots (e.g. keyed by size and seed) can include it and never serve stale files.
+GENERATOR_VERSION = 1
 REAL_FIRST_ID = 215348
 
 # Headers and layout, exactly as exported.
@@ -82,9 +85,10 @@ LOADINGS = {
 }
 COPULA_ORDER = tuple(LOADINGS)
 
-PROMO_HIGH_SHARE = 0.135          # bimodal: ~13.5 % buy almost only on promo
-PROMO_LOW = (0.24, 0.075, 0.47)   # mean, sd, max of the main mode (hundredths, clipped at 0)
-PROMO_HIGH = (0.945, 0.032, 0.74)  # mean, sd, min of the high mode (clipped at 0.99)
+PROMO_HIGH_SHARE = 0.13  # bimodal: ~13 % buy almost only on promo (0.74..0.99), the rest 0.11..0.47
+PROMO_LOW_QUANTILES = ((0, .1, .3, .5, .7, .9, .97, 1), (.106, .13, .17, .225, .27, .32, .40, .47))
+PROMO_HIGH_QUANTILES = ((0, .02, .1, .5, .85, 1), (.74, .88, .89, .94, .975, .995))
+PROMO_WITHIN_WEIGHT = 0.7  # how much of the copula score survives inside a mode
 PROMO_ZERO_RATE = 0.0025
 MARKETING_6M = (4.25, 1.0, 0.9, 6.6)   # mean, sd, min, max (one decimal)
 MINUTES_PREV = (13.5, 3.9, 4, 23)
@@ -93,7 +97,7 @@ TENURE = (1.38, 110, 1079)             # symmetric Beta(a, a) stretched over [mi
 PROFIT = (4.0, 1.01, 0.86, 7.43)        # mean, sd, min, max (hundredths)
 REVENUE_PREV2 = (4830.0, 335.0, 4000.0, 5700.0)  # whole roubles
 REVENUE_PREV = (4945.0, 700.0, 2800.0, 7000.0, 0.33)  # halves; last: corr with prev2
-REVENUE_RATIO = (1.06, 0.095)          # current = previous × ratio (tenths)
+REVENUE_RATIO = (1.06, 0.095)          # current = previous × ratio, written in tenths
 INACTIVE_RATE = 0.0025   # 0 revenue in both earlier months: fails «active 3 months»
 OUTLIER_RATE = 1 / 1300  # one huge current-month revenue per ~1300 customers
 OUTLIER_FACTOR = (15.0, 25.0)
@@ -118,8 +122,8 @@ LABEL_NUMERIC = {  # name: (mean, sd, coef)
 LABEL_CATEGORY = (-0.17, 0.0, -0.23, -0.66, -1.06, -0.38)  # by CATEGORIES
 LABEL_STANDARD = -0.08   # стандарт vs премиум
 LABEL_NO_MESSAGES = -0.10
-LABEL_SCALE = 1.0
-LABEL_INTERCEPT = -0.55
+LABEL_SCALE = 0.93
+LABEL_INTERCEPT = -0.48
 
 Block = dict[str, np.ndarray]
 
@@ -148,19 +152,23 @@ def _copula_scores(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 
 
 def _promo_hundredths(rng: np.random.Generator, g: np.ndarray) -> np.ndarray:
-    """Bimodal promo share: the top of the copula score buys almost only on promo."""
+    """Bimodal promo share: the top of the copula score buys almost only on promo.
+
+    Inside each mode the value follows the mode's quantile function, at a position that keeps
+    part of the copula score, so promo share still tracks engagement within the main mode.
+    """
     n = g.size
     u = ndtr(g)
     high = u > 1 - PROMO_HIGH_SHARE
-    extra = rng.standard_normal(n)
-    low_mean, low_sd, low_max = PROMO_LOW
-    high_mean, high_sd, high_min = PROMO_HIGH
-    # the low mode keeps part of the copula score, so promo share still tracks engagement there
-    low = np.clip(low_mean + low_sd * (0.8 * (g + 0.25) + 0.6 * extra), 0.0, low_max)
-    hi = np.clip(high_mean + high_sd * extra, high_min, 0.99)
-    share = np.where(high, hi, low)
+    within = np.where(high, (u - (1 - PROMO_HIGH_SHARE)) / PROMO_HIGH_SHARE, u / (1 - PROMO_HIGH_SHARE))
+    within = np.clip(within, 1e-9, 1 - 1e-9)
+    position = ndtr(PROMO_WITHIN_WEIGHT * ndtri(within)
+                    + np.sqrt(1 - PROMO_WITHIN_WEIGHT**2) * rng.standard_normal(n))
+    low_u, low_v = PROMO_LOW_QUANTILES
+    high_u, high_v = PROMO_HIGH_QUANTILES
+    share = np.where(high, np.interp(position, high_u, high_v), np.interp(position, low_u, low_v))
     share[rng.random(n) < PROMO_ZERO_RATE] = 0.0
-    return np.rint(share * 100).astype(np.int64)
+    return np.rint(np.minimum(share, 0.99) * 100).astype(np.int64)
 
 
 def _revenues(rng: np.random.Generator, g_prev2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -211,7 +219,7 @@ def _draw_block(seed: int, index: int, n: int) -> Block:
     a, lo, hi = TENURE
     b["tenure"] = np.rint(lo + (hi - lo) * rng.beta(a, a, n)).astype(np.int64)
     b["profit_h"] = _clipped_normal(rng.standard_normal(n), *PROFIT, step=0.01)
-    b["service"] = np.searchsorted(np.cumsum(SERVICE_PROBS), rng.random(n), side="right").clip(0, 2)
+    b["service"] = _from_pmf(rng.random(n), (0, SERVICE_PROBS))
     b["allow"] = (rng.random(n) >= ALLOW_YES).astype(np.int64)
     b["category"] = _from_pmf(rng.random(n), (0, CATEGORY_PROBS))
     b["label"] = _label(rng, b)
@@ -336,7 +344,9 @@ def generate_snapshot(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(FILES, 0)
-    handles = {name: open(out_dir / name, "wb") for name in FILES}  # binary: LF only, no BOM
+    # written as *.part and renamed at the end: an interrupted run never leaves files that look whole
+    parts = {name: out_dir / f"{name}.part" for name in FILES}
+    handles = {name: open(parts[name], "wb") for name in FILES}  # binary: LF only, no BOM
     try:
         for name, (header, _, _) in _WRITERS.items():
             handles[name].write((header + "\n").encode("utf-8"))
@@ -348,9 +358,14 @@ def generate_snapshot(
             for name, (_, render, rows_per_id) in _WRITERS.items():
                 handles[name].write(render(ids, chunk).encode("utf-8"))
                 counts[name] += n * rows_per_id
-    finally:
-        for handle in handles.values():
-            handle.close()
+    except BaseException:
+        for name in FILES:
+            handles[name].close()
+            parts[name].unlink(missing_ok=True)
+        raise
+    for name in FILES:  # money.csv last: its presence means the snapshot is complete
+        handles[name].close()
+        parts[name].replace(out_dir / name)
     return counts
 
 

@@ -1,0 +1,1 @@
+"""`make bench`: throughput of each phase of the job on a synthetic snapshot."""

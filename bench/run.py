@@ -1,0 +1,133 @@
+"""`make bench`: each phase of the job as rows/s, against a naive baseline measured in the same run.
+
+Runs in its own database (`churn_bench`, recreated) on the warehouse server so it never touches
+what `make run` built. Results are printed as a table and written to .local/bench/results.json.
+
+    python -m bench.run [--customers 200000] [--seed 1] [--baseline-rows 100000]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import resource
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import sqlalchemy as sa
+
+from etl import db, ingest, settings, synth, warehouse
+
+SNAPSHOT = dt.date(2026, 11, 1)
+
+
+@dataclass
+class Phase:
+    name: str
+    rows: int
+    seconds: float
+    baseline: str = ""
+    baseline_rows_per_s: float | None = None
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds else float("inf")
+
+
+def timed(function: Callable[[], object]) -> tuple[object, float]:
+    started = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - started
+
+
+def bench_database() -> str:
+    """A fresh `churn_bench` database on the warehouse server."""
+    server = sa.make_url(warehouse.sqlalchemy_url(warehouse.server_url()))
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text('DROP DATABASE IF EXISTS "churn_bench" WITH (FORCE)'))
+        conn.execute(sa.text('CREATE DATABASE "churn_bench"'))
+    admin.dispose()
+    return server.set(database="churn_bench").render_as_string(hide_password=False)
+
+
+def naive_load_rows_per_s(engine: sa.Engine, data_dir: Path, limit: int) -> float:
+    """Baseline: pandas read_csv + to_sql (multi-row INSERTs) of the revenue file's first rows."""
+    import pandas as pd
+
+    frame = pd.read_csv(data_dir / "market_money.csv", nrows=limit)
+    started = time.perf_counter()
+    frame.to_sql("naive_market_money", engine, schema="public", if_exists="replace", index=False, chunksize=10_000)
+    return len(frame) / (time.perf_counter() - started)
+
+
+def run(customers: int, seed: int, baseline_rows: int) -> list[Phase]:
+    out_dir = settings.local_dir() / "bench" / f"synthetic-v{synth.GENERATOR_VERSION}-{customers}-seed{seed}"
+    phases: list[Phase] = []
+
+    counts, seconds = timed(lambda: synth.generate_snapshot(out_dir, customers=customers, seed=seed))
+    total_rows = sum(counts.values())
+    phases.append(Phase("generate synthetic CSVs", total_rows, seconds))
+
+    engine = db.get_engine(bench_database())
+    db.ensure_schema(engine)
+    _, seconds = timed(lambda: ingest.load_raw(engine, out_dir, SNAPSHOT))
+    phases.append(
+        Phase("load raw (COPY, checked, 1 txn)", total_rows, seconds, "pandas to_sql",
+              naive_load_rows_per_s(engine, out_dir, baseline_rows))
+    )
+    _, seconds = timed(lambda: ingest.load_raw(engine, out_dir, SNAPSHOT))
+    phases.append(Phase("reload same snapshot (idempotent)", total_rows, seconds))
+    _, seconds = timed(lambda: ingest.build_staging(engine, SNAPSHOT))
+    phases.append(Phase("staging (SQL)", total_rows, seconds))
+    _, seconds = timed(lambda: ingest.build_features(engine, SNAPSHOT))
+    phases.append(Phase("features (SQL pivots)", customers, seconds))
+    phases.extend(_optional_phases(engine, customers))
+    return phases
+
+
+def _optional_phases(engine: sa.Engine, customers: int) -> list[Phase]:
+    """Phases of later stages, measured when their modules are present."""
+    phases: list[Phase] = []
+    try:
+        from etl import quality
+    except ImportError:
+        return phases
+    _, seconds = timed(lambda: quality.validate(engine, "raw", SNAPSHOT, raise_on_failure=False))
+    phases.append(Phase("GX gate on raw (in database)", customers * 7, seconds))
+    _, seconds = timed(lambda: quality.validate(engine, "features", SNAPSHOT, raise_on_failure=False))
+    phases.append(Phase("GX gate on features", customers, seconds))
+    return phases
+
+
+def report(phases: list[Phase], customers: int) -> str:
+    lines = [f"benchmark: {customers} customers, {platform.processor() or platform.machine()}, "
+             f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB",
+             f"{'phase':40} {'rows':>10} {'seconds':>9} {'rows/s':>12}   baseline"]
+    for p in phases:
+        base = f"{p.baseline}: {p.baseline_rows_per_s:,.0f} rows/s ({p.rows_per_s / p.baseline_rows_per_s:.0f}x)" if p.baseline_rows_per_s else ""
+        lines.append(f"{p.name:40} {p.rows:>10,} {p.seconds:>9.2f} {p.rows_per_s:>12,.0f}   {base}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--baseline-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    phases = run(args.customers, args.seed, args.baseline_rows)
+    text = report(phases, args.customers)
+    print(text)
+    results = settings.local_dir() / "bench" / "results.json"
+    results.write_text(json.dumps(
+        {"customers": args.customers, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+         "phases": [asdict(p) | {"rows_per_s": p.rows_per_s} for p in phases]}, indent=2))
+    print(f"results: {results}")
+
+
+if __name__ == "__main__":
+    main()
