@@ -151,35 +151,44 @@ def _copy_error(source: Source, error: Exception) -> LoadError:
 
 
 def _check_load_table(conn: sa.Connection, source: Source) -> None:
-    """Reject empties where not allowed and values the raw column type cannot hold."""
-    for column in source.columns:
-        predicate = _bad_value_predicate(column)
-        if predicate is None:
+    """Reject empties where not allowed and values the raw column type cannot hold.
+
+    One scan counts the bad values of every column; sample lines are fetched only for a column
+    that has any, so a good file costs a single pass over the landing table.
+    """
+    checks = [(column, predicate) for column in source.columns if (predicate := _bad_value_predicate(column))]
+    table = pgsql.Identifier(f"load_{source.table}")
+    counts_query = pgsql.SQL("SELECT {counts} FROM {table}").format(
+        counts=pgsql.SQL(", ").join(pgsql.SQL("count(*) FILTER (WHERE {p})").format(p=p) for _, p in checks),
+        table=table,
+    )
+    bad_counts = _fetch(conn, counts_query)[0]
+    for (column, predicate), bad_count in zip(checks, bad_counts):
+        if not bad_count:
             continue
-        query = pgsql.SQL(
+        sample_query = pgsql.SQL(
             "SELECT line_no + 1, {col} FROM {table} WHERE {predicate} ORDER BY line_no LIMIT {limit}"
-        ).format(
-            col=pgsql.Identifier(column.name),
-            table=pgsql.Identifier(f"load_{source.table}"),
-            predicate=predicate,
-            limit=pgsql.Literal(SAMPLE_SIZE + 1),
+        ).format(col=pgsql.Identifier(column.name), table=table, predicate=predicate,
+                 limit=pgsql.Literal(SAMPLE_SIZE + 1))
+        bad = _fetch(conn, sample_query)
+        empty = all(value is None or not value.strip() for _, value in bad)
+        problem = "empty value" if empty else f"value is not {_kind_words(column)}"
+        raise LoadError(
+            source.file_name,
+            f"{problem} in {bad_count} row(s)",
+            column=column.header,
+            lines=[line for line, _ in bad],
+            samples=[] if empty else [value for _, value in bad],
         )
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(query)
-            bad = cursor.fetchall()
-        finally:
-            cursor.close()
-        if bad:
-            empty = all(value is None or not value.strip() for _, value in bad)
-            problem = "empty value" if empty else f"value is not {_kind_words(column)}"
-            raise LoadError(
-                source.file_name,
-                problem,
-                column=column.header,
-                lines=[line for line, _ in bad],
-                samples=[] if empty else [value for _, value in bad],
-            )
+
+
+def _fetch(conn: sa.Connection, query: pgsql.Composable) -> list[tuple]:
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(query)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _bad_value_predicate(column: Column) -> pgsql.Composable | None:
