@@ -36,6 +36,16 @@ def churn_ingest():
         ingest.load_raw(db.get_engine(), runtime.data_dir_for(snapshot), snapshot)
         return snapshot.isoformat()
 
+    @task(retries=0)  # a failed gate is a data problem, not transient: stop the run here
+    def validate_raw(snapshot: str) -> str:
+        """GX gate on the snapshot's raw partitions (expectations/raw.*.json)."""
+        import datetime as dt
+
+        from etl import db, quality
+
+        quality.validate(db.get_engine(), "raw", dt.date.fromisoformat(snapshot))
+        return snapshot
+
     @task
     def build_staging(snapshot: str) -> str:
         import datetime as dt
@@ -54,14 +64,23 @@ def churn_ingest():
         ingest.build_features(db.get_engine(), dt.date.fromisoformat(snapshot))
         return snapshot
 
+    @task(retries=0)
+    def validate_features(snapshot: str) -> str:
+        """GX gate on the snapshot's features; nothing is published when it fails."""
+        import datetime as dt
+
+        from etl import db, quality
+
+        quality.validate(db.get_engine(), "features", dt.date.fromisoformat(snapshot))
+        return snapshot
+
     @task(outlets=[CUSTOMER_FEATURES])
     def publish_features(snapshot: str, *, outlet_events=None) -> str:
         """Announce the snapshot's features; `churn_score` runs on this Asset event."""
         outlet_events[CUSTOMER_FEATURES].extra = {"snapshot_date": snapshot}
         return snapshot
 
-    # Quality gates (GX) go between load_raw → build_staging and build_features → publish.
-    publish_features(build_features(build_staging(load_raw())))
+    publish_features(validate_features(build_features(build_staging(validate_raw(load_raw())))))
 
 
 churn_ingest()
