@@ -1,8 +1,9 @@
-"""churn_ingest — nightly: the store's four CSV exports → raw → (GX gate) → staging → features.
+"""churn_ingest — nightly: the store's four CSV exports → raw → GX gate → staging → features → GX gate → publish.
 
 Each task is a thin call into `etl.ingest`; every write is keyed by the snapshot date (the run's
 logical date, or params.snapshot_date) and done in one transaction, so reruns and backfills give
-the same rows. Publishing the features emits the Asset that triggers `churn_score`.
+the same rows. Features are built as a candidate, gated, then published (write-audit-publish);
+publishing emits the Asset that triggers `churn_score`.
 """
 from __future__ import annotations
 
@@ -76,7 +77,12 @@ def churn_ingest():
 
     @task(outlets=[CUSTOMER_FEATURES])
     def publish_features(snapshot: str, *, outlet_events=None) -> str:
-        """Announce the snapshot's features; `churn_score` runs on this Asset event."""
+        """Publish the gated candidate; the Asset event makes `churn_score` score this snapshot."""
+        import datetime as dt
+
+        from etl import db, ingest
+
+        ingest.publish_features(db.get_engine(), dt.date.fromisoformat(snapshot))
         outlet_events[CUSTOMER_FEATURES].extra = {"snapshot_date": snapshot}
         return snapshot
 

@@ -75,6 +75,7 @@ def load_snapshot(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.dat
         db.run_sql(conn, "raw", "replace_snapshot_partitions", params)
         for source in SOURCES:
             db.run_sql(conn, "raw", f"insert_{source.table}", params)
+        db.run_sql(conn, "raw", "analyze_snapshot_partitions", params)
     log.info("loaded snapshot %s from %s: %s", snapshot_date, data_dir, counts)
     return counts
 

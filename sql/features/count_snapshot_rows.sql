@@ -1,4 +1,4 @@
--- Feature rows for :snapshot_date: all customers, those passing «active 3 months», their labels.
+-- Published feature rows for :snapshot_date: all customers, those passing «active 3 months», labels.
 SELECT
     count(*) AS customers,
     count(*) FILTER (WHERE is_active_3m) AS active_customers,

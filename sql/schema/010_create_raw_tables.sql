@@ -64,3 +64,18 @@ BEGIN
     EXECUTE format('TRUNCATE %I.%I', parent_schema, partition_name);
 END;
 $$;
+
+-- ANALYZE one snapshot's partition (the parent's ANALYZE would sample every snapshot).
+CREATE OR REPLACE FUNCTION raw.analyze_partition(parent regclass, snapshot date)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    parent_schema text;
+    parent_name   text;
+BEGIN
+    SELECT n.nspname, c.relname INTO parent_schema, parent_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = parent;
+    EXECUTE format('ANALYZE %I.%I', parent_schema, parent_name || '_p' || to_char(snapshot, 'YYYYMMDD'));
+END;
+$$;

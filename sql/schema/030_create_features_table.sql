@@ -24,3 +24,9 @@ CREATE TABLE IF NOT EXISTS features.customer_features (
     is_active_3m              boolean NOT NULL,  -- revenue > 0 in all three periods (modelled)
     PRIMARY KEY (snapshot_date, customer_id)
 );
+
+-- Write-audit-publish: a snapshot's features are built here, gated by GX, and only then moved
+-- into customer_features (sql/features/publish_customer_features.sql), so training and scoring
+-- never see an ungated snapshot and a failed rerun leaves the published rows of its date intact.
+CREATE TABLE IF NOT EXISTS features.customer_features_candidate
+    (LIKE features.customer_features INCLUDING ALL);

@@ -15,7 +15,8 @@ SNAPSHOT = dt.date(2026, 1, 31)
 def loaded(engine, real_data_dir):
     counts = ingest.load_raw(engine, real_data_dir, SNAPSHOT)
     ingest.build_staging(engine, SNAPSHOT)
-    feature_counts = ingest.build_features(engine, SNAPSHOT)
+    ingest.build_features(engine, SNAPSHOT)
+    feature_counts = ingest.publish_features(engine, SNAPSHOT)
     return counts, feature_counts
 
 
@@ -119,6 +120,7 @@ def test_reload_same_snapshot_gives_same_rows(loaded, engine, real_data_dir):
     ingest.load_raw(engine, real_data_dir, SNAPSHOT)
     ingest.build_staging(engine, SNAPSHOT)
     ingest.build_features(engine, SNAPSHOT)
+    ingest.publish_features(engine, SNAPSHOT)
     assert features_of(engine, SNAPSHOT) == before
     assert rows(engine, "SELECT customer_id, period, revenue FROM raw.market_money WHERE snapshot_date = :d ORDER BY 1, 2", d=SNAPSHOT) == raw_before
     [n] = rows(engine, "SELECT count(*) AS n FROM raw.market_file WHERE snapshot_date = :d", d=SNAPSHOT)

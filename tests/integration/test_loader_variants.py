@@ -20,6 +20,7 @@ def baseline(engine, real_data_dir):
     ingest.load_raw(engine, real_data_dir, BASELINE)
     ingest.build_staging(engine, BASELINE)
     ingest.build_features(engine, BASELINE)
+    ingest.publish_features(engine, BASELINE)
     return features_of(engine, BASELINE)
 
 
@@ -77,6 +78,7 @@ def test_variant_loads_to_identical_features(variant, baseline, engine, real_dat
     assert counts["money.csv"] == 1300
     ingest.build_staging(engine, snapshot)
     ingest.build_features(engine, snapshot)
+    ingest.publish_features(engine, snapshot)
     loaded = [{**r, "snapshot_date": BASELINE} for r in features_of(engine, snapshot)]
     assert loaded == baseline
 

@@ -43,6 +43,7 @@ def _run_pipeline(engine, folder, snapshot: dt.date) -> tuple[str, Exception | N
         quality.validate(engine, "features", snapshot)
     except quality.QualityGateFailed as error:
         return "rejected_by_features_gate", error
+    ingest.publish_features(engine, snapshot)
     return "accepted", None
 
 

@@ -1,0 +1,90 @@
+-- scoring: the nightly churn scores of every active customer, the rule file versions that assigned
+-- segments and offers, and drift monitoring (PSI). Written by ml/scoring.py and ml/monitoring.py.
+--
+-- Flow of one run (dags/churn_score.py): score → scoring.churn_scores_pending (the date's rows
+-- replaced in one transaction, COPY) → GX gate on the pending rows → publish = delete the date's
+-- rows of scoring.churn_scores + insert from pending, one transaction → PSI into scoring.drift_psi.
+-- A failed gate leaves the published rows of that date untouched.
+
+-- Pending scores: same columns as scoring.churn_scores but no constraints beyond types, so the
+-- GX suite (expectations/scoring.churn_scores.json) is what decides whether they are published.
+CREATE TABLE IF NOT EXISTS scoring.churn_scores_pending (
+    score_date         date             NOT NULL,
+    customer_id        bigint           NOT NULL,
+    model_version      text             NOT NULL,
+    churn_probability  double precision,
+    risk_band          text,
+    segment            text,
+    offer              text,
+    top_factors        jsonb,
+    profit             double precision,
+    rules_version      text             NOT NULL,
+    scored_at          timestamptz      NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS churn_scores_pending_date_idx ON scoring.churn_scores_pending (score_date);
+
+-- Published scores: history, one row per (score_date, customer_id); a date is replaced as a whole.
+CREATE TABLE IF NOT EXISTS scoring.churn_scores (
+    score_date         date             NOT NULL,
+    customer_id        bigint           NOT NULL,
+    model_version      text             NOT NULL,
+    churn_probability  double precision NOT NULL CHECK (churn_probability BETWEEN 0 AND 1),
+    risk_band          text             NOT NULL CHECK (risk_band IN ('high', 'medium', 'low')),
+    segment            text             NOT NULL,
+    offer              text             NOT NULL,
+    top_factors        jsonb            NOT NULL CHECK (jsonb_typeof(top_factors) = 'array'),
+    profit             double precision NOT NULL,
+    rules_version      text             NOT NULL,
+    scored_at          timestamptz      NOT NULL,
+    PRIMARY KEY (score_date, customer_id)
+);
+CREATE INDEX IF NOT EXISTS churn_scores_customer_idx ON scoring.churn_scores (customer_id, score_date DESC);
+
+COMMENT ON TABLE scoring.churn_scores IS
+    'Churn scores of every «active 3 months» customer per snapshot (score_date), published after the GX gate; a rerun replaces the date.';
+COMMENT ON COLUMN scoring.churn_scores.score_date IS 'Snapshot date of the features that were scored (the DAG run''s snapshot).';
+COMMENT ON COLUMN scoring.churn_scores.customer_id IS 'Customer id as in the export (id).';
+COMMENT ON COLUMN scoring.churn_scores.model_version IS 'Champion model (ml.model_registry.model_version) that produced the probability.';
+COMMENT ON COLUMN scoring.churn_scores.churn_probability IS 'Calibrated probability that the customer''s purchasing activity drops («Снизилась»), 0..1.';
+COMMENT ON COLUMN scoring.churn_scores.risk_band IS 'high: probability >= the model''s threshold (ml.model_registry.threshold); medium: >= half of it; low: below (config/segments.yaml).';
+COMMENT ON COLUMN scoring.churn_scores.segment IS 'Marketing segment code, first matching rule of config/segments.yaml (see scoring.segment_rules).';
+COMMENT ON COLUMN scoring.churn_scores.offer IS 'Short text of the offer for the segment.';
+COMMENT ON COLUMN scoring.churn_scores.top_factors IS 'Up to 3 reasons that push this customer''s probability up most: [{feature, direction, text, impact}], impact = probability minus the probability with that feature at its training median/mode.';
+COMMENT ON COLUMN scoring.churn_scores.profit IS 'Average monthly profit from the customer over the last 3 months (money.csv «Прибыль»).';
+COMMENT ON COLUMN scoring.churn_scores.rules_version IS 'Version of config/segments.yaml that assigned segment and offer.';
+COMMENT ON COLUMN scoring.churn_scores.scored_at IS 'When the scores were computed.';
+
+-- The segment rules of each rule-file version that was used (titles, offers, precedence for BI).
+CREATE TABLE IF NOT EXISTS scoring.segment_rules (
+    rules_version  text     NOT NULL,
+    segment        text     NOT NULL,
+    precedence     integer  NOT NULL,  -- 1 = checked first; a customer gets the first matching segment
+    title          text     NOT NULL,
+    description    text     NOT NULL,
+    offer_code     text     NOT NULL,
+    offer          text     NOT NULL,
+    conditions     jsonb    NOT NULL,  -- the rule's `when` as written in the rule file
+    rules_sha256   text     NOT NULL,  -- of the whole rule file: one version, one content
+    recorded_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (rules_version, segment),
+    UNIQUE (rules_version, precedence)
+);
+
+-- Population stability index per run: each model input and the score vs the model's training snapshot.
+CREATE TABLE IF NOT EXISTS scoring.drift_psi (
+    score_date          date             NOT NULL,
+    model_version       text             NOT NULL,
+    variable            text             NOT NULL,  -- a model input column, or 'churn_probability'
+    variable_kind       text             NOT NULL CHECK (variable_kind IN ('feature', 'score')),
+    psi                 double precision NOT NULL CHECK (psi >= 0),
+    status              text             NOT NULL CHECK (status IN ('stable', 'watch', 'shifted')),
+    customers           bigint           NOT NULL,  -- scored customers compared
+    reference_snapshot  date             NOT NULL,
+    reference_rows      integer          NOT NULL,
+    bins                jsonb            NOT NULL,  -- {labels, expected, actual} shares per bin
+    computed_at         timestamptz      NOT NULL DEFAULT now(),
+    PRIMARY KEY (score_date, model_version, variable)
+);
+
+COMMENT ON TABLE scoring.drift_psi IS
+    'PSI of each model input and of churn_probability against the model''s training snapshot, per scoring run; > 0.2 is logged as a warning.';

@@ -1,0 +1,2 @@
+-- Serialise writers of scoring.churn_scores(_pending) for the rest of the transaction.
+SELECT pg_advisory_xact_lock(727060);
