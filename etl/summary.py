@@ -22,4 +22,37 @@ def render(engine: sa.Engine, snapshot: dt.date) -> str:
         "features:     {customers} customers, {active_customers} active 3 months "
         "({active_label_churn} labelled «Снизилась», {active_label_stable} «Прежний уровень»)".format(**features)
     )
+    out.append(_gate_lines(engine, snapshot))
+    out.append(_model_lines(engine))
+    from ml import scoring
+
+    out.append(scoring.render_summary(scoring.summary(engine, snapshot)))
     return "\n".join(out)
+
+
+def _gate_lines(engine: sa.Engine, snapshot: dt.date) -> str:
+    with engine.connect() as conn:
+        runs = db.run_sql(conn, "dq", "summarize_latest_gates", {"snapshot_date": snapshot}).mappings().all()
+    if not runs:
+        return "gates:        none run"
+    from etl import quality
+
+    parts = [
+        f"{r['layer']} {'passed' if r['success'] else 'FAILED'} ({r['suites']} suites, "
+        f"{r['critical_failed']} critical, {r['warnings_failed']} warnings)"
+        for r in runs
+    ]
+    return "gates:        " + "; ".join(parts) + f"\nData Docs:    {quality.data_docs_dir() / 'index.html'}"
+
+
+def _model_lines(engine: sa.Engine) -> str:
+    from ml import registry
+
+    champion = registry.champion_summary(engine)
+    if not champion:
+        return "champion:     none registered"
+    return (
+        f"champion:     {champion['model_version']} ({champion['algorithm']}), CV ROC-AUC "
+        f"{champion['cv_roc_auc_mean']:.3f} ± {champion['cv_roc_auc_std']:.3f}, Brier {champion['brier_score']:.3f}"
+        f"\nmodel card:   {champion['model_card_path']}"
+    )

@@ -1,12 +1,12 @@
 -- dq: results of the GX quality gates (etl/quality.py), one row per suite per gate run.
 -- Contract: suite, snapshot_date, success, the counts and details. A gate run (run_id) validates
--- every suite of one layer (raw / features) for one snapshot; rows are written in their own
+-- every suite of one layer (raw / features / scoring) for one snapshot; rows are written in their own
 -- transaction, so a failed gate is recorded too.
 CREATE TABLE IF NOT EXISTS dq.validation_runs (
     run_id           uuid        NOT NULL,
     suite            text        NOT NULL,   -- expectations/<suite>.json, e.g. raw.market_money
     snapshot_date    date        NOT NULL,
-    layer            text        NOT NULL,   -- raw / features
+    layer            text        NOT NULL,   -- raw / features / scoring
     table_name       text        NOT NULL,   -- the guarded table
     success          boolean     NOT NULL,   -- no critical expectation failed (warnings allowed)
     evaluated_count  integer     NOT NULL,   -- expectations evaluated

@@ -1,0 +1,95 @@
+"""churn_score — when churn_ingest publishes a snapshot's features: score every active customer
+with the champion model and publish the scores for BI.
+
+score (champion hash-checked, features streamed in chunks, segments/offers/reasons, COPY into
+scoring.churn_scores_pending) → validate_scores (GX suite expectations/scoring.churn_scores.json
+on the pending rows) → publish (the date's rows of scoring.churn_scores replaced in one
+transaction; emits the scores Asset) → monitor_drift (PSI of inputs and score into
+scoring.drift_psi, a warning in the log above 0.2).
+
+Snapshot date: params.snapshot_date, else the `snapshot_date` the features Asset event carries,
+else the run's logical date; a manual run with none of these scores the newest features
+snapshot. A failed gate leaves the published scores of that date untouched.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from etl.assets import CHURN_SCORES, CUSTOMER_FEATURES
+
+DEFAULT_ARGS = {
+    "owner": "data-engineering",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=5),
+    "execution_timeout": timedelta(hours=2),
+}
+
+
+@dag(
+    dag_id="churn_score",
+    schedule=[CUSTOMER_FEATURES],
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params={
+        "snapshot_date": Param(None, type=["null", "string"], format="date",
+                               description="score this snapshot (default: the features event's date, else the logical date)"),
+    },
+    tags=["churn", "scoring"],
+    doc_md=__doc__,
+)
+def churn_score():
+    @task
+    def score(**context) -> dict:
+        from etl import db, runtime
+        from ml import scoring
+
+        engine = db.get_engine()
+        try:
+            snapshot = runtime.snapshot_date(context)
+        except ValueError:
+            snapshot = scoring.latest_features_snapshot(engine)
+            if snapshot is None:
+                raise
+        return scoring.score_to_pending(engine, snapshot)
+
+    @task(retries=0)  # bad scores are not transient: fail, keep the published ones
+    def validate_scores(scored: dict) -> dict:
+        from etl import db, quality
+
+        result = quality.validate(db.get_engine(), "scoring", scored["score_date"])
+        return {**scored, "gate_run_id": result.run_id}
+
+    @task(outlets=[CHURN_SCORES])
+    def publish(scored: dict, *, outlet_events=None) -> dict:
+        """Replace the date's published scores; tell BI/downstream which date changed."""
+        import datetime as dt
+
+        from etl import db
+        from ml import scoring
+
+        published = scoring.publish(db.get_engine(), dt.date.fromisoformat(scored["score_date"]))
+        outlet_events[CHURN_SCORES].extra = {
+            "score_date": published["score_date"],
+            "model_version": published["model_version"],
+            "rows": published["rows"],
+        }
+        return published
+
+    @task
+    def monitor_drift(published: dict) -> list[dict]:
+        import datetime as dt
+
+        from etl import db
+        from ml import monitoring
+
+        return monitoring.compute_psi(db.get_engine(), dt.date.fromisoformat(published["score_date"]))
+
+    monitor_drift(publish(validate_scores(score())))
+
+
+churn_score()

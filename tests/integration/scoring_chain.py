@@ -1,0 +1,111 @@
+"""The chain the scoring tests share, run once per test session: churn_ingest → churn_retrain
+(reduced search, logreg only) → churn_score on the real export, all with dag.test().
+
+It runs in a warehouse database of its own (created beside the session's test database, dropped
+when the session ends): the registry has one champion per database, and other test modules (retrain, quality)
+register and promote models in the session database while these tests run, which would swap the
+model behind the scores between the chain and the assertions.
+
+Not a conftest (the lead owns those): test modules call `ensure_scored(...)` from a fixture and
+`use_chain_warehouse(monkeypatch, chain)` before running DAGs themselves; the chain is cached per
+session, so test_scoring_* and test_mart_* share one run.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlalchemy as sa
+
+from tests.helpers import load_dag, rows, task_states
+
+SNAPSHOT = dt.date(2026, 8, 31)
+LOGICAL = dt.datetime(2026, 8, 31, tzinfo=dt.timezone.utc)
+_CACHE: dict[str, dict[str, Any]] = {}
+
+
+def _create_database(session_url: str, add_finalizer: Callable[[Callable[[], None]], None]) -> str:
+    """A fresh database on the session's server with the schema applied; dropped when the
+    test session ends (`add_finalizer` = `request.session.addfinalizer`)."""
+    from etl import db
+
+    server = sa.make_url(session_url)
+    name = f"churn_test_scoring_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # name is ours, not input
+    admin.dispose()
+    url = server.set(database=name).render_as_string(hide_password=False)
+    db.ensure_schema(db.get_engine(url))
+
+    def drop() -> None:
+        db.get_engine(url).dispose()
+        engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            engine.dispose()
+        _CACHE.clear()
+
+    add_finalizer(drop)
+    return url
+
+
+def ensure_scored(session_url: str, data_dir: Path, add_finalizer: Callable[[Callable[[], None]], None]) -> dict[str, Any]:
+    """Run the three DAGs once per session in the chain's own database; return runs and engine."""
+    if "chain" in _CACHE:
+        return _CACHE["chain"]
+    from etl import db
+
+    url = _create_database(session_url, add_finalizer)
+    saved = {key: os.environ.get(key) for key in ("DATA_DIR", "WAREHOUSE_URL")}
+    os.environ["DATA_DIR"] = str(data_dir)
+    os.environ["WAREHOUSE_URL"] = url
+    try:
+        ingest = load_dag("churn_ingest").test(logical_date=LOGICAL)
+        assert ingest.state == "success", task_states(ingest)
+        retrain = load_dag("churn_retrain").test(
+            logical_date=LOGICAL,
+            run_conf={"snapshot_date": SNAPSHOT.isoformat(), "search_budget": "reduced", "families": ["logreg"]},
+        )
+        assert retrain.state == "success", task_states(retrain)
+        score = load_dag("churn_score").test(logical_date=LOGICAL)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    engine = db.get_engine(url)
+    registered = rows(engine, "SELECT model_version, status, run_key FROM ml.model_registry WHERE training_snapshot = :d", d=SNAPSHOT)
+    _CACHE["chain"] = {
+        "url": url,
+        "engine": engine,
+        "ingest": ingest,
+        "retrain": retrain,
+        "score": score,
+        "score_states": task_states(score),
+        "registered": registered,
+    }
+    return _CACHE["chain"]
+
+
+def use_chain_warehouse(monkeypatch, chain: dict[str, Any], data_dir: Path | None = None) -> None:
+    """Point DAG tasks (they read WAREHOUSE_URL) at the chain's database for one test."""
+    monkeypatch.setenv("WAREHOUSE_URL", chain["url"])
+    if data_dir is not None:
+        monkeypatch.setenv("DATA_DIR", str(data_dir))
+
+
+def published(engine: sa.Engine, snapshot: dt.date = SNAPSHOT) -> list[dict]:
+    """The published scores of a date without scored_at (what a rerun must reproduce)."""
+    return rows(
+        engine,
+        "SELECT score_date, customer_id, model_version, churn_probability, risk_band, segment, offer, "
+        "top_factors, profit, rules_version FROM scoring.churn_scores WHERE score_date = :d ORDER BY customer_id",
+        d=snapshot,
+    )

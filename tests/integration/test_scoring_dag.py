@@ -1,0 +1,302 @@
+"""churn_score end to end on the real export: churn_ingest → churn_retrain → churn_score (dag.test()).
+
+Covers: every active customer scored once with the champion, probabilities in [0, 1], every
+segment of the rule file non-empty, bands/segments/offers/reasons consistent with the rule file,
+identical rows on a rerun and with a different chunk size, PSI stored, the GX gate stopping a
+corrupted run without touching the published scores, and the Asset link between the DAGs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from tests.helpers import load_dag, rows, task_states
+from tests.integration.scoring_chain import LOGICAL, SNAPSHOT, ensure_scored, published, use_chain_warehouse
+
+SCORE_TASKS = {"score", "validate_scores", "publish", "monitor_drift"}
+
+
+@pytest.fixture(scope="module")
+def chain(request, airflow_db, warehouse_url, real_data_dir):
+    return ensure_scored(warehouse_url, real_data_dir, request.session.addfinalizer)
+
+
+@pytest.fixture(scope="module")
+def engine(chain):
+    """The chain's own warehouse (overrides the session `engine` in this module)."""
+    return chain["engine"]
+
+
+@pytest.fixture(autouse=True)
+def _chain_warehouse(chain, monkeypatch, real_data_dir):
+    use_chain_warehouse(monkeypatch, chain, real_data_dir)
+
+
+@pytest.fixture(scope="module")
+def rules():
+    from ml import segments
+
+    return segments.load_rules()
+
+
+def test_churn_score_dag_succeeds_with_the_champion_from_churn_retrain(chain, engine):
+    assert chain["score"].state == "success", chain["score_states"]
+    assert chain["score_states"] == {task: "success" for task in SCORE_TASKS}
+    # churn_retrain registered one model on the snapshot churn_ingest loaded; it is the champion
+    # (first model, CV ROC-AUC >= 0.85) and every published score comes from it
+    [registered] = chain["registered"]
+    assert registered["status"] == "champion" and registered["run_key"]
+    assert {r["model_version"] for r in published(engine)} == {registered["model_version"]}
+
+
+def test_every_active_customer_is_scored_once_with_a_probability(chain, engine):
+    scores = published(engine)
+    active = rows(
+        engine,
+        "SELECT customer_id FROM features.customer_features WHERE snapshot_date = :d AND is_active_3m ORDER BY customer_id",
+        d=SNAPSHOT,
+    )
+    assert len(active) == 1297  # the real export's «active 3 months» customers
+    assert [r["customer_id"] for r in scores] == [r["customer_id"] for r in active]
+    probabilities = [r["churn_probability"] for r in scores]
+    assert all(0.0 <= p <= 1.0 for p in probabilities)
+    assert len(set(round(p, 6) for p in probabilities)) > 1000  # a real model, not a constant
+    # the scores rank the known labels well (the snapshot is labelled): AUC on the training data
+    from sklearn.metrics import roc_auc_score
+
+    labels = {r["customer_id"]: r["churn_label"] for r in rows(
+        engine, "SELECT customer_id, churn_label FROM features.customer_features WHERE snapshot_date = :d AND is_active_3m", d=SNAPSHOT)}
+    assert roc_auc_score([labels[r["customer_id"]] for r in scores], probabilities) > 0.85
+
+
+def test_segments_bands_offers_follow_the_rule_file(chain, engine, rules):
+    import pandas as pd
+
+    from ml import segments
+
+    scores = pd.DataFrame(published(engine))
+    counts = scores["segment"].value_counts().to_dict()
+    assert set(counts) == set(rules.codes), counts  # every segment non-empty, nothing else
+    offers = {s.code: s.offer for s in rules.segments}
+    assert (scores["offer"] == scores["segment"].map(offers)).all()
+    assert set(scores["rules_version"]) == {rules.version}
+
+    [model] = rows(engine, "SELECT threshold FROM ml.model_registry WHERE model_version = :v",
+                   v=scores["model_version"].iloc[0])
+    t = model["threshold"]
+    expected_band = scores["churn_probability"].map(
+        lambda p: "high" if p >= t else ("medium" if p >= rules.medium_share_of_threshold * t else "low"))
+    assert (scores["risk_band"] == expected_band).all()
+
+    # precedence: recompute the first matching rule from the features, row by row
+    feats = pd.DataFrame(rows(engine, "SELECT * FROM features.customer_features WHERE snapshot_date = :d AND is_active_3m ORDER BY customer_id", d=SNAPSHOT))
+    merged = feats.merge(scores[["customer_id", "churn_probability", "risk_band", "segment"]], on="customer_id")
+    for row in merged.sample(200, random_state=0).to_dict("records"):
+        single = pd.DataFrame([row])
+        first = next(s.code for s in rules.segments if s.when.mask(single)[0])
+        assert row["segment"] == first
+    high_profit = merged[(merged["risk_band"] == "high") & (merged["profit"] >= 4.0)]
+    assert (high_profit["segment"] == "high_risk_high_profit").all()  # rule 1 wins over behaviour
+    assert len(segments.assign(merged, rules)[0]) == len(merged)
+
+
+def test_top_factors_are_readable_reasons_that_raise_the_probability(chain, engine, rules):
+    scores = published(engine)
+    phrases = {text for entry in rules.phrases.values() for key, text in entry.items() if key != "value"}
+    with_factors = [r for r in scores if r["top_factors"]]
+    assert len(with_factors) > 0.8 * len(scores)
+    for row in scores:
+        factors = row["top_factors"]
+        assert len(factors) <= rules.factor_count
+        impacts = [f["impact"] for f in factors]
+        assert impacts == sorted(impacts, reverse=True)
+        assert all(i >= rules.factor_min_impact and i <= row["churn_probability"] for i in impacts)
+        for factor in factors:
+            if factor["direction"] == "value":
+                assert factor["value"] in factor["text"]
+            else:
+                assert factor["text"] in phrases
+    # high-risk customers almost always have a reason
+    high = [r for r in scores if r["risk_band"] == "high"]
+    assert sum(1 for r in high if r["top_factors"]) >= 0.95 * len(high)
+
+
+def test_rerun_of_the_same_date_gives_identical_rows(chain, engine):
+    before = published(engine)
+    [stamp_before] = rows(engine, "SELECT min(scored_at) AS t FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT)
+    run = load_dag("churn_score").test(logical_date=LOGICAL)
+    assert run.state == "success", task_states(run)
+    assert published(engine) == before
+    [stamp_after] = rows(engine, "SELECT min(scored_at) AS t FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT)
+    assert stamp_after["t"] > stamp_before["t"]  # really rewritten, not skipped
+
+
+def test_chunked_scoring_gives_the_same_rows_as_one_chunk(chain, engine):
+    from ml import scoring
+
+    result = scoring.score_to_pending(engine, SNAPSHOT, chunk_size=128)
+    assert result["chunks"] == -(-1297 // 128) and result["rows"] == 1297
+    pending = rows(
+        engine,
+        "SELECT score_date, customer_id, model_version, churn_probability, risk_band, segment, offer, "
+        "top_factors, profit, rules_version FROM scoring.churn_scores_pending WHERE score_date = :d ORDER BY customer_id",
+        d=SNAPSHOT,
+    )
+    assert pending == published(engine)
+    scoring.publish(engine, SNAPSHOT)  # leave no pending rows behind
+    assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_pending WHERE score_date = :d", d=SNAPSHOT)[0]["n"] == 0
+
+
+def test_psi_of_every_input_and_the_score_is_stored(chain, engine):
+    import pandas as pd
+
+    from ml import features, reference
+
+    psi = {r["variable"]: r for r in rows(engine, "SELECT * FROM scoring.drift_psi WHERE score_date = :d", d=SNAPSHOT)}
+    assert set(psi) == set(features.FEATURES) | {"churn_probability"}
+    model_version = published(engine)[0]["model_version"]
+    [registry] = rows(engine, "SELECT reference FROM ml.model_registry WHERE model_version = :v", v=model_version)
+    ref = registry["reference"]
+    # independent recomputation with ml.reference on the whole snapshot at once
+    frame = pd.DataFrame(rows(engine, "SELECT * FROM features.customer_features WHERE snapshot_date = :d AND is_active_3m ORDER BY customer_id", d=SNAPSHOT))
+    X = features.to_model_input(frame)
+    for column in features.FEATURES:
+        assert psi[column]["psi"] == pytest.approx(reference.psi(ref["features"][column], X[column]), abs=1e-9)
+        assert psi[column]["customers"] == 1297
+    scores = [r["churn_probability"] for r in published(engine)]
+    assert psi["churn_probability"]["psi"] == pytest.approx(reference.psi(ref["score"], scores), abs=1e-9)
+    assert all(r["status"] == ("shifted" if r["psi"] > 0.2 else "watch" if r["psi"] >= 0.1 else "stable") for r in psi.values())
+
+
+def test_gx_gate_rejects_corrupted_scores_and_keeps_the_published_ones(chain, engine, monkeypatch):
+    from ml import scoring
+
+    before = published(engine)
+    original = scoring.score_chunk
+
+    def corrupted(*args, **kwargs):
+        out = original(*args, **kwargs)
+        out.loc[0, "churn_probability"] = 1.5
+        return out
+
+    monkeypatch.setattr(scoring, "score_chunk", corrupted)
+    run = load_dag("churn_score").test(logical_date=LOGICAL)
+    states = task_states(run)
+    assert states["score"] == "success"
+    assert states["validate_scores"] == "failed"
+    assert states["publish"] == "upstream_failed" and states["monitor_drift"] == "upstream_failed"
+    assert published(engine) == before
+    [gate] = rows(
+        engine,
+        "SELECT success, details FROM dq.validation_runs WHERE suite = 'scoring.churn_scores' AND snapshot_date = :d "
+        "ORDER BY started_at DESC LIMIT 1",
+        d=SNAPSHOT,
+    )
+    assert gate["success"] is False
+    failed = [d for d in gate["details"] if not d["success"]]
+    assert any(d["column"] == "churn_probability" and d["sample"] == [1.5] for d in failed), failed
+    # publish refuses to run on its own without validated pending rows of another date
+    with pytest.raises(LookupError):
+        scoring.publish(engine, dt.date(1999, 1, 1))
+
+
+def test_assets_link_churn_ingest_to_churn_score(chain):
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    from etl import runtime
+    from etl.assets import CHURN_SCORES, CUSTOMER_FEATURES
+
+    ingest, score = load_dag("churn_ingest"), load_dag("churn_score")
+    assert CUSTOMER_FEATURES in ingest.get_task("publish_features").outlets
+    assert tuple(score.timetable.asset_condition.objects) == (CUSTOMER_FEATURES,)  # schedule=[features]
+    assert CHURN_SCORES in score.get_task("publish").outlets
+
+    with create_session() as session:
+        def extras(asset):
+            events = (session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+                      .filter(AssetModel.uri == asset.uri).all())
+            return [dict(e.extra or {}) for e in events]
+
+        features_extras = extras(CUSTOMER_FEATURES)
+        scores_extras = extras(CHURN_SCORES)
+    # other modules run churn_ingest for other dates in the same Airflow metadata: find ours
+    features_extra = {"snapshot_date": SNAPSHOT.isoformat()}
+    assert features_extra in features_extras
+    ours = [e for e in scores_extras if e.get("score_date") == SNAPSHOT.isoformat()]
+    assert ours and all(e["rows"] == 1297 and e["model_version"] for e in ours)
+
+    class Event:  # what an asset-triggered run of churn_score sees: no logical date, the event's extra
+        extra = features_extra
+
+    context = {"params": {}, "logical_date": None, "triggering_asset_events": {CUSTOMER_FEATURES: [Event()]}}
+    assert runtime.snapshot_date(context) == SNAPSHOT
+
+
+def test_summary_for_the_run_report(chain, engine, rules):
+    from ml import scoring
+
+    summary = scoring.summary(engine, SNAPSHOT)
+    scores = published(engine)
+    assert summary["rows_scored"] == len(scores) == 1297
+    assert summary["model_version"] == scores[0]["model_version"]
+    assert 0.85 < summary["cv_roc_auc_mean"] <= 1
+    assert summary["mean_probability"] == pytest.approx(sum(r["churn_probability"] for r in scores) / len(scores))
+    assert list(summary["segments"]) == rules.codes  # precedence order, all non-empty
+    assert sum(summary["segments"].values()) == 1297
+    assert sum(summary["risk_bands"].values()) == 1297
+    text = scoring.render_summary(summary)
+    assert summary["model_version"] in text and "high_risk_high_profit" in text
+    json.dumps(summary, default=str)  # JSON-able for logs
+
+
+def test_a_changed_rule_file_must_bump_its_version(chain, engine, rules):
+    import dataclasses
+
+    from ml import scoring, segments
+
+    before = rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_pending WHERE score_date = :d", d=SNAPSHOT)
+    edited = dataclasses.replace(rules, sha256="0" * 64)  # same version, other content
+    with pytest.raises(segments.RulesError, match="bump `version`"):
+        scoring.score_to_pending(engine, SNAPSHOT, rules=edited)
+    assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_pending WHERE score_date = :d", d=SNAPSHOT) == before
+    recorded = rows(engine, "SELECT segment, precedence, offer FROM scoring.segment_rules WHERE rules_version = :v ORDER BY precedence",
+                    v=rules.version)
+    assert [(r["segment"], r["offer"]) for r in recorded] == [(s.code, s.offer) for s in rules.segments]
+    assert scoring.latest_features_snapshot(engine) >= SNAPSHOT  # the DAG's fallback date
+
+
+def test_drift_above_0_2_is_stored_and_logged_as_a_warning(chain, engine, caplog):
+    import logging
+
+    import sqlalchemy as sa
+
+    from ml import monitoring, scoring
+
+    shifted = dt.date(2026, 9, 30)
+    with engine.begin() as conn:  # the same customers, registered three times as long ago
+        conn.execute(sa.text("DELETE FROM features.customer_features WHERE snapshot_date = :s"), {"s": shifted})
+        conn.execute(sa.text(
+            "INSERT INTO features.customer_features "
+            "SELECT (:s)::date, customer_id, churn_label, service_type, allow_messages, marketing_6m, marketing_current_month, "
+            "tenure_days * 3, promo_share, popular_category, avg_categories_per_visit, unpaid_items_quarter, service_errors, "
+            "pages_per_visit, revenue_two_months_ago, revenue_last_month, revenue_current_month, revenue_outlier_fixed, "
+            "minutes_last_month, minutes_current_month, profit, is_active_3m "
+            "FROM features.customer_features WHERE snapshot_date = :d"), {"s": shifted, "d": SNAPSHOT})
+    scoring.score_to_pending(engine, shifted)
+    scoring.publish(engine, shifted)
+    with caplog.at_level(logging.WARNING, logger="ml.monitoring"):
+        results = {r["variable"]: r for r in monitoring.compute_psi(engine, shifted)}
+    assert results["tenure_days"]["status"] == "shifted" and results["tenure_days"]["psi"] > 0.2
+    assert results["pages_per_visit"]["status"] == "stable"
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "DRIFT" in r.getMessage()]
+    assert len(warnings) == 1 and "tenure_days" in warnings[0].getMessage()
+    [stored] = rows(engine, "SELECT psi, status FROM mart.model_drift WHERE score_date = :s AND variable = 'tenure_days'", s=shifted)
+    assert stored["status"] == "shifted" and stored["psi"] == pytest.approx(results["tenure_days"]["psi"])
+    with engine.begin() as conn:  # leave the chain's dates as they were for the mart tests
+        for statement in ("DELETE FROM scoring.drift_psi WHERE score_date = :s",
+                          "DELETE FROM scoring.churn_scores WHERE score_date = :s",
+                          "DELETE FROM features.customer_features WHERE snapshot_date = :s"):
+            conn.execute(sa.text(statement), {"s": shifted})
