@@ -34,11 +34,11 @@ def main() -> int:
     _airflow(["db", "migrate"], env, "airflow-db-migrate")
     if not _run_dag("churn_ingest", snapshot, env):
         return 1
-    if _has_dag("churn_retrain") and not _has_champion(engine):
+    if not _has_champion(engine):
         print("no champion model yet: training one")
         if not _run_dag("churn_retrain", snapshot, env):
             return 1
-    if _has_dag("churn_score") and not _run_dag("churn_score", snapshot, env):
+    if not _run_dag("churn_score", snapshot, env):
         return 1
     print()
     print(summary.render(engine, snapshot))
@@ -102,10 +102,6 @@ def _error_excerpt(log_file: Path, limit: int = 40) -> str:
     lines = log_file.read_text(errors="replace").splitlines()
     wanted = [l for l in lines if any(k in l for k in ("ERROR", "Error", "error", "FAILED", "failed", "| "))]
     return "\n".join((wanted or lines)[-limit:])
-
-
-def _has_dag(dag_id: str) -> bool:
-    return (settings.PROJECT_ROOT / "dags" / f"{dag_id}.py").is_file()
 
 
 def _has_champion(engine) -> bool:
