@@ -1,0 +1,89 @@
+"""churn_retrain — monthly: train the churn model from features.customer_features and decide
+whether it replaces the champion.
+
+prepare_training_set → train_candidate (one mapped task per candidate family, in parallel)
+→ register_challenger (best family: final calibrated fit, paired comparison with the champion on
+the same CV folds, artifact + model card, registry row) → apply_promotion_gate (promote, retiring
+the old champion in the same transaction, or reject).
+
+Training snapshot: params.snapshot_date if given, else the latest labelled snapshot on or before
+the run's logical date. params.search_budget ('full' | 'reduced') overrides env
+CHURN_SEARCH_BUDGET; params.families restricts the candidate families. Tasks are thin calls into
+`ml.train`; only small JSON goes through XCom.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from ml.candidates import FAMILIES  # names only: ml.candidates imports sklearn lazily
+
+DEFAULT_ARGS = {
+    "owner": "data-engineering",
+    "retries": 1,
+    "retry_delay": timedelta(minutes=5),
+    "execution_timeout": timedelta(minutes=45),
+}
+
+
+@dag(
+    dag_id="churn_retrain",
+    schedule="@monthly",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params={
+        "snapshot_date": Param(None, type=["null", "string"], format="date",
+                               description="train on this snapshot (default: latest labelled as of the logical date)"),
+        "search_budget": Param(None, type=["null", "string"], enum=[None, "full", "reduced"],
+                               description="hyperparameter search budget (default: env CHURN_SEARCH_BUDGET or full)"),
+        "families": Param(None, type=["null", "array"], items={"type": "string", "enum": list(FAMILIES)},
+                          description="candidate families to train (default: all)"),
+    },
+    tags=["churn", "ml"],
+    doc_md=__doc__,
+)
+def churn_retrain():
+    @task
+    def prepare_training_set(**context) -> list[dict]:
+        from ml import train
+
+        params = context["params"]
+        logical = context.get("logical_date")
+        return train.prepare(
+            snapshot_date=params.get("snapshot_date"),
+            as_of=logical.date() if logical is not None else None,
+            budget_name=params.get("search_budget"),
+            families=params.get("families"),
+        )
+
+    # 2 at a time: the workers have 2 cores and each task uses one (env CHURN_N_JOBS).
+    @task(max_active_tis_per_dagrun=2, map_index_template="{{ family }}")
+    def train_candidate(job: dict) -> dict:
+        from airflow.sdk import get_current_context
+
+        from ml import train
+
+        get_current_context()["family"] = job["family"]
+        return train.train_family(job)
+
+    @task
+    def register_challenger(results: list[dict]) -> dict:
+        from ml import train
+
+        return train.select_and_register(list(results))
+
+    @task
+    def apply_promotion_gate(registered: dict) -> dict:
+        from ml import train
+
+        return train.apply_gate(registered)
+
+    results = train_candidate.expand(job=prepare_training_set())
+    apply_promotion_gate(register_challenger(results))
+
+
+churn_retrain()

@@ -1,0 +1,171 @@
+"""The model's inputs, in one place: feature lists, the training set, the model input frame.
+
+Used by training and by the scoring worker (`to_model_input` turns any frame with the columns of
+`features.customer_features` into what a fitted model expects).
+
+Features are all columns of `features.customer_features` except keys and bookkeeping:
+`snapshot_date`, `customer_id`, `churn_label` (the target), `is_active_3m` (a filter: only active
+customers are modelled, so it is constant in training) and `revenue_outlier_fixed` (a data-quality
+flag that is true for one customer in the real export; as a feature it could only memorise that
+row, and the corrected revenue is already in the revenue columns).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # keep the import light for DAG parsing
+    import numpy as np
+    import pandas as pd
+    import sqlalchemy as sa
+
+TARGET = "churn_label"  # 1 = «Снизилась» (activity dropped: at risk), 0 = «Прежний уровень»
+ID = "customer_id"
+
+CATEGORICAL: tuple[str, ...] = ("service_type", "popular_category")
+BOOLEAN: tuple[str, ...] = ("allow_messages",)  # bool in the warehouse, 0/1 for the model
+NUMERIC: tuple[str, ...] = (
+    "marketing_6m",
+    "marketing_current_month",
+    "tenure_days",
+    "promo_share",
+    "avg_categories_per_visit",
+    "unpaid_items_quarter",
+    "service_errors",
+    "pages_per_visit",
+    "revenue_two_months_ago",
+    "revenue_last_month",
+    "revenue_current_month",
+    "minutes_last_month",
+    "minutes_current_month",
+    "profit",
+)
+# Columns that go through the numeric (scaler) branch of the pipelines.
+NUMERIC_INPUT: tuple[str, ...] = BOOLEAN + NUMERIC
+# The model input, in this order.
+FEATURES: tuple[str, ...] = CATEGORICAL + NUMERIC_INPUT
+
+# Two customers are "the same customer twice" when they agree on every feature except profit:
+# in the real export 11 pairs differ only in id and profit (profit comes from a separate file,
+# money.csv). Such rows must stay in one CV fold, or the copy on the other side inflates scores.
+DUPLICATE_KEY: tuple[str, ...] = tuple(c for c in FEATURES if c != "profit")
+
+
+def latest_labelled_snapshot(engine: sa.Engine, as_of: dt.date) -> dt.date | None:
+    """Newest snapshot on or before `as_of` with labelled active customers (None if none)."""
+    from etl import db
+
+    with engine.connect() as conn:
+        value = db.run_sql(conn, "ml", "select_latest_labelled_snapshot", {"as_of": as_of}).scalar()
+    return value
+
+
+def load_training_frame(engine: sa.Engine, snapshot_date: dt.date | None = None) -> pd.DataFrame:
+    """Labelled active customers of `snapshot_date` (default: the latest labelled snapshot).
+
+    Columns: customer_id, churn_label, then FEATURES as stored; ordered by customer_id.
+    """
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from etl import db
+
+    if snapshot_date is None:
+        snapshot_date = latest_labelled_snapshot(engine, dt.date.max)
+        if snapshot_date is None:
+            raise LookupError("features.customer_features has no labelled active customers")
+    with engine.connect() as conn:
+        frame = pd.read_sql(sa.text(db.read_sql("ml", "select_training_set")), conn, params={"snapshot_date": snapshot_date})
+    if frame.empty:
+        raise LookupError(f"no labelled active customers in features.customer_features for {snapshot_date}")
+    frame.attrs["snapshot_date"] = snapshot_date
+    return frame[[ID, TARGET, *FEATURES]]
+
+
+def to_model_input(frame: pd.DataFrame) -> pd.DataFrame:
+    """FEATURES in order, typed as the pipelines expect (categories as str, booleans as 0/1)."""
+    missing = [c for c in FEATURES if c not in frame.columns]
+    if missing:
+        raise KeyError(f"frame lacks model features: {', '.join(missing)}")
+    X = frame.loc[:, list(FEATURES)].copy()
+    for column in CATEGORICAL:
+        X[column] = X[column].astype(object)
+    for column in BOOLEAN:
+        X[column] = X[column].astype(bool).astype("int64")
+    for column in NUMERIC:
+        X[column] = X[column].astype("float64")
+    return X.reset_index(drop=True)
+
+
+def target(frame: pd.DataFrame) -> np.ndarray:
+    return frame[TARGET].astype("int64").to_numpy()
+
+
+def duplicate_groups(X: pd.DataFrame) -> np.ndarray:
+    """A group id per row: equal for rows that agree on DUPLICATE_KEY (see its comment).
+
+    Falls back to hashing whole rows when X is not a frame with those columns.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(X, pd.DataFrame) and all(c in X.columns for c in DUPLICATE_KEY):
+        key = X.loc[:, list(DUPLICATE_KEY)]
+    else:
+        key = pd.DataFrame(np.asarray(X))
+    return pd.util.hash_pandas_object(key.astype(str), index=False).to_numpy()
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """sha256 of the training rows, so mapped tasks can check they all saw the same data."""
+    payload = frame.to_csv(index=False, float_format="%.10g").encode("utf-8")
+    return hashlib.sha256(payload).hexdigest()
+
+
+def synthetic_frame(n_customers: int = 400, seed: int = 0, duplicate_pairs: int = 5) -> pd.DataFrame:
+    """A frame shaped like the training set, with a learnable label and exact duplicate pairs.
+
+    For unit tests and benchmarks (no database); the real data is never needed to build it.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n = n_customers
+    categories = ["Товары для детей", "Домашний текстиль", "Косметика и аксессуары", "Кухонная посуда",
+                  "Мелкая бытовая техника и электроника", "Техника для красоты и здоровья"]
+    frame = pd.DataFrame({
+        ID: np.arange(100000, 100000 + n),
+        "service_type": rng.choice(["премиум", "стандарт"], n, p=[0.3, 0.7]),
+        "popular_category": rng.choice(categories, n),
+        "allow_messages": rng.random(n) < 0.75,
+        "marketing_6m": rng.uniform(0.9, 6.6, n).round(1),
+        "marketing_current_month": rng.integers(3, 6, n),
+        "tenure_days": rng.integers(110, 1080, n),
+        "promo_share": np.clip(rng.beta(1.2, 4, n), 0, 0.99).round(2),
+        "avg_categories_per_visit": rng.integers(1, 7, n),
+        "unpaid_items_quarter": rng.integers(0, 11, n),
+        "service_errors": rng.integers(0, 10, n),
+        "pages_per_visit": rng.integers(1, 21, n),
+        "revenue_two_months_ago": rng.normal(4800, 300, n).round(1),
+        "revenue_last_month": rng.normal(4900, 700, n).round(1),
+        "revenue_current_month": rng.normal(5200, 800, n).round(1),
+        "minutes_last_month": rng.integers(5, 24, n),
+        "minutes_current_month": rng.integers(4, 24, n),
+        "profit": rng.uniform(0.86, 7.43, n).round(2),
+    })
+    score = (
+        -0.35 * (frame["pages_per_visit"] - 8)
+        - 0.25 * (frame["minutes_last_month"] - 13)
+        + 3.0 * (frame["promo_share"] - 0.3)
+        - 0.5 * (frame["marketing_6m"] - 4)
+        + 0.2 * (frame["unpaid_items_quarter"] - 3)
+        + rng.normal(0, 1.0, n)
+    )
+    frame[TARGET] = (score > np.quantile(score, 0.62)).astype("int64")
+    for i in range(min(duplicate_pairs, n // 4)):  # copy customer i onto customer n-1-i, new profit
+        source, copy = i, n - 1 - i
+        for column in (TARGET, *DUPLICATE_KEY):
+            frame.loc[copy, column] = frame.loc[source, column]
+    return frame[[ID, TARGET, *FEATURES]]
