@@ -67,6 +67,8 @@ def _job_environment(url: str, data_dir: Path) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(settings.PROJECT_ROOT / "dags"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("GX_ANALYTICS_ENABLED", "False")
+    # `airflow dags test` runs mapped candidate families one after another: give each both cores.
+    env.setdefault("CHURN_N_JOBS", "2")
     return env
 
 
