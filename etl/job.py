@@ -1,6 +1,7 @@
 """`make run`: the whole nightly job, end to end, on this machine.
 
-ingest (load → gate → staging → features → gate) → retrain when no champion exists → score,
+ingest (load → gate → staging → features → gate → publish) → retrain when there is no champion
+or it was trained on other rows than this labelled snapshot → score,
 each DAG run with `airflow dags test` (no scheduler needed), then a summary to act on.
 Data: `DATA_DIR`, or a synthetic snapshot generated into .local/data when it is unset.
 """
@@ -34,8 +35,9 @@ def main() -> int:
     _airflow(["db", "migrate"], env, "airflow-db-migrate")
     if not _run_dag("churn_ingest", snapshot, env):
         return 1
-    if not _has_champion(engine):
-        print("no champion model yet: training one")
+    reason = _training_needed(engine, snapshot)
+    if reason:
+        print(f"{reason}: running churn_retrain (its promotion gate decides)")
         if not _run_dag("churn_retrain", snapshot, env):
             return 1
     if not _run_dag("churn_score", snapshot, env):
@@ -106,10 +108,10 @@ def _error_excerpt(log_file: Path, limit: int = 40) -> str:
     return "\n".join((wanted or lines)[-limit:])
 
 
-def _has_champion(engine) -> bool:
+def _training_needed(engine, snapshot: dt.date) -> str | None:
     from ml import train
 
-    return train.has_champion(engine)
+    return train.training_needed(engine, snapshot)
 
 
 if __name__ == "__main__":

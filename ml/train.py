@@ -472,3 +472,24 @@ def retrain(
 
 def has_champion(engine: sa.Engine | None = None) -> bool:
     return registry.get_champion(_engine(engine)) is not None
+
+
+def training_needed(engine: sa.Engine, snapshot_date: dt.date) -> str | None:
+    """Why `make run` should retrain before scoring `snapshot_date`, or None.
+
+    No champion → train one. A labelled snapshot whose training rows differ from the rows the
+    champion was trained on (its bundle keeps their fingerprint) → retrain; the promotion gate
+    still decides whether the challenger replaces the champion. Unlabelled snapshot → nothing to
+    train on.
+    """
+    champion = registry.get_champion(engine)
+    if champion is None:
+        return "no champion model yet"
+    try:
+        frame = features.load_training_frame(engine, snapshot_date)
+    except LookupError:
+        return None
+    bundle, _ = registry.load_bundle(engine, champion["model_version"])
+    if bundle.get("training_fingerprint") != features.fingerprint(frame):
+        return f"champion {champion['model_version']} was trained on other rows than snapshot {snapshot_date}"
+    return None

@@ -224,3 +224,25 @@ def test_churn_retrain_dag(airflow_db, engine, real_snapshot, monkeypatch):
     assert row["status"] == ("champion" if row["decision"]["promote"] else "rejected")
     assert Path(row["model_card_path"]).is_file() and Path(row["artifact_path"]).is_file()
     assert len(_champions(engine)) == 1
+
+
+def test_training_needed_follows_the_champions_training_rows(engine, quality_run, real_data_dir, tmp_path):
+    """make run retrains only when the champion was not trained on this labelled snapshot's rows."""
+    from etl import ingest
+    from tests.helpers import copy_export
+
+    champion = registry.get_champion(engine)
+    trained_on = champion["training_snapshot"]
+    assert train.training_needed(engine, trained_on) is None
+    assert train.training_needed(engine, dt.date(2030, 1, 1)) is None  # no labelled rows: nothing to train on
+
+    changed = dt.date(2026, 7, 15)
+    folder = copy_export(real_data_dir, tmp_path / "changed")
+    text = (folder / "market_file.csv").read_text()
+    (folder / "market_file.csv").write_text(text.replace("215349,Снизилась", "215349,Прежний уровень", 1))
+    ingest.load_raw(engine, folder, changed)
+    ingest.build_staging(engine, changed)
+    ingest.build_features(engine, changed)
+    ingest.publish_features(engine, changed)
+    reason = train.training_needed(engine, changed)
+    assert reason and champion["model_version"] in reason
