@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
-CODE_DIRS = ("dags", "etl", "ml", "sql", "expectations")
+CODE_DIRS = ("dags", "etl", "ml", "sql", "expectations", "config")  # config: the segment rule file scoring reads
 
 # Which service plays which Airflow part, told by its command rather than by its name.
 AIRFLOW_ROLES = {
