@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
+import pytest
 import sqlalchemy as sa
 
 from tests.helpers import load_dag, rows, task_states
@@ -109,3 +110,20 @@ def published(engine: sa.Engine, snapshot: dt.date = SNAPSHOT) -> list[dict]:
         "top_factors, profit, rules_version FROM scoring.churn_scores WHERE score_date = :d ORDER BY customer_id",
         d=snapshot,
     )
+
+
+# Fixtures for the modules that read the chain's scores (import them by name into the module).
+@pytest.fixture(scope="module")
+def chain(request, airflow_db, warehouse_url, real_data_dir):
+    return ensure_scored(warehouse_url, real_data_dir, request.session.addfinalizer)
+
+
+@pytest.fixture(scope="module")
+def engine(chain):
+    """The chain's own warehouse (overrides the session `engine` in the importing module)."""
+    return chain["engine"]
+
+
+@pytest.fixture(autouse=True)
+def _chain_warehouse(chain, monkeypatch, real_data_dir):
+    use_chain_warehouse(monkeypatch, chain, real_data_dir)

@@ -5,25 +5,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import rows
-from tests.integration.scoring_chain import SNAPSHOT, ensure_scored, use_chain_warehouse
+from tests.integration.scoring_chain import SNAPSHOT
+from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
 READER = "churn_bi_reader"
-
-
-@pytest.fixture(scope="module")
-def chain(request, airflow_db, warehouse_url, real_data_dir):
-    return ensure_scored(warehouse_url, real_data_dir, request.session.addfinalizer)
-
-
-@pytest.fixture(scope="module")
-def engine(chain):
-    """The chain's own warehouse (overrides the session `engine` in this module)."""
-    return chain["engine"]
-
-
-@pytest.fixture(autouse=True)
-def _chain_warehouse(chain, monkeypatch, real_data_dir):
-    use_chain_warehouse(monkeypatch, chain, real_data_dir)
 
 
 def test_churn_scores_latest_is_the_newest_score_per_customer(chain, engine):

@@ -13,25 +13,10 @@ import json
 import pytest
 
 from tests.helpers import load_dag, rows, task_states
-from tests.integration.scoring_chain import LOGICAL, SNAPSHOT, ensure_scored, published, use_chain_warehouse
+from tests.integration.scoring_chain import LOGICAL, SNAPSHOT, published
+from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
 SCORE_TASKS = {"score", "validate_scores", "publish", "monitor_drift"}
-
-
-@pytest.fixture(scope="module")
-def chain(request, airflow_db, warehouse_url, real_data_dir):
-    return ensure_scored(warehouse_url, real_data_dir, request.session.addfinalizer)
-
-
-@pytest.fixture(scope="module")
-def engine(chain):
-    """The chain's own warehouse (overrides the session `engine` in this module)."""
-    return chain["engine"]
-
-
-@pytest.fixture(autouse=True)
-def _chain_warehouse(chain, monkeypatch, real_data_dir):
-    use_chain_warehouse(monkeypatch, chain, real_data_dir)
 
 
 @pytest.fixture(scope="module")
