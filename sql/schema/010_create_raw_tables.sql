@@ -45,23 +45,25 @@ CREATE TABLE IF NOT EXISTS raw.money (
     loaded_at       timestamptz      NOT NULL
 ) PARTITION BY LIST (snapshot_date);
 
--- Create the snapshot's partition if needed and empty it. Identifiers are quoted by format(%I),
--- so the partition name never comes from input text.
+-- The qualified, quoted name of a parent table's partition for one snapshot
+-- (raw.market_money, 2026-11-24 → raw.market_money_p20261124). Identifiers are quoted by
+-- format(%I), so a partition name never comes from input text.
+CREATE OR REPLACE FUNCTION raw.partition_name(parent regclass, snapshot date)
+RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT format('%I.%I', n.nspname, c.relname || '_p' || to_char(snapshot, 'YYYYMMDD'))
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = parent;
+$$;
+
+-- Create the snapshot's partition if needed and empty it (inside the load transaction).
 CREATE OR REPLACE FUNCTION raw.replace_partition(parent regclass, snapshot date)
 RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-    parent_schema text;
-    parent_name   text;
-    partition_name text;
 BEGIN
-    SELECT n.nspname, c.relname INTO parent_schema, parent_name
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.oid = parent;
-    partition_name := parent_name || '_p' || to_char(snapshot, 'YYYYMMDD');
-    EXECUTE format('CREATE TABLE IF NOT EXISTS %I.%I PARTITION OF %I.%I FOR VALUES IN (%L)',
-                   parent_schema, partition_name, parent_schema, parent_name, snapshot);
-    EXECUTE format('TRUNCATE %I.%I', parent_schema, partition_name);
+    EXECUTE format('CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES IN (%L)',
+                   raw.partition_name(parent, snapshot), parent, snapshot);
+    EXECUTE format('TRUNCATE %s', raw.partition_name(parent, snapshot));
 END;
 $$;
 
@@ -69,13 +71,7 @@ $$;
 CREATE OR REPLACE FUNCTION raw.analyze_partition(parent regclass, snapshot date)
 RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-    parent_schema text;
-    parent_name   text;
 BEGIN
-    SELECT n.nspname, c.relname INTO parent_schema, parent_name
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.oid = parent;
-    EXECUTE format('ANALYZE %I.%I', parent_schema, parent_name || '_p' || to_char(snapshot, 'YYYYMMDD'));
+    EXECUTE format('ANALYZE %s', raw.partition_name(parent, snapshot));
 END;
 $$;
