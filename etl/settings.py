@@ -1,4 +1,5 @@
-"""Configuration, read only from the environment (contract names: WAREHOUSE_URL, DATA_DIR)."""
+"""Configuration, read only from the environment (contract names: WAREHOUSE_URL, DATA_DIR —
+the latter resolved per snapshot by etl.runtime.data_dir_for)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,14 +21,6 @@ def local_dir() -> Path:
 def warehouse_url_from_env() -> str | None:
     """`WAREHOUSE_URL` if set; unset means the embedded Postgres (see etl.warehouse)."""
     return os.environ.get("WAREHOUSE_URL") or None
-
-
-def data_dir() -> Path:
-    """Folder with the four CSVs of one snapshot."""
-    value = os.environ.get("DATA_DIR")
-    if not value:
-        raise RuntimeError("DATA_DIR is not set: point it at the folder with the four CSV exports")
-    return Path(value)
 
 
 def model_store_dir() -> Path:

@@ -42,11 +42,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def session_dir() -> Path:
-    return _SESSION_DIR
-
-
-@pytest.fixture(scope="session")
 def real_data_dir() -> Path:
     """The real export in ../shared/data/raw: required on CI, skipped only on a machine without it."""
     if not (REAL_DATA_DIR / "market_file.csv").is_file():
