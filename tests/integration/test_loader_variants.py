@@ -68,6 +68,7 @@ VARIANTS: dict[str, Callable[[Path], None]] = {
 def test_variant_loads_to_identical_features(variant, baseline, engine, real_data_dir, tmp_path):
     folder = copy_export(real_data_dir, tmp_path / variant)
     VARIANTS[variant](folder)
+    assert (folder / "money.csv").read_bytes() != b""
     snapshot = dt.date(2026, 4, 1) + dt.timedelta(days=sorted(VARIANTS).index(variant))
     counts = ingest.load_raw(engine, folder, snapshot)
     assert counts["money.csv"] == 1300
