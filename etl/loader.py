@@ -3,69 +3,79 @@
 Each file is streamed with COPY FROM STDIN into a temporary text table (nothing is parsed row by
 row in Python), checked there in SQL (types, empties, ranges a column type can hold), and only
 when all four files are good are the snapshot's raw partitions replaced, in the same transaction.
-So a bad file raises `LoadError` naming the file, column and lines, and every existing partition
-stays exactly as it was.
+Then, still inside it, market_file is compared with the nearest other snapshot to catch exchanged
+header names (etl/column_profile.py). So a bad file raises `LoadError` naming the file, column and
+lines (invisible characters shown as escapes, etl/text.py), and every existing partition stays.
 
 Accepted variants of the export (same values after loading): CRLF or LF endings, no final newline,
 a UTF-8 BOM, columns in any order, money.csv with ';' + decimal comma, ',' + '.', or ',' with
 quoted "0,98", and integer-looking decimals ("5" for 5.0).
+Needs PostgreSQL 16+: `pg_input_is_valid` tests a number text without raising (e.g. on 1e-99999).
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import logging
 import re
 from pathlib import Path
-from typing import BinaryIO, Sequence
+from typing import BinaryIO, Callable, Sequence
 
 import sqlalchemy as sa
 from psycopg2 import sql as pgsql
 
-from etl import db
-from etl.sources import SOURCES, Column, Source
+from etl import column_profile, db
+from etl.sources import MARKET_FILE, SOURCES, Column, Source
+from etl.text import has_hidden_characters, quoted, visible
 
 log = logging.getLogger(__name__)
 
 UTF8_BOM = b"\xef\xbb\xbf"
 SAMPLE_SIZE = 5
-INT_PATTERN = r"^\s*[-+]?[0-9]+\s*$"
-FLOAT_PATTERN = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+SAMPLE_CHARS = 80
+REASON_CHARS = 200
+MAX_HEADER_BYTES = 1 << 16
+SPACES = " \t\r\n\f\v"  # what the integer and float casts skip (not NBSP or other Unicode spaces)
+_SPACE = r"[ \t\r\n\f\v]*"
+INT_PATTERN = rf"^{_SPACE}[-+]?[0-9]+{_SPACE}$"
+FLOAT_PATTERN = rf"^{_SPACE}[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?{_SPACE}$"
+MAX_NUMBER_CHARS = 100  # the export writes at most ~10; a double has 17 significant digits
+FLOAT_LIMITS = (1e-300, 1e300)  # non-zero magnitudes outside these are refused
 INT_MAX_DIGITS = {"customer_id": 18}
 DEFAULT_INT_MAX_DIGITS = 9  # fits `integer`
+NUL_PROBLEM = "contains a NUL byte (binary data)"
 
 
 class LoadError(ValueError):
     """A snapshot was rejected; the message names the file, column and (file) line numbers."""
 
-    def __init__(
-        self,
-        file_name: str,
-        problem: str,
-        column: str | None = None,
-        lines: Sequence[int] = (),
-        samples: Sequence[str | None] = (),
-    ) -> None:
-        self.file_name = file_name
-        self.column = column
-        self.lines = list(lines)
-        self.problem = problem
-        where = file_name + (f", column '{column}'" if column else "")
+    def __init__(self, file_name: str, problem: str, column: str | None = None, lines: Sequence[int] = (),
+                 samples: Sequence[str | None] = (), *, columns: Sequence[str] = ()) -> None:
+        self.file_name, self.column, self.lines, self.problem = file_name, column, list(lines), problem
+        self.columns = list(columns) or ([column] if column else [])
+        where = file_name + (f", column '{visible(column)}'" if column else "")
         message = f"{where}: {problem}"
         if lines:
             message += " at line " + ", ".join(str(n) for n in lines[:SAMPLE_SIZE])
             if len(lines) > SAMPLE_SIZE:
                 message += ", …"
         if samples:
-            message += " (values: " + ", ".join(repr(s) for s in samples[:SAMPLE_SIZE]) + ")"
+            message += " (values: " + ", ".join(quoted(s, SAMPLE_CHARS) for s in samples[:SAMPLE_SIZE]) + ")"
         super().__init__(message)
 
 
-def load_snapshot(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.date) -> dict[str, int]:
-    """Replace the snapshot's raw partitions with the four files in `data_dir`; rows per file."""
+def load_snapshot(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.date,
+                  hold: Callable[[sa.Connection], None] | None = None) -> dict[str, int]:
+    """Replace the snapshot's raw partitions with the four files in `data_dir`; rows per file.
+
+    `hold(conn)`, when given, runs first inside the load transaction (a claim on the date).
+    """
     data_dir = Path(data_dir)
     counts: dict[str, int] = {}
     with engine.begin() as conn:
         conn.execute(sa.text("SET LOCAL client_encoding = 'UTF8'"))
+        if hold is not None:
+            hold(conn)
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(727002)"))  # one raw load at a time
         db.run_sql(conn, "raw", "create_load_tables")
         for source in SOURCES:
@@ -74,10 +84,29 @@ def load_snapshot(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.dat
         params = {"snapshot_date": snapshot_date, "source_dir": str(data_dir.resolve())}
         db.run_sql(conn, "raw", "replace_snapshot_partitions", params)
         for source in SOURCES:
-            db.run_sql(conn, "raw", f"insert_{source.table}", params)
+            _insert(conn, source, params)
+        swap = column_profile.check_market_file(conn, snapshot_date)
+        if swap is not None:
+            raise LoadError(MARKET_FILE.file_name, swap.describe(), columns=swap.headers)
         db.run_sql(conn, "raw", "analyze_snapshot_partitions", params)
     log.info("loaded snapshot %s from %s: %s", snapshot_date, data_dir, counts)
     return counts
+
+
+def _insert(conn: sa.Connection, source: Source, params: dict) -> None:
+    """Fill the raw partition; a database error still names the file, in one line."""
+    try:
+        db.run_sql(conn, "raw", f"insert_{source.table}", params)
+    except (sa.exc.DataError, sa.exc.IntegrityError) as error:  # a lost connection stays itself (retried)
+        raise LoadError(source.file_name, f"could not be stored in raw.{source.table}: {_reason(error)}") from None
+
+
+def _reason(error: Exception) -> str:
+    """The database's own one-line message (without the statement, values escaped and cut)."""
+    original = getattr(error, "orig", error)
+    text = getattr(getattr(original, "diag", None), "message_primary", None) or str(original).strip().split("\n")[0]
+    text = re.sub(r'"([^"]{41,})"', lambda m: f'"{m.group(1)[:40]}… ({len(m.group(1))} chars)"', text)
+    return visible(text.strip(), REASON_CHARS)
 
 
 def _copy_into_load_table(conn: sa.Connection, source: Source, path: Path) -> int:
@@ -98,7 +127,7 @@ def _copy_into_load_table(conn: sa.Connection, source: Source, path: Path) -> in
             cursor.copy_expert(copy, stream, size=1 << 20)
             rows = cursor.rowcount
         except Exception as error:  # psycopg2 errors carry the COPY line in diag.context
-            raise _copy_error(source, error) from error
+            raise _copy_error(source, error, path, columns, delimiter) from error
         finally:
             cursor.close()
     if rows <= 0:
@@ -108,35 +137,62 @@ def _copy_into_load_table(conn: sa.Connection, source: Source, path: Path) -> in
 
 def _read_header(stream: BinaryIO, source: Source) -> tuple[list[Column], str]:
     """Check the header line; return the columns in file order and the separator."""
-    first = stream.readline()
+    name = source.file_name
+    first = stream.readline(MAX_HEADER_BYTES + 1)
     if not first.strip():
-        raise LoadError(source.file_name, "file is empty")
+        raise LoadError(name, "file is empty")
     if first.startswith(UTF8_BOM):
         first = first[len(UTF8_BOM):]
+    line = first.rstrip(b"\r\n")
+    if b"\r" in line:
+        raise LoadError(name, "lines end with a bare carriage return (old Mac line endings), not LF or CRLF", lines=[1])
+    if len(first) > MAX_HEADER_BYTES:
+        raise LoadError(name, f"header line is longer than {MAX_HEADER_BYTES} bytes (not a CSV export?)", lines=[1])
+    text = line.decode("utf-8", errors="replace")
+    delimiter = ";" if text.count(";") > text.count(",") else ","
+    if b"\x00" in line:
+        bad = next(n for n in text.split(delimiter) if "\x00" in n)
+        raise LoadError(name, NUL_PROBLEM[:-1] + ", or UTF-16 text)", column=bad, lines=[1])
     try:
-        header = first.decode("utf-8").rstrip("\r\n")
+        header = line.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise LoadError(source.file_name, f"not UTF-8 text ({error.reason} at byte {error.start})", lines=[1]) from None
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    names = [name.strip().strip('"') for name in header.split(delimiter)]
+        raise LoadError(name, f"not UTF-8 text ({error.reason} at byte {error.start})", lines=[1]) from None
+    if header.count('"') % 2:
+        raise LoadError(name, "header spans several lines (a quoted column name holds a line break, "
+                              "or a quote is unbalanced)", lines=[1])
+    names = [n.strip().strip('"') for n in header.split(delimiter)]
     known = source.by_header()
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise LoadError(source.file_name, "unknown column in header", column=", ".join(unknown), lines=[1])
-    missing = [c.header for c in source.columns if c.header not in names]
-    if missing:
-        raise LoadError(source.file_name, "column missing from header", column=", ".join(missing), lines=[1])
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise LoadError(source.file_name, "column repeated in header", column=", ".join(repeated), lines=[1])
+        hint = " (hidden characters shown as escapes)" if any(map(has_hidden_characters, unknown)) else ""
+        raise LoadError(name, "unknown column in header" + hint + _script_hint(unknown),
+                        column=", ".join(unknown), lines=[1], columns=unknown)
+    for problem, bad in (("column missing from header", [c.header for c in source.columns if c.header not in names]),
+                         ("column repeated in header", sorted({n for n in names if names.count(n) > 1}))):
+        if bad:
+            raise LoadError(name, problem, column=", ".join(bad), lines=[1], columns=bad)
     return [known[n] for n in names], delimiter
 
 
-def _copy_error(source: Source, error: Exception) -> LoadError:
+def _script_hint(names: Sequence[str]) -> str:
+    """Latin letters inside a Cyrillic name look identical on screen ('c' for 'с'): name them."""
+    for name in names:
+        latin = [ch for ch in name if ch.isascii() and ch.isalpha()]
+        if latin and any("\u0400" <= ch <= "\u04ff" for ch in name):
+            letters = ", ".join(f"'{ch}' U+{ord(ch):04X}" for ch in dict.fromkeys(latin))
+            return f" ({quoted(name)} mixes Latin letters into Cyrillic: {letters})"
+    return ""
+
+
+def _copy_error(source: Source, error: Exception, path: Path, columns: list[Column], delimiter: str) -> LoadError:
     """Turn a COPY failure into a LoadError with the file's own line number and column."""
     diag = getattr(error, "diag", None)
     context = (getattr(diag, "context", None) or "") if diag else ""
     primary = (getattr(diag, "message_primary", None) or str(error)).strip() if diag else str(error).strip()
+    if "invalid byte sequence" in primary and "0x00" in primary:
+        found = _find_nul(path, columns, delimiter)
+        if found:
+            return LoadError(source.file_name, NUL_PROBLEM, column=found[1], lines=[found[0]], samples=found[2:])
     line_match = re.search(r"line (\d+)", context)
     lines = [int(line_match.group(1)) + 1] if line_match else []  # +1: the header line
     column_match = re.search(r'column "?([A-Za-z_0-9]+)"?', primary) or re.search(r"column ([A-Za-z_0-9]+)", context)
@@ -148,23 +204,36 @@ def _copy_error(source: Source, error: Exception) -> LoadError:
         primary = "row has fewer fields than the header (truncated line or wrong separator)"
     elif "extra data after last expected column" in primary:
         primary = "row has more fields than the header (wrong separator or unquoted value)"
-    return LoadError(source.file_name, primary, column=column, lines=lines)
+    return LoadError(source.file_name, visible(primary, REASON_CHARS), column=column, lines=lines)
+
+
+def _find_nul(path: Path, columns: list[Column], delimiter: str) -> tuple | None:
+    """(line, column header or None, field) of the first NUL byte; read only after COPY failed."""
+    with path.open("rb") as stream:
+        for line_no, raw in enumerate(stream, start=1):
+            if b"\x00" in raw:
+                text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                fields = next(csv.reader([text], delimiter=delimiter), [])
+                hit = next((i for i, field in enumerate(fields) if "\x00" in field), None)
+                header = columns[hit].header if hit is not None and hit < len(columns) else None
+                return line_no, header, fields[hit] if hit is not None else text
+    return None
 
 
 def _check_load_table(conn: sa.Connection, source: Source) -> None:
     """Reject empties where not allowed and values the raw column type cannot hold.
 
-    One scan counts the bad values of every column; sample lines are fetched only for a column
+    One scan counts the bad values of every check; sample lines are fetched only for a check
     that has any, so a good file costs a single pass over the landing table.
     """
-    checks = [(column, predicate) for column in source.columns if (predicate := _bad_value_predicate(column))]
+    checks = [(column, predicate, problem) for column in source.columns for predicate, problem in _checks(column)]
     table = pgsql.Identifier(f"load_{source.table}")
     counts_query = pgsql.SQL("SELECT {counts} FROM {table}").format(
-        counts=pgsql.SQL(", ").join(pgsql.SQL("count(*) FILTER (WHERE {p})").format(p=p) for _, p in checks),
+        counts=pgsql.SQL(", ").join(pgsql.SQL("count(*) FILTER (WHERE {p})").format(p=p) for _, p, _ in checks),
         table=table,
     )
     bad_counts = _fetch(conn, counts_query)[0]
-    for (column, predicate), bad_count in zip(checks, bad_counts):
+    for (column, predicate, problem), bad_count in zip(checks, bad_counts):
         if not bad_count:
             continue
         sample_query = pgsql.SQL(
@@ -172,15 +241,10 @@ def _check_load_table(conn: sa.Connection, source: Source) -> None:
         ).format(col=pgsql.Identifier(column.name), table=table, predicate=predicate,
                  limit=pgsql.Literal(SAMPLE_SIZE + 1))
         bad = _fetch(conn, sample_query)
-        empty = all(value is None or not value.strip() for _, value in bad)
-        problem = "empty value" if empty else f"value is not {_kind_words(column)}"
-        raise LoadError(
-            source.file_name,
-            f"{problem} in {bad_count} row(s)",
-            column=column.header,
-            lines=[line for line, _ in bad],
-            samples=[] if empty else [value for _, value in bad],
-        )
+        empty = all(value is None or not value.strip(SPACES) for _, value in bad)
+        raise LoadError(source.file_name, f"{'empty value' if empty else problem} in {bad_count} row(s)",
+                        column=column.header, lines=[line for line, _ in bad],
+                        samples=[] if empty else [value for _, value in bad])
 
 
 def _fetch(conn: sa.Connection, query: pgsql.Composable) -> list[tuple]:
@@ -192,21 +256,36 @@ def _fetch(conn: sa.Connection, query: pgsql.Composable) -> list[tuple]:
         cursor.close()
 
 
-def _bad_value_predicate(column: Column) -> pgsql.Composable | None:
+def _checks(column: Column) -> list[tuple[pgsql.Composable, str]]:
+    """(predicate true for a bad value, what is wrong) for one landing column, in reporting order."""
     value = pgsql.Identifier(column.name)
-    empty = pgsql.SQL("({v} IS NULL OR btrim({v}) = '')").format(v=value)
+    sql = lambda text, **more: pgsql.SQL(text).format(v=value, **more)  # noqa: E731
+    empty = sql("({v} IS NULL OR btrim({v}, {s}) = '')", s=pgsql.Literal(SPACES))
     if column.kind == "text":
-        return None if column.nullable else empty
+        return [] if column.nullable else [(empty, "empty value")]
+    too_long = (sql("length({v}) > {n}", n=pgsql.Literal(MAX_NUMBER_CHARS)),
+                f"number text longer than {MAX_NUMBER_CHARS} characters")
     if column.kind == "int":
         digits = INT_MAX_DIGITS.get(column.name, DEFAULT_INT_MAX_DIGITS)
-        return pgsql.SQL("({empty} OR {v} !~ {pattern} OR length(ltrim(btrim({v}), '+-0')) > {digits})").format(
-            empty=empty, v=value, pattern=pgsql.Literal(INT_PATTERN), digits=pgsql.Literal(digits)
-        )
-    return pgsql.SQL(
-        "(CASE WHEN replace({v}, ',', '.') ~ {pattern}"
-        " THEN abs(replace(btrim({v}), ',', '.')::numeric) >= 1e300 ELSE true END)"
-    ).format(v=value, pattern=pgsql.Literal(FLOAT_PATTERN))
-
-
-def _kind_words(column: Column) -> str:
-    return {"int": "a whole number", "float": "a number"}.get(column.kind, "text")
+        pattern = pgsql.Literal(INT_PATTERN)
+        return [
+            (sql("({v} IS NULL OR {v} !~ {p})", p=pattern), "value is not a whole number"),
+            too_long,
+            (sql("({v} ~ {p} AND length(ltrim(btrim({v}, {s}), '+-0')) > {d})", p=pattern,
+                 s=pgsql.Literal(SPACES), d=pgsql.Literal(digits)),
+             f"whole number too large for the column (over {digits} digits)"),
+        ]
+    number = sql("replace(btrim({v}, {s}), ',', '.')", s=pgsql.Literal(SPACES))
+    low, high = (pgsql.Literal(limit) for limit in FLOAT_LIMITS)
+    not_number = sql("({v} IS NULL OR replace({v}, ',', '.') !~ {p})", p=pgsql.Literal(FLOAT_PATTERN))
+    out_of_range = pgsql.SQL(
+        "(CASE WHEN {not_number} THEN false"
+        " WHEN NOT pg_input_is_valid({x}, 'double precision') THEN true"
+        " ELSE abs({x}::double precision) >= {high}::double precision"
+        " OR ({x}::double precision <> 0 AND abs({x}::double precision) < {low}::double precision) END)"
+    ).format(not_number=not_number, x=number, low=low, high=high)
+    return [
+        (not_number, "value is not a number"),
+        too_long,
+        (out_of_range, "number a double precision cannot hold (|x| ≥ 1e300, or non-zero |x| < 1e-300)"),
+    ]
