@@ -18,13 +18,18 @@ How:
 - Results: one `dq.validation_runs` row per suite, written in its own transaction so a failed gate
   is recorded too; GX Data Docs under `reports_dir()/data_docs` (the index path is logged); a
   table of failed expectations in the log; `QualityGateFailed` when any critical one failed.
+- Values from the data are HTML-escaped in what GX renders (Data Docs are opened in a browser,
+  see `_for_data_docs`) and stay plain in dq.validation_runs, the log and the exception, where
+  invisible characters are shown as escapes (`etl.text.visible`).
 
 The warehouse URL reaches GX only as the in-memory config variable `${GX_WAREHOUSE_URL}`
 (`runtime_environment`), so no password is ever written into a GX file.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import html
 import json
 import logging
 import re
@@ -40,6 +45,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from etl import db, settings, sources
+from etl.text import visible
 
 if TYPE_CHECKING:  # GX is imported lazily: it costs ~3 s and the DAG file must parse fast
     from great_expectations.core import ExpectationSuiteValidationResult
@@ -557,7 +563,56 @@ def _store_gate_verdict(context, identifier, validation, findings: Sequence[Find
     warned = sum(1 for f in findings if not f.success and f.severity != "critical")
     validation.meta["gate"] = {"critical_failed": critical, "warnings_failed": warned}
     validation.success = critical == 0
-    context.validation_results_store.set(identifier, validation)
+    context.validation_results_store.set(identifier, _for_data_docs(validation))
+
+
+# Keys whose values GX itself escapes, or that must stay as they are, when they reach Data Docs:
+# an exception message is a string-template parameter (escaped by GX's view); index column names
+# come from the suite and must still match the keys of `unexpected_index_list`.
+_EXCEPTION_KEYS_GX_ESCAPES = frozenset({"exception_message"})
+_RESULT_KEYS_KEPT = frozenset({"unexpected_index_column_names"})
+
+
+def _for_data_docs(validation: ExpectationSuiteValidationResult) -> ExpectationSuiteValidationResult:
+    """A copy of the suite's result whose values from the data are HTML-escaped, for Data Docs.
+
+    Data Docs pages are opened in a browser, and GX (1.24) writes result values into them as raw
+    HTML: its Jinja templates are `.j2` files, which `select_autoescape(["html", "xml"])` leaves
+    unescaped, and `DefaultJinjaView.render_string_template` escapes only string *parameters* of
+    a string template. Unexpected values and their counts become table cells, observed values a
+    cell (`str()` of the value), the unexpected index query and an exception's traceback become
+    templates: all raw, so an export value `<script>…</script>` would run in the reader's browser.
+
+    So every string in each expectation's `result` (lists, counts, observed value, details,
+    the rows of `UnexpectedRowsExpectation`, which GX 1.24 does not show but a renderer may) and
+    in its exception info is escaped here, once, except where GX already escapes: the exception
+    message (a template parameter; escaping it here would show `&lt;`) and the expectation's
+    configuration (from the suite files, rendered through parameters) are left as they are.
+
+    Only this copy goes to the validation results store, i.e. the JSON under `reports_dir()/gx`
+    that Data Docs are built from; findings, dq.validation_runs and the log keep the plain values.
+    """
+    escaped = copy.copy(validation)
+    escaped.results = []
+    for evr in validation.results:
+        evr_copy = copy.copy(evr)
+        evr_copy.result = _escape_html(evr.result, keep=_RESULT_KEYS_KEPT)
+        evr_copy.exception_info = _escape_html(evr.exception_info, keep=_EXCEPTION_KEYS_GX_ESCAPES)
+        escaped.results.append(evr_copy)
+    return escaped
+
+
+def _escape_html(value: Any, keep: frozenset[str] = frozenset()) -> Any:
+    """`value` with every string in it HTML-escaped (recursively; keys and `keep` keys' values unchanged)."""
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, Mapping):
+        return {k: v if k in keep else _escape_html(v, keep) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escape_html(v, keep) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_escape_html(v, keep) for v in value)
+    return value
 
 
 def _context(url: str):
@@ -696,7 +751,13 @@ def _url_to_path(url: str) -> str:
 
 
 def _short(value: Any, limit: int) -> str:
+    """`value` as text for the log and messages, cut to `limit` characters.
+
+    Invisible and look-alike characters (NBSP, zero-width space, control characters) are shown
+    as escapes (`etl.text.visible`), so a sample never looks like an allowed value while it is not.
+    """
     text = value if isinstance(value, str) else json.dumps(_jsonable(value), ensure_ascii=False)
+    text = visible(text, limit=len(text) * 10 + 1)  # every character fits in 10; cut below, as before
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
