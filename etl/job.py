@@ -7,13 +7,17 @@ Data: `DATA_DIR`, or a synthetic snapshot generated into .local/data when it is 
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import logging
 import os
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
+from typing import Iterator
 
 from etl import db, settings, summary, warehouse
 
@@ -21,13 +25,72 @@ SYNTH_CUSTOMERS = int(os.environ.get("SYNTH_CUSTOMERS", "2000"))
 SYNTH_SEED = int(os.environ.get("SYNTH_SEED", "7"))
 
 
+class AlreadyRunning(RuntimeError):
+    """Another `make run` holds this checkout (its Airflow home, logs and generated data)."""
+
+
 def main() -> int:
+    """Run the job; a failure prints one line saying what and where, the traceback goes to a log."""
     logging.basicConfig(level=logging.WARNING)
+    try:
+        with _one_run_per_checkout():
+            return _run()
+    except Exception as error:  # the console gets one line; the detail is in the log file
+        print(f"make run stopped: {_one_line(error)}")
+        log_file = _log_path("make-run-error")
+        log_file.write_text("".join(traceback.format_exception(error)))
+        print(f"detail: {log_file}")
+        return 2 if isinstance(error, (settings.ConfigError, AlreadyRunning)) else 1
+
+
+def _one_line(error: BaseException) -> str:
+    import sqlalchemy as sa
+
+    from ml import registry
+
+    if isinstance(error, sa.exc.OperationalError):
+        url = os.environ.get("WAREHOUSE_URL") or "the embedded server"
+        reason = str(error.orig or error).strip().splitlines()[0]
+        return f"cannot reach the warehouse ({_hide_password(url)}): {reason}"
+    if isinstance(error, registry.ModelRegistryError):
+        return f"{error} — roll the champion back to an intact model or retrain (README: Operations)"
+    return f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+
+
+def _hide_password(url: str) -> str:
+    import sqlalchemy as sa
+
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "WAREHOUSE_URL (unparsable)"
+
+
+@contextlib.contextmanager
+def _one_run_per_checkout() -> Iterator[None]:
+    """Two `make run`s in one checkout would share Airflow's SQLite and overwrite each other's
+    logs: the second one stops at once, naming the first."""
+    path = settings.local_dir() / "make-run.lock"
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown pid"
+            raise AlreadyRunning(f"another make run is running in this checkout ({holder}); wait for it to finish") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}, started {dt.datetime.now():%Y-%m-%d %H:%M:%S}")
+        handle.flush()
+        yield
+
+
+def _run() -> int:
     snapshot = settings.snapshot_date_from_env()
     url = warehouse.server_url()
-    env = _job_environment(url, _data_dir())
     engine = db.get_engine(url)
-    db.ensure_schema(engine)
+    db.ensure_schema(engine)  # first: an unreachable warehouse stops the run before any work
+    env = _job_environment(url, _data_dir())
     print(f"warehouse: {engine.url.render_as_string(hide_password=True)}")
     print(f"data:      {env['DATA_DIR']}")
     print(f"snapshot:  {snapshot}")
