@@ -88,7 +88,7 @@ def run(customers: int, seed: int, baseline_rows: int) -> list[Phase]:
     phases.append(Phase("staging (SQL)", total_rows, seconds))
     _, seconds = timed(lambda: ingest.build_features(engine, SNAPSHOT))
     phases.append(Phase("features candidate (SQL pivots)", customers, seconds))
-    _, seconds = timed(lambda: quality.validate(engine, "features", SNAPSHOT))
+    _, seconds = timed(lambda: ingest.validate_features(engine, SNAPSHOT))
     phases.append(Phase("GX gate on features", customers, seconds))
     _, seconds = timed(lambda: ingest.publish_features(engine, SNAPSHOT))
     phases.append(Phase("publish features (1 txn)", customers, seconds))
@@ -111,7 +111,7 @@ def scoring_phases(engine: sa.Engine, customers: int) -> list[Phase]:
     naive = naive_scoring_rows_per_s(engine)
     phases = [Phase("score (stream, explain, segment, COPY)", rows, seconds,
                     "read all + predict only", naive)]
-    _, seconds = timed(lambda: quality.validate(engine, "scoring", SNAPSHOT))
+    _, seconds = timed(lambda: scoring.validate(engine, SNAPSHOT))
     phases.append(Phase("GX gate on scores", rows, seconds))
     _, seconds = timed(lambda: scoring.publish(engine, SNAPSHOT))
     phases.append(Phase("publish scores (1 txn)", rows, seconds))

@@ -3,7 +3,13 @@
 Each task is a thin call into `etl.ingest`; every write is keyed by the snapshot date (the run's
 logical date, or params.snapshot_date) and done in one transaction, so reruns and backfills give
 the same rows. Features are built as a candidate, gated, then published (write-audit-publish);
-publishing emits the Asset that triggers `churn_score`.
+publishing emits the Asset that triggers `churn_score`. A retry of any task after it succeeded
+changes nothing.
+
+One run per date at a time: the run claims its snapshot date at its first task; a task of
+another run of the same date fails with a message naming the run that holds it (retried, as it
+heals when that run ends). Only transient failures (lost connection, server restart, a busy
+date) are retried; bad input, a failed gate or a refused publish fail at once.
 """
 from __future__ import annotations
 
@@ -13,8 +19,14 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from etl.assets import CUSTOMER_FEATURES
+from etl.runtime import release_claims
 
-DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(minutes=5)}
+DEFAULT_ARGS = {
+    "owner": "data-engineering",
+    "retries": 2,  # only transient failures are retried (runtime.retry_only_transient)
+    "retry_delay": timedelta(minutes=5),
+    "on_failure_callback": release_claims,
+}
 
 
 @dag(
@@ -29,60 +41,56 @@ DEFAULT_ARGS = {"owner": "data-engineering", "retries": 2, "retry_delay": timede
     doc_md=__doc__,
 )
 def churn_ingest():
-    @task(retries=0)  # bad input is not transient: fail fast, keep the previous partitions
+    @task
     def load_raw(**context) -> str:
         from etl import db, ingest, runtime
 
-        snapshot = runtime.snapshot_date(context)
-        ingest.load_raw(db.get_engine(), runtime.data_dir_for(snapshot), snapshot)
+        with runtime.retry_only_transient():
+            snapshot = runtime.snapshot_date(context)
+            ingest.load_raw(db.get_engine(), runtime.data_dir_for(snapshot), snapshot, runtime.run_label(context))
         return snapshot.isoformat()
 
-    @task(retries=0)  # a failed gate is a data problem, not transient: stop the run here
-    def validate_raw(snapshot: str) -> str:
+    @task
+    def validate_raw(snapshot: str, **context) -> str:
         """GX gate on the snapshot's raw partitions (expectations/raw.*.json)."""
-        import datetime as dt
+        from etl import db, ingest, runtime
 
-        from etl import db, quality
-
-        quality.validate(db.get_engine(), "raw", dt.date.fromisoformat(snapshot))
+        with runtime.retry_only_transient():
+            ingest.validate_raw(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
         return snapshot
 
     @task
-    def build_staging(snapshot: str) -> str:
-        import datetime as dt
+    def build_staging(snapshot: str, **context) -> str:
+        from etl import db, ingest, runtime
 
-        from etl import db, ingest
-
-        ingest.build_staging(db.get_engine(), dt.date.fromisoformat(snapshot))
+        with runtime.retry_only_transient():
+            ingest.build_staging(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
         return snapshot
 
     @task
-    def build_features(snapshot: str) -> str:
-        import datetime as dt
+    def build_features(snapshot: str, **context) -> str:
+        from etl import db, ingest, runtime
 
-        from etl import db, ingest
-
-        ingest.build_features(db.get_engine(), dt.date.fromisoformat(snapshot))
+        with runtime.retry_only_transient():
+            ingest.build_features(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
         return snapshot
 
-    @task(retries=0)
-    def validate_features(snapshot: str) -> str:
-        """GX gate on the snapshot's features; nothing is published when it fails."""
-        import datetime as dt
+    @task
+    def validate_features(snapshot: str, **context) -> str:
+        """GX gate on the snapshot's feature candidate; nothing is published when it fails."""
+        from etl import db, ingest, runtime
 
-        from etl import db, quality
-
-        quality.validate(db.get_engine(), "features", dt.date.fromisoformat(snapshot))
+        with runtime.retry_only_transient():
+            ingest.validate_features(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
         return snapshot
 
     @task(outlets=[CUSTOMER_FEATURES])
-    def publish_features(snapshot: str, *, outlet_events=None) -> str:
-        """Publish the gated candidate; the Asset event makes `churn_score` score this snapshot."""
-        import datetime as dt
+    def publish_features(snapshot: str, *, outlet_events=None, **context) -> str:
+        """Publish the audited candidate; the Asset event makes `churn_score` score this snapshot."""
+        from etl import db, ingest, runtime
 
-        from etl import db, ingest
-
-        ingest.publish_features(db.get_engine(), dt.date.fromisoformat(snapshot))
+        with runtime.retry_only_transient():
+            ingest.publish_features(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
         outlet_events[CUSTOMER_FEATURES].extra = {"snapshot_date": snapshot}
         return snapshot
 

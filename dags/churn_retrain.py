@@ -22,7 +22,7 @@ from ml.candidates import FAMILIES  # names only: ml.candidates imports sklearn 
 
 DEFAULT_ARGS = {
     "owner": "data-engineering",
-    "retries": 1,
+    "retries": 1,  # only transient failures are retried (runtime.retry_only_transient)
     "retry_delay": timedelta(minutes=5),
     "execution_timeout": timedelta(minutes=45),
 }
@@ -49,38 +49,46 @@ DEFAULT_ARGS = {
 def churn_retrain():
     @task
     def prepare_training_set(**context) -> list[dict]:
+        from etl import runtime
         from ml import train
 
         params = context["params"]
         logical = context.get("logical_date")
-        return train.prepare(
-            snapshot_date=params.get("snapshot_date"),
-            as_of=logical.date() if logical is not None else None,
-            budget_name=params.get("search_budget"),
-            families=params.get("families"),
-        )
+        with runtime.retry_only_transient():
+            return train.prepare(
+                snapshot_date=params.get("snapshot_date"),
+                as_of=logical.date() if logical is not None else None,
+                budget_name=params.get("search_budget"),
+                families=params.get("families"),
+            )
 
     # 2 at a time: the workers have 2 cores and each task uses one (env CHURN_N_JOBS).
     @task(max_active_tis_per_dagrun=2, map_index_template="{{ family }}")
     def train_candidate(job: dict) -> dict:
         from airflow.sdk import get_current_context
 
+        from etl import runtime
         from ml import train
 
         get_current_context()["family"] = job["family"]
-        return train.train_family(job)
+        with runtime.retry_only_transient():
+            return train.train_family(job)
 
     @task
     def register_challenger(results: list[dict]) -> dict:
+        from etl import runtime
         from ml import train
 
-        return train.select_and_register(list(results))
+        with runtime.retry_only_transient():
+            return train.select_and_register(list(results))
 
     @task
     def apply_promotion_gate(registered: dict) -> dict:
+        from etl import runtime
         from ml import train
 
-        return train.apply_gate(registered)
+        with runtime.retry_only_transient():
+            return train.apply_gate(registered)
 
     results = train_candidate.expand(job=prepare_training_set())
     apply_promotion_gate(register_challenger(results))

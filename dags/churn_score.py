@@ -9,7 +9,10 @@ scoring.drift_psi, a warning in the log above 0.2).
 
 Snapshot date: params.snapshot_date, else the `snapshot_date` the features Asset event carries,
 else the run's logical date; a manual run with none of these scores the newest features
-snapshot. A failed gate leaves the published scores of that date untouched.
+snapshot. A failed gate leaves the published scores of that date untouched; a retry of any task
+after it succeeded changes nothing. One run per date at a time (the run claims the date; a task
+of another run fails naming it). Only transient failures are retried: no champion, a tampered
+artifact or a failed gate fail at once.
 """
 from __future__ import annotations
 
@@ -19,12 +22,14 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from etl.assets import CHURN_SCORES, CUSTOMER_FEATURES
+from etl.runtime import release_claims
 
 DEFAULT_ARGS = {
     "owner": "data-engineering",
-    "retries": 2,
+    "retries": 2,  # only transient failures are retried (runtime.retry_only_transient)
     "retry_delay": timedelta(minutes=5),
     "execution_timeout": timedelta(hours=2),
+    "on_failure_callback": release_claims,
 }
 
 
@@ -49,30 +54,32 @@ def churn_score():
         from ml import scoring
 
         engine = db.get_engine()
-        try:
-            snapshot = runtime.snapshot_date(context)
-        except ValueError:
-            snapshot = scoring.latest_features_snapshot(engine)
-            if snapshot is None:
-                raise
-        return scoring.score_to_pending(engine, snapshot)
+        with runtime.retry_only_transient():
+            try:
+                snapshot = runtime.snapshot_date(context)
+            except LookupError:
+                snapshot = scoring.latest_features_snapshot(engine)
+                if snapshot is None:
+                    raise
+            return scoring.score_to_pending(engine, snapshot, run=runtime.run_label(context))
 
-    @task(retries=0)  # bad scores are not transient: fail, keep the published ones
-    def validate_scores(scored: dict) -> dict:
-        from etl import db, quality
-
-        result = quality.validate(db.get_engine(), "scoring", scored["score_date"])
-        return {**scored, "gate_run_id": result.run_id}
-
-    @task(outlets=[CHURN_SCORES])
-    def publish(scored: dict, *, outlet_events=None) -> dict:
-        """Replace the date's published scores; tell BI/downstream which date changed."""
-        import datetime as dt
-
-        from etl import db
+    @task
+    def validate_scores(scored: dict, **context) -> dict:
+        from etl import db, runtime
         from ml import scoring
 
-        published = scoring.publish(db.get_engine(), dt.date.fromisoformat(scored["score_date"]))
+        with runtime.retry_only_transient():
+            gate = scoring.validate(db.get_engine(), runtime.as_date(scored["score_date"]), runtime.run_label(context))
+        return {**scored, "gate_run_id": gate.run_id if gate else None}
+
+    @task(outlets=[CHURN_SCORES])
+    def publish(scored: dict, *, outlet_events=None, **context) -> dict:
+        """Replace the date's published scores; tell BI/downstream which date changed."""
+        from etl import db, runtime
+        from ml import scoring
+
+        with runtime.retry_only_transient():
+            published = scoring.publish(db.get_engine(), runtime.as_date(scored["score_date"]), runtime.run_label(context))
         outlet_events[CHURN_SCORES].extra = {
             "score_date": published["score_date"],
             "model_version": published["model_version"],
@@ -82,12 +89,11 @@ def churn_score():
 
     @task
     def monitor_drift(published: dict) -> list[dict]:
-        import datetime as dt
-
-        from etl import db
+        from etl import db, runtime
         from ml import monitoring
 
-        return monitoring.compute_psi(db.get_engine(), dt.date.fromisoformat(published["score_date"]))
+        with runtime.retry_only_transient():
+            return monitoring.compute_psi(db.get_engine(), runtime.as_date(published["score_date"]))
 
     monitor_drift(publish(validate_scores(score())))
 

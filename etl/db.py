@@ -14,9 +14,20 @@ import sqlalchemy as sa
 from etl import settings, warehouse
 
 
+# The server checks every few seconds, even during a long statement, whether the client is still
+# there: a killed task's backend then ends and releases its locks instead of running to the end.
+SESSION_OPTIONS = "-c client_connection_check_interval=2000"
+
+
 @functools.lru_cache(maxsize=8)
 def _engine_for(url: str) -> sa.Engine:
-    return sa.create_engine(warehouse.sqlalchemy_url(url), pool_pre_ping=True, future=True)
+    parsed = sa.make_url(warehouse.sqlalchemy_url(url))
+    options = " ".join(part for part in (parsed.query.get("options"), SESSION_OPTIONS) if part)
+    return sa.create_engine(
+        parsed.difference_update_query(["options"]),
+        connect_args={"options": options},
+        pool_pre_ping=True,
+    )
 
 
 def get_engine(url: str | None = None) -> sa.Engine:
@@ -54,3 +65,35 @@ def ensure_schema(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(727001)"))  # one migrator at a time
         run_layer(conn, "schema")
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for failures a retry can heal: the connection was lost or refused, the server is
+    restarting or shutting down, a serialization failure or deadlock, or another run holding
+    the date (etl.claims.SnapshotBusy). Bad data, failed gates, a missing or tampered model are
+    not: retrying them only delays the error."""
+    import psycopg2
+    from psycopg2 import errors as pg_errors
+
+    from etl.claims import SnapshotBusy
+
+    transient = (
+        SnapshotBusy,
+        sa.exc.OperationalError,
+        sa.exc.InterfaceError,
+        psycopg2.OperationalError,
+        psycopg2.InterfaceError,
+        pg_errors.SerializationFailure,
+        pg_errors.DeadlockDetected,
+        ConnectionError,
+        TimeoutError,
+    )
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, transient):
+            return True
+        if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+            return True
+        error = error.__cause__
+    return False

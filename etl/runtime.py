@@ -1,10 +1,17 @@
-"""Glue between Airflow task context and the plain functions in etl/ and ml/."""
+"""Glue between Airflow task context and the plain functions in etl/ and ml/.
+
+Kept light (no pandas, SQLAlchemy or GX at import): DAG files import it at parse time.
+"""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
+
+log = logging.getLogger(__name__)
 
 
 def snapshot_date(context: Mapping[str, Any]) -> dt.date:
@@ -13,18 +20,64 @@ def snapshot_date(context: Mapping[str, Any]) -> dt.date:
     Asset-triggered runs have no logical date; they read the date the producer attached to the
     asset event, so the consumer scores exactly the snapshot that was just published.
     """
+    from etl import settings
+
     params = context.get("params") or {}
     if params.get("snapshot_date"):
-        return dt.date.fromisoformat(str(params["snapshot_date"]))
+        return settings.parse_date(params["snapshot_date"], "params.snapshot_date")
     for events in (context.get("triggering_asset_events") or {}).values():
         for event in events:
             value = (event.extra or {}).get("snapshot_date")
             if value:
-                return dt.date.fromisoformat(value)
+                return settings.parse_date(value, "the asset event's snapshot_date")
     logical = context.get("logical_date")
     if logical is not None:
         return logical.date()
-    raise ValueError("no snapshot date: pass params.snapshot_date or run with a logical date")
+    raise LookupError("no snapshot date: pass params.snapshot_date or run with a logical date")
+
+
+def as_date(value: str | dt.date) -> dt.date:
+    """A snapshot date handed from task to task through XCom (ISO text)."""
+    from etl import settings
+
+    return settings.parse_date(value, "snapshot date")
+
+
+def run_label(context: Mapping[str, Any]) -> str:
+    """`dag_id/run_id`: the run that claims a snapshot date (etl/claims.py) and is named when
+    another run is refused."""
+    return f"{context['ti'].dag_id}/{context['run_id']}"
+
+
+@contextlib.contextmanager
+def retry_only_transient() -> Iterator[None]:
+    """Let a failure a retry can heal (etl.db.is_transient) go to Airflow's retries; fail any
+    other at once (AirflowFailException), so bad data or a tampered model never looks hung."""
+    try:
+        yield
+    except Exception as error:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from etl import db
+
+        if isinstance(error, AirflowFailException) or db.is_transient(error):
+            raise
+        raise AirflowFailException(f"{type(error).__name__}: {error}") from error
+
+
+def release_claims(context: Mapping[str, Any]) -> None:
+    """Failure callback: a run that failed for good gives up its snapshot claims, so the next
+    run of its date does not wait for the claim to expire."""
+    from etl import claims, db
+
+    run = run_label(context)
+    try:
+        released = claims.release_run(db.get_engine(), run)
+    except Exception as error:  # a callback must not hide the task's own failure
+        log.warning("could not release the snapshot claims of %s: %s", run, error)
+        return
+    if released:
+        log.info("released the snapshot claims of %s: %s", run, released)
 
 
 def data_dir_for(snapshot: dt.date) -> Path:

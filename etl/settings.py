@@ -36,7 +36,23 @@ def reports_dir() -> Path:
     return path
 
 
+class ConfigError(ValueError):
+    """A setting has a value the job cannot use; the message names the setting."""
+
+
+def parse_date(value: object, name: str) -> dt.date:
+    """A calendar date from YYYY-MM-DD text (or a date); `name` says where the value came from."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a date: use YYYY-MM-DD, e.g. 2026-11-27") from None
+
+
 def snapshot_date_from_env() -> dt.date:
     """`SNAPSHOT_DATE` (YYYY-MM-DD) for `make run`; today when unset."""
     value = os.environ.get("SNAPSHOT_DATE")
-    return dt.date.fromisoformat(value) if value else dt.date.today()
+    return parse_date(value, "SNAPSHOT_DATE") if value else dt.date.today()

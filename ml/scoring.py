@@ -36,6 +36,7 @@ from ml import features, segments
 
 if TYPE_CHECKING:
     import numpy as np
+    from etl import quality
     import pandas as pd
     import sqlalchemy as sa
 
@@ -395,10 +396,12 @@ def score_to_pending(
     chunk_size: int | None = None,
     rules: segments.Rules | None = None,
     champion: Champion | None = None,
+    run: str | None = None,
 ) -> dict[str, Any]:
     """Score the snapshot's active customers into scoring.churn_scores_pending (date replaced,
-    one transaction, COPY per chunk). Returns counts and timings (JSON-able)."""
-    from etl import db
+    one transaction, COPY per chunk, holding the date's claim for `run`). Returns counts and
+    timings (JSON-able)."""
+    from etl import batches, claims, db
 
     chunk_size = chunk_size or chunk_size_from_env()
     rules = rules or segments.load_rules()
@@ -410,6 +413,7 @@ def score_to_pending(
     rows = chunks = 0
     predict_seconds = 0.0
     with engine.connect() as reader, engine.begin() as writer:
+        claims.hold(writer, "score", score_date, run, "score")
         db.run_sql(writer, "scoring", "lock_scoring")
         record_rules(writer, rules)
         db.run_sql(writer, "scoring", "delete_churn_scores_pending_partition", {"score_date": score_date})
@@ -429,6 +433,7 @@ def score_to_pending(
                 f"no active customers in features.customer_features for {score_date}: run churn_ingest for that date first"
             )
         db.run_sql(writer, "scoring", "analyze_churn_scores_pending")
+        batches.record_staged(writer, "scoring", score_date, run, rows)
     seconds = time.perf_counter() - started
     result = {
         "score_date": score_date.isoformat(),
@@ -462,20 +467,43 @@ def record_rules(conn: sa.Connection, rules: segments.Rules) -> None:
             db.run_sql(conn, "scoring", "insert_segment_rule", record)
 
 
-def publish(engine: sa.Engine, score_date: dt.date) -> dict[str, Any]:
-    """Replace the date's published scores with the (validated) pending ones, one transaction."""
-    from etl import db
+def validate(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> quality.GateResult | None:
+    """GX gate on the pending scores; records that it passed this very batch. None: already published."""
+    from etl import batches
 
-    with engine.begin() as conn:
+    return batches.audit(engine, "scoring", score_date, run)
+
+
+def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> dict[str, Any]:
+    """Replace the date's published scores with the audited pending ones, one transaction.
+
+    Refuses pending rows that are missing or not gated since they were scored (`PublishRefused`);
+    after a successful publish a retry returns the published rows and changes nothing.
+    """
+    from etl import batches, db
+
+    params = {"score_date": score_date}
+
+    def count_pending(conn: sa.Connection) -> int:
         db.run_sql(conn, "scoring", "lock_scoring")
-        pending = db.run_sql(conn, "scoring", "count_pending_scores", {"score_date": score_date}).mappings().one()
-        if not pending["rows"]:
-            raise LookupError(f"no pending scores for {score_date}: run the score task first")
-        db.run_sql(conn, "scoring", "delete_churn_scores_partition", {"score_date": score_date})
-        inserted = db.run_sql(conn, "scoring", "insert_churn_scores_from_pending", {"score_date": score_date}).rowcount
-        db.run_sql(conn, "scoring", "delete_churn_scores_pending_partition", {"score_date": score_date})
-    result = {"score_date": score_date.isoformat(), "rows": inserted, "model_version": pending["model_version"]}
-    log.info("published %d scores of %s (%s)", inserted, score_date, pending["model_version"])
+        return db.run_sql(conn, "scoring", "count_pending_scores", params).mappings().one()["rows"]
+
+    def move_rows(conn: sa.Connection) -> None:
+        db.run_sql(conn, "scoring", "delete_churn_scores_partition", params)
+        db.run_sql(conn, "scoring", "insert_churn_scores_from_pending", params)
+        db.run_sql(conn, "scoring", "delete_churn_scores_pending_partition", params)
+
+    moved = batches.publish(engine, "scoring", score_date, run, count_pending, move_rows)
+    with engine.connect() as conn:
+        models = db.run_sql(conn, "scoring", "select_published_model", params).mappings().all()
+    result = {
+        "score_date": score_date.isoformat(),
+        "rows": int(sum(m["customers"] for m in models)),
+        "model_version": ",".join(sorted(m["model_version"] for m in models)),
+        "already_published": not moved,
+    }
+    log.info("%s %d scores of %s (%s)", "published" if moved else "already published",
+             result["rows"], score_date, result["model_version"])
     return result
 
 

@@ -58,3 +58,55 @@ def task_states(dag_run) -> dict[str, str | None]:
             if ti.task_id not in states or state != "success":
                 states[ti.task_id] = state
         return states
+
+
+# Every table a run writes, with its date column: what a rerun must reproduce row for row.
+LAYER_TABLES = {
+    "raw.market_file": "snapshot_date", "raw.market_money": "snapshot_date",
+    "raw.market_time": "snapshot_date", "raw.money": "snapshot_date",
+    "staging.customers": "snapshot_date", "staging.revenue": "snapshot_date",
+    "staging.minutes": "snapshot_date", "staging.profit": "snapshot_date",
+    "features.customer_features": "snapshot_date",
+    "scoring.churn_scores": "score_date",
+}
+VOLATILE_COLUMNS = "ARRAY['loaded_at', 'scored_at', 'source_file']"  # when and from which folder
+
+
+def layer_checksums(engine: sa.Engine, snapshot: dt.date, tables: dict[str, str] | None = None) -> dict[str, tuple[int, str]]:
+    """(rows, md5 of the sorted rows without timestamps) per table for one date."""
+    out = {}
+    with engine.connect() as conn:
+        for table, column in (tables or LAYER_TABLES).items():  # names are constants of this module
+            query = (
+                f"SELECT count(*) AS n, md5(coalesce(string_agg(j, E'\\n' ORDER BY j), '')) AS sum "
+                f"FROM (SELECT (to_jsonb(t) - {VOLATILE_COLUMNS})::text AS j FROM {table} t WHERE {column} = :d) s"
+            )
+            row = conn.execute(sa.text(query), {"d": snapshot}).one()
+            out[table] = (row.n, row.sum)
+    return out
+
+
+def spawn_step(step: str, snapshot: dt.date, url: str, *, run: str | None = None, data_dir: Path | None = None,
+               start_at: float = 0.0, app_name: str = "churn-drill"):
+    """Start `tests.integration.run_step` in a process of its own against the warehouse `url`."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "tests.integration.run_step", step, snapshot.isoformat(), "--start-at", str(start_at)]
+    if run:
+        command += ["--run", run]
+    if data_dir:
+        command += ["--data-dir", str(data_dir)]
+    env = {**os.environ, "WAREHOUSE_URL": url, "PGAPPNAME": app_name}
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def step_outcome(process, timeout: float = 180) -> dict:
+    """The JSON line a `spawn_step` process printed (it must end within `timeout` seconds)."""
+    import json
+
+    out, err = process.communicate(timeout=timeout)
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    assert lines, f"step printed no outcome (exit {process.returncode}): {err[-2000:]}"
+    return json.loads(lines[-1])

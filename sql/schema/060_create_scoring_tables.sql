@@ -88,3 +88,18 @@ CREATE TABLE IF NOT EXISTS scoring.drift_psi (
 
 COMMENT ON TABLE scoring.drift_psi IS
     'PSI of each model input and of churn_probability against the model''s training snapshot, per scoring run; > 0.2 is logged as a warning.';
+
+-- Scores and drift rows name the model that produced them: a registry row cannot be deleted
+-- while anything refers to it (added idempotently, also to databases created before).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'churn_scores_model_version_fkey') THEN
+        ALTER TABLE scoring.churn_scores ADD CONSTRAINT churn_scores_model_version_fkey
+            FOREIGN KEY (model_version) REFERENCES ml.model_registry (model_version);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'drift_psi_model_version_fkey') THEN
+        ALTER TABLE scoring.drift_psi ADD CONSTRAINT drift_psi_model_version_fkey
+            FOREIGN KEY (model_version) REFERENCES ml.model_registry (model_version);
+    END IF;
+END
+$$;

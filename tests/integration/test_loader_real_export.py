@@ -16,6 +16,7 @@ def loaded(engine, real_data_dir):
     counts = ingest.load_raw(engine, real_data_dir, SNAPSHOT)
     ingest.build_staging(engine, SNAPSHOT)
     ingest.build_features(engine, SNAPSHOT)
+    ingest.validate_features(engine, SNAPSHOT)
     feature_counts = ingest.publish_features(engine, SNAPSHOT)
     return counts, feature_counts
 
@@ -120,6 +121,7 @@ def test_reload_same_snapshot_gives_same_rows(loaded, engine, real_data_dir):
     ingest.load_raw(engine, real_data_dir, SNAPSHOT)
     ingest.build_staging(engine, SNAPSHOT)
     ingest.build_features(engine, SNAPSHOT)
+    ingest.validate_features(engine, SNAPSHOT)
     ingest.publish_features(engine, SNAPSHOT)
     assert features_of(engine, SNAPSHOT) == before
     assert rows(engine, "SELECT customer_id, period, revenue FROM raw.market_money WHERE snapshot_date = :d ORDER BY 1, 2", d=SNAPSHOT) == raw_before

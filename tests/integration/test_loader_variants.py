@@ -11,6 +11,7 @@ import pytest
 from etl import ingest
 from etl.loader import LoadError
 from tests.helpers import copy_export, features_of, rows
+from tests.integration.hostile_inputs import partitions
 
 BASELINE = dt.date(2026, 3, 31)
 
@@ -20,6 +21,7 @@ def baseline(engine, real_data_dir):
     ingest.load_raw(engine, real_data_dir, BASELINE)
     ingest.build_staging(engine, BASELINE)
     ingest.build_features(engine, BASELINE)
+    ingest.validate_features(engine, BASELINE)
     ingest.publish_features(engine, BASELINE)
     return features_of(engine, BASELINE)
 
@@ -74,6 +76,7 @@ def test_variant_loads_to_identical_features(variant, baseline, engine, real_dat
     assert counts["money.csv"] == 1300
     ingest.build_staging(engine, snapshot)
     ingest.build_features(engine, snapshot)
+    ingest.validate_features(engine, snapshot)
     ingest.publish_features(engine, snapshot)
     loaded = [{**r, "snapshot_date": BASELINE} for r in features_of(engine, snapshot)]
     assert loaded == baseline
@@ -144,3 +147,123 @@ def test_bad_input_is_rejected_and_loses_nothing(case, baseline, engine, real_da
     assert rows(engine, "SELECT snapshot_date, count(*) AS n FROM raw.market_money GROUP BY 1 ORDER BY 1") == raw_before
     [raw] = rows(engine, "SELECT count(*) AS n FROM raw.market_file WHERE snapshot_date = :d", d=BASELINE)
     assert raw["n"] == 1300
+
+
+# ------------------------------------------------- numbers a double cannot hold, database errors
+def _set_field(file: str, line: int, header: str, value: str) -> Callable[[Path], None]:
+    def change(folder: Path) -> None:
+        sep = ";" if file == "money.csv" else ","
+        lines = (folder / file).read_text().splitlines()
+        fields = lines[line - 1].split(sep)
+        fields[lines[0].split(sep).index(header)] = value
+        lines[line - 1] = sep.join(fields)
+        (folder / file).write_text("\n".join(lines) + "\n")
+    return change
+
+
+@pytest.mark.parametrize("value", ["1e-400", "-1e-400", "1e309", "-1e400", "1e-310", "1e300", "1e-99999", "1e99999",
+                                   "9" * 100_000, "0." + "0" * 500 + "1"])
+def test_number_a_double_cannot_hold_is_named_with_file_column_and_line(value, engine, real_data_dir, tmp_path):
+    """These match the number pattern, yet no double holds them (or the text is absurd): the check
+    must refuse them with file, column and line, before an INSERT could fail on them."""
+    folder = copy_export(real_data_dir, tmp_path / "n")
+    _set_field("market_file.csv", 9, "Акционные_покупки", value)(folder)
+    day = dt.date(2027, 2, 1)
+    with pytest.raises(LoadError) as caught:
+        ingest.load_raw(engine, folder, day)
+    error = caught.value
+    assert (error.file_name, error.column, error.lines) == ("market_file.csv", "Акционные_покупки", [9])
+    assert str(error).startswith("market_file.csv, column 'Акционные_покупки': ") and len(str(error)) < 400
+    assert value[:20] in str(error)
+    assert partitions(engine, day) == []
+
+
+@pytest.mark.parametrize("value", ["1e-300", "0e-99999", "-0.0", "1e299", "0.5e-1", ".5", "7.", "1E+2"])
+def test_numbers_a_double_holds_are_loaded(value, engine, real_data_dir, tmp_path):
+    folder = copy_export(real_data_dir, tmp_path / "ok")
+    _set_field("market_money.csv", 3, "Выручка", value)(folder)
+    day = dt.date(2027, 2, 2)
+    ingest.load_raw(engine, folder, day)
+    [stored] = rows(engine, "SELECT revenue FROM raw.market_money WHERE snapshot_date = :d AND customer_id = 215348 "
+                            "AND period = 'текущий_месяц'", d=day)
+    assert stored["revenue"] == float(value)
+
+
+def test_database_error_on_insert_becomes_a_one_line_load_error(engine, real_data_dir, tmp_path, monkeypatch):
+    """Whatever slips past the checks, the INSERT's failure names the file, not the SQL."""
+    from etl import loader
+
+    monkeypatch.setattr(loader, "_check_load_table", lambda conn, source: None)
+    folder = copy_export(real_data_dir, tmp_path / "db")
+    _set_field("market_file.csv", 4, "Акционные_покупки", "1" + "0" * 1000 + "e-1400")(folder)
+    day = dt.date(2027, 2, 3)
+    with pytest.raises(LoadError) as caught:
+        ingest.load_raw(engine, folder, day)
+    message = str(caught.value)
+    assert message.startswith("market_file.csv: could not be stored in raw.market_file: ")
+    assert "out of range for type double precision" in message
+    assert "\n" not in message and len(message) < 400 and "INSERT" not in message, message
+    assert caught.value.__cause__ is None  # the statement and its parameters stay out of the log
+    assert partitions(engine, day) == []
+
+
+# ------------------------------------------------------------------------- what messages say
+@pytest.mark.parametrize(("file", "where", "line"), [
+    ("market_money.csv", 8, 8), ("money.csv", 1300, 1300), ("market_file.csv", 2, 2)])
+def test_nul_byte_is_named_as_binary_data_with_its_line(file, where, line, engine, real_data_dir, tmp_path):
+    folder = copy_export(real_data_dir, tmp_path / "nul")
+    lines = (folder / file).read_bytes().split(b"\n")
+    lines[where - 1] = lines[where - 1][:-2] + b"\x00" + lines[where - 1][-2:]
+    (folder / file).write_bytes(b"\n".join(lines))
+    with pytest.raises(LoadError) as caught:
+        ingest.load_raw(engine, folder, dt.date(2027, 2, 4))
+    message = str(caught.value)
+    assert "NUL byte (binary data)" in message and "UTF-8" not in message, message
+    assert caught.value.lines == [line] and caught.value.file_name == file and "\\x00" in message
+
+
+def test_nul_byte_in_header_and_utf16_files(engine, real_data_dir, tmp_path):
+    folder = copy_export(real_data_dir, tmp_path / "utf16")
+    (folder / "market_time.csv").write_bytes((folder / "market_time.csv").read_text().encode("utf-16"))
+    with pytest.raises(LoadError) as caught:
+        ingest.load_raw(engine, folder, dt.date(2027, 2, 4))
+    assert "NUL byte" in str(caught.value) and caught.value.lines == [1], str(caught.value)
+
+
+@pytest.mark.parametrize("header", ['id,"Период\nдубль",минут', 'id,"Период,минут', 'id,Период,"минут'])
+def test_header_spanning_several_lines_is_named(header, engine, real_data_dir, tmp_path):
+    folder = copy_export(real_data_dir, tmp_path / "hdr")
+    body = (folder / "market_time.csv").read_text().split("\n", 1)[1]
+    (folder / "market_time.csv").write_text(header + "\n" + body)
+    with pytest.raises(LoadError) as caught:
+        ingest.load_raw(engine, folder, dt.date(2027, 2, 4))
+    assert str(caught.value).startswith("market_time.csv: header spans several lines"), str(caught.value)
+    assert "missing" not in str(caught.value) and caught.value.lines == [1]
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("Период\u00a0", None), ("Пери\u00a0од", "Пери\\xa0од"), ("Пери\u200bод", "Пери\\u200bод"),
+    ("\ufeffПериод", "\\ufeffПериод"), ("Пери\x01од", "Пери\\x01од"), ("Пeриод", "Пeриод")])
+def test_hidden_characters_in_an_unknown_header_are_shown_escaped(name, shown, engine, real_data_dir, tmp_path):
+    folder = copy_export(real_data_dir, tmp_path / "hidden")
+    text = (folder / "market_time.csv").read_text()
+    (folder / "market_time.csv").write_text(text.replace("Период", name, 1))
+    if shown is None:  # trailing Unicode spaces around a name are trimmed like ASCII ones
+        assert ingest.load_raw(engine, folder, dt.date(2027, 2, 5))["market_time.csv"] == 2600
+        return
+    with pytest.raises(LoadError) as caught:
+        ingest.load_raw(engine, folder, dt.date(2027, 2, 5))
+    message = str(caught.value)
+    assert f"column '{shown}': unknown column in header" in message and name not in message.replace(shown, ""), message
+    if name == "Пeриод":  # Latin 'e'
+        assert "U+0065" in message
+
+
+def test_sample_values_are_shown_quoted_escaped_and_cut(engine, real_data_dir, tmp_path):
+    folder = copy_export(real_data_dir, tmp_path / "samples")
+    _set_field("market_time.csv", 5, "минут", "1\u00a02")(folder)
+    _set_field("market_time.csv", 6, "минут", "it's " + "x" * 100_000)(folder)
+    with pytest.raises(LoadError) as caught:
+        ingest.load_raw(engine, folder, dt.date(2027, 2, 6))
+    message = str(caught.value)
+    assert message.endswith("at line 5, 6 (values: '1\\xa02', 'it's " + "x" * 74 + "… (100005 chars)')"), message

@@ -40,7 +40,7 @@ def _run_pipeline(engine, folder, snapshot: dt.date) -> tuple[str, Exception | N
     ingest.build_staging(engine, snapshot)
     ingest.build_features(engine, snapshot)
     try:
-        quality.validate(engine, "features", snapshot)
+        ingest.validate_features(engine, snapshot)
     except quality.QualityGateFailed as error:
         return "rejected_by_features_gate", error
     ingest.publish_features(engine, snapshot)

@@ -23,7 +23,7 @@ def gates(engine, real_data_dir) -> tuple[quality.GateResult, quality.GateResult
     raw = quality.validate(engine, "raw", SNAPSHOT)
     ingest.build_staging(engine, SNAPSHOT)
     ingest.build_features(engine, SNAPSHOT)
-    features = quality.validate(engine, "features", SNAPSHOT)
+    features = ingest.validate_features(engine, SNAPSHOT)
     ingest.publish_features(engine, SNAPSHOT)
     return raw, features
 

@@ -32,6 +32,7 @@ def real_snapshot(engine, real_data_dir) -> dt.date:
     loader.load_snapshot(engine, real_data_dir, SNAPSHOT)
     ingest.build_staging(engine, SNAPSHOT)
     ingest.build_features(engine, SNAPSHOT)
+    ingest.validate_features(engine, SNAPSHOT)
     ingest.publish_features(engine, SNAPSHOT)
     return SNAPSHOT
 
@@ -243,6 +244,7 @@ def test_training_needed_follows_the_champions_training_rows(engine, quality_run
     ingest.load_raw(engine, folder, changed)
     ingest.build_staging(engine, changed)
     ingest.build_features(engine, changed)
+    ingest.validate_features(engine, changed)
     ingest.publish_features(engine, changed)
     reason = train.training_needed(engine, changed)
     assert reason and champion["model_version"] in reason

@@ -130,7 +130,8 @@ def test_chunked_scoring_gives_the_same_rows_as_one_chunk(chain, engine):
         d=SNAPSHOT,
     )
     assert pending == published(engine)
-    scoring.publish(engine, SNAPSHOT)  # leave no pending rows behind
+    scoring.validate(engine, SNAPSHOT)  # gate and publish: leave no pending rows behind
+    scoring.publish(engine, SNAPSHOT)
     assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_pending WHERE score_date = :d", d=SNAPSHOT)[0]["n"] == 0
 
 
@@ -183,7 +184,9 @@ def test_gx_gate_rejects_corrupted_scores_and_keeps_the_published_ones(chain, en
     failed = [d for d in gate["details"] if not d["success"]]
     assert any(d["column"] == "churn_probability" and d["sample"] == [1.5] for d in failed), failed
     # publish refuses to run on its own without validated pending rows of another date
-    with pytest.raises(LookupError):
+    from etl.batches import PublishRefused
+
+    with pytest.raises(PublishRefused, match="nothing was staged"):
         scoring.publish(engine, dt.date(1999, 1, 1))
 
 
@@ -271,6 +274,7 @@ def test_drift_above_0_2_is_stored_and_logged_as_a_warning(chain, engine, caplog
             "minutes_last_month, minutes_current_month, profit, is_active_3m "
             "FROM features.customer_features WHERE snapshot_date = :d"), {"s": shifted, "d": SNAPSHOT})
     scoring.score_to_pending(engine, shifted)
+    scoring.validate(engine, shifted)
     scoring.publish(engine, shifted)
     with caplog.at_level(logging.WARNING, logger="ml.monitoring"):
         results = {r["variable"]: r for r in monitoring.compute_psi(engine, shifted)}
@@ -283,5 +287,55 @@ def test_drift_above_0_2_is_stored_and_logged_as_a_warning(chain, engine, caplog
     with engine.begin() as conn:  # leave the chain's dates as they were for the mart tests
         for statement in ("DELETE FROM scoring.drift_psi WHERE score_date = :s",
                           "DELETE FROM scoring.churn_scores WHERE score_date = :s",
+                          "DELETE FROM ops.staged_batches WHERE snapshot_date = :s",
                           "DELETE FROM features.customer_features WHERE snapshot_date = :s"):
             conn.execute(sa.text(statement), {"s": shifted})
+
+
+def test_a_tampered_champion_fails_the_score_task_at_once_and_keeps_the_scores(chain, engine):
+    """Not transient: no retry (2 × 5 minutes would make the run look hung), the message says why."""
+    import time
+
+    from ml import registry
+
+    before = published(engine)
+    champion = registry.get_champion(engine)
+    artifact = registry.artifact_path_for(champion["model_version"])
+    original = artifact.read_bytes()
+    artifact.write_bytes(original + b"tampered")
+    try:
+        started = time.monotonic()
+        run = load_dag("churn_score").test(logical_date=LOGICAL, run_conf={"snapshot_date": SNAPSHOT.isoformat()})
+        seconds = time.monotonic() - started
+    finally:
+        artifact.write_bytes(original)
+    assert run.state == "failed"
+    assert task_states(run)["score"] == "failed"
+    assert seconds < 120, f"the failed score task was retried ({seconds:.0f} s)"
+    assert published(engine) == before
+    [attempt] = _attempts(run, "score")
+    assert attempt == 1
+    from etl import claims
+
+    held = [c for c in claims.list_claims(engine) if c["run_id"].startswith("churn_score/")]
+    assert held == []  # the failure callback gave the date back
+
+
+def _attempts(dag_run, task_id: str) -> list[int]:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return [ti.try_number for ti in session.query(TaskInstance).filter(
+            TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id, TaskInstance.task_id == task_id)]
+
+
+def test_a_model_with_published_scores_cannot_be_deleted(chain, engine):
+    import sqlalchemy as sa
+
+    [registered] = chain["registered"]
+    with pytest.raises(sa.exc.IntegrityError, match="churn_scores_model_version_fkey"):
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM ml.model_registry WHERE model_version = :v"), {"v": registered["model_version"]})
+    assert rows(engine, "SELECT count(*) AS n FROM ml.model_registry WHERE model_version = :v",
+                v=registered["model_version"])[0]["n"] == 1

@@ -1,0 +1,136 @@
+"""One run at a time per pipeline and snapshot date.
+
+Why: the steps of a run are separate transactions (separate Airflow tasks, even separate
+machines), so a second run of the same date could interleave with the first — delete what the
+first just built, or publish an empty candidate. Each step therefore calls `hold` inside its own
+transaction: an advisory lock serialises it against every other step of that pipeline and date,
+and the claim row in `ops.snapshot_claims` says which run owns the date. A step of another run
+is refused with `SnapshotBusy`, naming the run that holds the date; a retry of the same run
+(same run id) goes on. The last step releases the claim; a failure callback releases it too, and
+a killed run's claim expires after `CHURN_CLAIM_TTL_MINUTES` (default 30) — or an operator clears
+it: `python -m etl.claims clear ingest 2026-11-27`.
+
+`run=None` (a script or test calling one step) claims nothing across steps: the step still waits
+for other steps of the date and is refused while another run's claim is live.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import sys
+import uuid
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from etl import db
+
+Pipeline = Literal["ingest", "score"]
+LOCK_CLASSES: dict[str, int] = {"ingest": 727101, "score": 727102}
+DEFAULT_TTL_MINUTES = 30
+
+
+class SnapshotBusy(RuntimeError):
+    """Another run holds the date. Transient: it heals when that run ends or its claim expires."""
+
+
+def ttl_seconds() -> int:
+    return int(float(os.environ.get("CHURN_CLAIM_TTL_MINUTES", DEFAULT_TTL_MINUTES)) * 60)
+
+
+def script_run_id() -> str:
+    """A run id for a whole run started outside Airflow (`ingest.run_snapshot`, `make run`)."""
+    return f"script/{uuid.uuid4().hex[:12]}"
+
+
+def hold(conn: sa.Connection, pipeline: Pipeline, snapshot_date: dt.date, run: str | None, step: str) -> None:
+    """Inside the caller's transaction: wait for other steps of this date, then claim it for `run`.
+
+    Raises `SnapshotBusy` when another run holds a live claim on the date.
+    """
+    params = {"pipeline": pipeline, "snapshot_date": snapshot_date}
+    db.run_sql(conn, "ops", "lock_snapshot", {"lock_class": LOCK_CLASSES[pipeline], **params})
+    claim = db.run_sql(conn, "ops", "select_snapshot_claim", params).mappings().first()
+    if claim is not None and claim["live"] and claim["run_id"] != run:
+        raise SnapshotBusy(busy_message(pipeline, snapshot_date, claim, step))
+    if run is not None:
+        db.run_sql(conn, "ops", "upsert_snapshot_claim", {
+            **params, "run_id": run, "step": step, "holder": holder(), "ttl_seconds": ttl_seconds(),
+        })
+
+
+def release(conn: sa.Connection, pipeline: Pipeline, snapshot_date: dt.date, run: str | None) -> None:
+    """End `run`'s claim on the date (in the caller's transaction, e.g. with the publish)."""
+    if run is not None:
+        db.run_sql(conn, "ops", "delete_snapshot_claims", {
+            "run_id": run, "pipeline": pipeline, "snapshot_date": snapshot_date,
+        })
+
+
+def release_run(engine: sa.Engine, run: str) -> list[dict[str, Any]]:
+    """End every claim of `run` (its failure callback); returns what was released."""
+    with engine.begin() as conn:
+        rows = db.run_sql(conn, "ops", "delete_snapshot_claims", {
+            "run_id": run, "pipeline": None, "snapshot_date": None,
+        }).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def clear(engine: sa.Engine, pipeline: Pipeline, snapshot_date: dt.date) -> list[dict[str, Any]]:
+    """Remove the claim on a date whoever holds it (a stuck claim of a run that was killed)."""
+    with engine.begin() as conn:
+        rows = db.run_sql(conn, "ops", "delete_snapshot_claims", {
+            "run_id": None, "pipeline": pipeline, "snapshot_date": snapshot_date,
+        }).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def list_claims(engine: sa.Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(r) for r in db.run_sql(conn, "ops", "select_snapshot_claims").mappings()]
+
+
+def holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def busy_message(pipeline: str, snapshot_date: dt.date, claim: Any, step: str) -> str:
+    return (
+        f"snapshot {snapshot_date} of the {pipeline} pipeline is being processed by run {claim['run_id']} "
+        f"(step {claim['step']} on {claim['holder']}, claimed {claim['claimed_at']:%Y-%m-%d %H:%M:%S %Z}, "
+        f"expires {claim['expires_at']:%H:%M:%S %Z}): {step} of this run stops here and changes nothing. "
+        f"Rerun when that run has finished; if it was killed, clear its claim with "
+        f"`python -m etl.claims clear {pipeline} {snapshot_date}`"
+    )
+
+
+def main(argv: list[str]) -> int:
+    """`python -m etl.claims list` | `clear PIPELINE DATE`."""
+    from etl import settings
+
+    engine = db.get_engine()
+    db.ensure_schema(engine)
+    if argv[:1] == ["clear"] and len(argv) == 3 and argv[1] in LOCK_CLASSES:
+        snapshot = settings.parse_date(argv[2], "DATE")
+        released = clear(engine, argv[1], snapshot)  # type: ignore[arg-type]
+        print(f"cleared {len(released)} claim(s) on {argv[1]} {snapshot}: {released}")
+        return 0
+    if argv[:1] in (["list"], []):
+        for claim in list_claims(engine):
+            state = "live" if claim["live"] else "expired"
+            print(f"{claim['pipeline']:<7} {claim['snapshot_date']}  {state:<7} {claim['run_id']}  "
+                  f"step {claim['step']} on {claim['holder']}, expires {claim['expires_at']:%Y-%m-%d %H:%M:%S}")
+        return 0
+    print("usage: python -m etl.claims list | clear {ingest|score} YYYY-MM-DD", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    from etl.settings import ConfigError
+
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,33 @@
+-- ops: state that keeps reruns, retries and overlapping runs safe (etl/claims.py, etl/batches.py).
+
+-- One run at a time per pipeline and snapshot date. A run claims the date at its first step and
+-- refreshes the claim at every step; a step of another run is refused while the claim is live.
+-- The last step (publish) or the failure callback releases it; a killed run's claim expires.
+CREATE TABLE IF NOT EXISTS ops.snapshot_claims (
+    pipeline       text        NOT NULL CHECK (pipeline IN ('ingest', 'score')),
+    snapshot_date  date        NOT NULL,
+    run_id         text        NOT NULL,  -- dag_id/run_id, or script/<uuid> outside Airflow
+    step           text        NOT NULL,  -- the step that claimed or refreshed it last
+    holder         text        NOT NULL,  -- host:pid of that step
+    claimed_at     timestamptz NOT NULL DEFAULT now(),
+    refreshed_at   timestamptz NOT NULL DEFAULT now(),
+    expires_at     timestamptz NOT NULL,
+    PRIMARY KEY (pipeline, snapshot_date)
+);
+
+-- Write-audit-publish state of each snapshot's staged batch (feature candidate, pending scores):
+-- which build the gate passed, and whether it was published. Publishing requires the audited
+-- batch itself; a retry after publishing finds it published and changes nothing.
+CREATE TABLE IF NOT EXISTS ops.staged_batches (
+    layer          text        NOT NULL CHECK (layer IN ('features', 'scoring')),
+    snapshot_date  date        NOT NULL,
+    batch_id       uuid        NOT NULL,  -- new at every build of the staged rows
+    run_id         text        NOT NULL,
+    rows           bigint      NOT NULL CHECK (rows >= 0),
+    staged_at      timestamptz NOT NULL,
+    gate_run_id    uuid,                  -- dq.validation_runs.run_id of the passing gate on this batch
+    audited_at     timestamptz,
+    published_at   timestamptz,
+    PRIMARY KEY (layer, snapshot_date),
+    CHECK (published_at IS NULL OR gate_run_id IS NOT NULL)
+);

@@ -1,0 +1,103 @@
+"""Overlapping runs: one run per pipeline and date at a time, the other refused with a message
+naming the holder; runs of different dates go on side by side. Nothing is lost or duplicated
+(layer checksums equal those of a clean run), nothing deadlocks (every process ends in time).
+
+Runs in the scoring chain's database (it has a champion) on dates before the chain's snapshot,
+so the newest scores the mart tests read stay the chain's.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from etl import claims, ingest
+from ml import scoring
+from tests.helpers import layer_checksums, spawn_step, step_outcome
+from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
+
+DAY = dt.date(2026, 6, 30)
+DAY_BEFORE = dt.date(2026, 6, 29)
+START_DELAY = 10.0  # seconds for the racing processes to import and connect before they start
+
+
+def _clean_run(engine, data_dir, snapshot: dt.date) -> dict:
+    ingest.run_snapshot(engine, data_dir, snapshot)
+    run = claims.script_run_id()
+    scoring.score_to_pending(engine, snapshot, run=run)
+    scoring.validate(engine, snapshot, run)
+    scoring.publish(engine, snapshot, run)
+    return layer_checksums(engine, snapshot)
+
+
+@pytest.fixture(scope="module")
+def clean(engine, real_data_dir):
+    return {snapshot: _clean_run(engine, real_data_dir, snapshot) for snapshot in (DAY_BEFORE, DAY)}
+
+
+def _race(chain, jobs: list[tuple[str, dt.date, str]], data_dir) -> list[dict]:
+    start_at = time.time() + START_DELAY
+    processes = [
+        spawn_step(step, snapshot, chain["url"], run=run, data_dir=data_dir, start_at=start_at, app_name=run)
+        for step, snapshot, run in jobs
+    ]
+    return [step_outcome(p, timeout=240) for p in processes]
+
+
+def _assert_one_wins_or_both_in_turn(outcomes: list[dict], runs: list[str]) -> None:
+    assert any(o["ok"] for o in outcomes), outcomes
+    for outcome, other in zip(outcomes, reversed(runs)):
+        if not outcome["ok"]:  # refused, never a wall of SQL or a half-published date
+            assert outcome["error"] == "SnapshotBusy", outcome
+            assert f"run {other}" in outcome["message"] and "python -m etl.claims clear" in outcome["message"]
+
+
+# ingest three times (its race window is wide: six tasks), scoring twice
+RACES = [("ingest", trial) for trial in range(3)] + [("score_run", trial) for trial in range(2)]
+
+
+@pytest.mark.parametrize(("pipeline", "trial"), RACES)
+def test_two_runs_of_one_date_at_once(pipeline, trial, chain, engine, clean, real_data_dir):
+    runs = [f"race/{pipeline}-{trial}-a", f"race/{pipeline}-{trial}-b"]
+    outcomes = _race(chain, [(pipeline, DAY, run) for run in runs], real_data_dir)
+    _assert_one_wins_or_both_in_turn(outcomes, runs)
+    assert layer_checksums(engine, DAY) == clean[DAY]
+    assert claims.list_claims(engine) == []  # the winner released, the loser never held it
+
+
+def test_a_date_runs_while_the_date_before_publishes(chain, engine, clean, real_data_dir):
+    outcomes = _race(chain, [
+        ("ingest", DAY_BEFORE, "race/ingest-before"), ("ingest", DAY, "race/ingest-day"),
+    ], real_data_dir)
+    assert all(o["ok"] for o in outcomes), outcomes
+    outcomes = _race(chain, [
+        ("score_run", DAY_BEFORE, "race/score-before"), ("score_run", DAY, "race/score-day"),
+    ], real_data_dir)
+    assert all(o["ok"] for o in outcomes), outcomes
+    for snapshot in (DAY_BEFORE, DAY):
+        assert layer_checksums(engine, snapshot) == clean[snapshot]
+
+
+def test_a_claim_belongs_to_one_run_until_released_expired_or_cleared(engine):
+    snapshot = dt.date(2026, 6, 1)
+    with engine.begin() as conn:
+        claims.hold(conn, "ingest", snapshot, "dag/run-a", "load_raw")
+    for intruder in ("dag/run-b", None):
+        with pytest.raises(claims.SnapshotBusy) as refused, engine.begin() as conn:
+            claims.hold(conn, "ingest", snapshot, intruder, "build_staging")
+        assert "run dag/run-a (step load_raw" in str(refused.value)
+        assert f"python -m etl.claims clear ingest {snapshot}" in str(refused.value)
+    with engine.begin() as conn:  # the same run's retry goes on, and the score pipeline is another lock
+        claims.hold(conn, "ingest", snapshot, "dag/run-a", "build_staging")
+        claims.hold(conn, "score", snapshot, "dag/run-b", "score")
+    with engine.begin() as conn:
+        claims.release(conn, "ingest", snapshot, "dag/run-a")
+        claims.hold(conn, "ingest", snapshot, "dag/run-b", "load_raw")
+    with engine.begin() as conn:  # a killed run's claim expires
+        conn.exec_driver_sql("UPDATE ops.snapshot_claims SET expires_at = now() - interval '1 second'")
+        claims.hold(conn, "ingest", snapshot, "dag/run-c", "load_raw")
+    assert [c["run_id"] for c in claims.list_claims(engine) if c["pipeline"] == "ingest"] == ["dag/run-c"]
+    assert [c["pipeline"] for c in claims.release_run(engine, "dag/run-b")] == ["score"]
+    assert [c["run_id"] for c in claims.clear(engine, "ingest", snapshot)] == ["dag/run-c"]
+    assert claims.list_claims(engine) == []

