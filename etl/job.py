@@ -54,7 +54,10 @@ def _one_line(error: BaseException) -> str:
         return f"cannot reach the warehouse ({_hide_password(url)}): {reason}"
     if isinstance(error, registry.ModelRegistryError):
         return f"{error} — roll the champion back to an intact model or retrain (README: Operations)"
-    return f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if isinstance(error, (settings.ConfigError, AlreadyRunning)):
+        return first_line
+    return f"{type(error).__name__}: {first_line}"
 
 
 def _hide_password(url: str) -> str:
