@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PSI_WARNING = 0.2  # above: 'shifted', logged as a warning (the rule)
+PSI_WARNING = 0.2  # above: 'shifted', logged as a warning (the usual PSI rule of thumb)
 PSI_WATCH = 0.1  # from here: 'watch'
 SCORE_VARIABLE = "churn_probability"
 

@@ -546,7 +546,7 @@ def summary(engine: sa.Engine, score_date: dt.date) -> dict[str, Any]:
 
 
 def render_summary(values: Mapping[str, Any]) -> str:
-    """A few lines for the `make run` summary (the lead's etl/summary.py may use or ignore it)."""
+    """A few lines for the `make run` summary (etl/summary.py)."""
     if not values.get("rows_scored"):
         return f"scores:       none published for {values.get('score_date')}"
     lines = [

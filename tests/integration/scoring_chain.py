@@ -6,9 +6,9 @@ when the session ends): the registry has one champion per database, and other te
 register and promote models in the session database while these tests run, which would swap the
 model behind the scores between the chain and the assertions.
 
-Not a conftest (the lead owns those): test modules call `ensure_scored(...)` from a fixture and
+Kept out of conftest so that only the modules that need the chain pay for it: test modules call `ensure_scored(...)` from a fixture and
 `use_chain_warehouse(monkeypatch, chain)` before running DAGs themselves; the chain is cached per
-session, so test_scoring_* and test_mart_* share one run.
+session, so test_scoring_*, test_mart_*, test_concurrency and test_fault_drill share one run.
 """
 from __future__ import annotations
 
