@@ -25,7 +25,7 @@ $(INSTALLED): constraints.txt pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: venv
-	$(BIN)/python -m etl.job
+	$(BIN)/python -m job.run
 
 test: venv
 	$(BIN)/python -m pytest
@@ -41,7 +41,7 @@ bench: venv
 
 # psql on the warehouse (WAREHOUSE_URL or the embedded server), e.g. make psql ARGS='-c "table mart.segment_summary"'
 psql: venv
-	$(BIN)/python -m etl.warehouse psql $(ARGS)
+	$(BIN)/python -m etl.warehouse.server psql $(ARGS)
 
 # Re-resolve the lock from the direct dependencies in pyproject.toml (needs network).
 lock:
@@ -52,5 +52,5 @@ lock:
 
 # Stops the embedded warehouse and removes generated data, Airflow state and models.
 clean-local:
-	$(BIN)/python -m etl.warehouse stop || true
+	$(BIN)/python -m etl.warehouse.server stop || true
 	rm -rf .local

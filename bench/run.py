@@ -19,7 +19,8 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from etl import db, ingest, quality, settings, synth, warehouse
+from etl import ingest, quality, synth
+from etl.warehouse import db, server, settings
 
 SNAPSHOT = dt.date(2026, 11, 1)
 TRAINING_SNAPSHOT = dt.date(2026, 10, 1)
@@ -46,13 +47,7 @@ def timed(function: Callable[[], object]) -> tuple[object, float]:
 
 def bench_database() -> str:
     """A fresh `churn_bench` database on the warehouse server."""
-    server = sa.make_url(warehouse.sqlalchemy_url(warehouse.server_url()))
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text('DROP DATABASE IF EXISTS "churn_bench" WITH (FORCE)'))
-        conn.execute(sa.text('CREATE DATABASE "churn_bench"'))
-    admin.dispose()
-    return server.set(database="churn_bench").render_as_string(hide_password=False)
+    return server.create_database("churn_bench", replace=True)
 
 
 def naive_load_rows_per_s(engine: sa.Engine, data_dir: Path, limit: int) -> float:

@@ -18,8 +18,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from etl.assets import CUSTOMER_FEATURES
-from etl.runtime import release_claims
+from job.assets import CUSTOMER_FEATURES
+from job.runtime import release_claims
 
 DEFAULT_ARGS = {
     "owner": "data-engineering",
@@ -43,7 +43,9 @@ DEFAULT_ARGS = {
 def churn_ingest():
     @task
     def load_raw(**context) -> str:
-        from etl import db, ingest, runtime
+        from etl import ingest
+        from etl.warehouse import db
+        from job import runtime
 
         with runtime.retry_only_transient():
             snapshot = runtime.snapshot_date(context)
@@ -53,7 +55,9 @@ def churn_ingest():
     @task
     def validate_raw(snapshot: str, **context) -> str:
         """GX gate on the snapshot's raw partitions (expectations/raw.*.json)."""
-        from etl import db, ingest, runtime
+        from etl import ingest
+        from etl.warehouse import db
+        from job import runtime
 
         with runtime.retry_only_transient():
             ingest.validate_raw(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
@@ -61,7 +65,9 @@ def churn_ingest():
 
     @task
     def build_staging(snapshot: str, **context) -> str:
-        from etl import db, ingest, runtime
+        from etl import ingest
+        from etl.warehouse import db
+        from job import runtime
 
         with runtime.retry_only_transient():
             ingest.build_staging(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
@@ -69,7 +75,9 @@ def churn_ingest():
 
     @task
     def build_features(snapshot: str, **context) -> str:
-        from etl import db, ingest, runtime
+        from etl import ingest
+        from etl.warehouse import db
+        from job import runtime
 
         with runtime.retry_only_transient():
             ingest.build_features(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
@@ -78,7 +86,9 @@ def churn_ingest():
     @task
     def validate_features(snapshot: str, **context) -> str:
         """GX gate on the snapshot's feature candidate; nothing is published when it fails."""
-        from etl import db, ingest, runtime
+        from etl import ingest
+        from etl.warehouse import db
+        from job import runtime
 
         with runtime.retry_only_transient():
             ingest.validate_features(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
@@ -87,7 +97,9 @@ def churn_ingest():
     @task(outlets=[CUSTOMER_FEATURES])
     def publish_features(snapshot: str, *, outlet_events=None, **context) -> str:
         """Publish the audited candidate; the Asset event makes `churn_score` score this snapshot."""
-        from etl import db, ingest, runtime
+        from etl import ingest
+        from etl.warehouse import db
+        from job import runtime
 
         with runtime.retry_only_transient():
             ingest.publish_features(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))

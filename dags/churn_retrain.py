@@ -49,7 +49,7 @@ DEFAULT_ARGS = {
 def churn_retrain():
     @task
     def prepare_training_set(**context) -> list[dict]:
-        from etl import runtime
+        from job import runtime
         from ml import train
 
         params = context["params"]
@@ -67,7 +67,7 @@ def churn_retrain():
     def train_candidate(job: dict) -> dict:
         from airflow.sdk import get_current_context
 
-        from etl import runtime
+        from job import runtime
         from ml import train
 
         get_current_context()["family"] = job["family"]
@@ -76,7 +76,7 @@ def churn_retrain():
 
     @task
     def register_challenger(results: list[dict]) -> dict:
-        from etl import runtime
+        from job import runtime
         from ml import train
 
         with runtime.retry_only_transient():
@@ -84,7 +84,7 @@ def churn_retrain():
 
     @task
     def apply_promotion_gate(registered: dict) -> dict:
-        from etl import runtime
+        from job import runtime
         from ml import train
 
         with runtime.retry_only_transient():

@@ -21,8 +21,8 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from etl.assets import CHURN_SCORES, CUSTOMER_FEATURES
-from etl.runtime import release_claims
+from job.assets import CHURN_SCORES, CUSTOMER_FEATURES
+from job.runtime import release_claims
 
 DEFAULT_ARGS = {
     "owner": "data-engineering",
@@ -50,7 +50,8 @@ DEFAULT_ARGS = {
 def churn_score():
     @task
     def score(**context) -> dict:
-        from etl import db, runtime
+        from etl.warehouse import db
+        from job import runtime
         from ml import scoring
 
         engine = db.get_engine()
@@ -65,7 +66,8 @@ def churn_score():
 
     @task
     def validate_scores(scored: dict, **context) -> dict:
-        from etl import db, runtime
+        from etl.warehouse import db
+        from job import runtime
         from ml import scoring
 
         with runtime.retry_only_transient():
@@ -75,7 +77,8 @@ def churn_score():
     @task(outlets=[CHURN_SCORES])
     def publish(scored: dict, *, outlet_events=None, **context) -> dict:
         """Replace the date's published scores; tell BI/downstream which date changed."""
-        from etl import db, runtime
+        from etl.warehouse import db
+        from job import runtime
         from ml import scoring
 
         with runtime.retry_only_transient():
@@ -89,7 +92,8 @@ def churn_score():
 
     @task
     def monitor_drift(published: dict) -> list[dict]:
-        from etl import db, runtime
+        from etl.warehouse import db
+        from job import runtime
         from ml import monitoring
 
         with runtime.retry_only_transient():

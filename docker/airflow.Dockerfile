@@ -1,6 +1,6 @@
 # Airflow image for docker-compose.yml: the official image plus the project's locked dependencies.
 #
-# Only dependencies live in the image. The code (dags/, etl/, ml/, sql/, expectations/) is
+# Only dependencies live in the image. The code (dags/, etl/, ml/, job/, sql/, expectations/) is
 # bind-mounted by docker-compose.yml at /opt/churn and imported through PYTHONPATH, so a code
 # change needs no rebuild and the containers run exactly the files in the working tree.
 # Rebuild when constraints.txt or pyproject.toml changes: `docker compose build`.

@@ -54,7 +54,7 @@ DUPLICATE_KEY: tuple[str, ...] = tuple(c for c in FEATURES if c != "profit")
 
 def latest_labelled_snapshot(engine: sa.Engine, as_of: dt.date) -> dt.date | None:
     """Newest snapshot on or before `as_of` with labelled active customers (None if none)."""
-    from etl import db
+    from etl.warehouse import db
 
     with engine.connect() as conn:
         value = db.run_sql(conn, "ml", "select_latest_labelled_snapshot", {"as_of": as_of}).scalar()
@@ -69,7 +69,7 @@ def load_training_frame(engine: sa.Engine, snapshot_date: dt.date | None = None)
     import pandas as pd
     import sqlalchemy as sa
 
-    from etl import db
+    from etl.warehouse import db
 
     if snapshot_date is None:
         snapshot_date = latest_labelled_snapshot(engine, dt.date.max)

@@ -25,7 +25,7 @@ COLORS = {0: "#4C78A8", 1: "#E45756"}
 
 
 def card_path_for(model_version: str) -> Path:
-    from etl import settings
+    from etl.warehouse import settings
 
     folder = settings.reports_dir() / "model_cards"
     folder.mkdir(parents=True, exist_ok=True)

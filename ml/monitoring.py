@@ -146,7 +146,7 @@ def compute_psi(engine: sa.Engine, score_date: dt.date, chunk_size: int | None =
 
     Returns the stored rows (without bins); warns in the log for every PSI above 0.2.
     """
-    from etl import db
+    from etl.warehouse import db
     from ml import scoring
 
     chunk_size = chunk_size or scoring.chunk_size_from_env()
@@ -196,7 +196,7 @@ def compute_psi(engine: sa.Engine, score_date: dt.date, chunk_size: int | None =
 
 
 def _store(engine: sa.Engine, score_date: dt.date, rows: list[dict[str, Any]]) -> None:
-    from etl import db
+    from etl.warehouse import db
 
     with engine.begin() as conn:
         db.run_sql(conn, "scoring", "delete_drift_psi_partition", {"score_date": score_date})

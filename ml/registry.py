@@ -74,7 +74,7 @@ def sha256_bytes(payload: bytes) -> str:
 
 
 def artifact_path_for(model_version: str) -> Path:
-    from etl import settings
+    from etl.warehouse import settings
 
     return settings.model_store_dir() / model_version / ARTIFACT_NAME
 
@@ -119,21 +119,21 @@ def _row(result: Any) -> dict[str, Any] | None:
 
 
 def get_model(engine: sa.Engine, model_version: str) -> dict[str, Any] | None:
-    from etl import db
+    from etl.warehouse import db
 
     with engine.connect() as conn:
         return _row(db.run_sql(conn, "ml", "select_model", {"model_version": model_version}))
 
 
 def get_by_run_key(engine: sa.Engine, run_key: str) -> dict[str, Any] | None:
-    from etl import db
+    from etl.warehouse import db
 
     with engine.connect() as conn:
         return _row(db.run_sql(conn, "ml", "select_model_by_run_key", {"run_key": run_key}))
 
 
 def get_champion(engine: sa.Engine) -> dict[str, Any] | None:
-    from etl import db
+    from etl.warehouse import db
 
     with engine.connect() as conn:
         return _row(db.run_sql(conn, "ml", "select_champion"))
@@ -144,7 +144,7 @@ JSON_COLUMNS = ("parameters", "features", "metrics", "decision", "reference", "l
 
 def register(engine: sa.Engine, record: Mapping[str, Any]) -> None:
     """Insert a model as 'challenger' (record keys = insert_model.sql parameters)."""
-    from etl import db
+    from etl.warehouse import db
 
     params = {k: (json.dumps(v, ensure_ascii=False) if k in JSON_COLUMNS else v) for k, v in record.items()}
     with engine.begin() as conn:
@@ -160,7 +160,7 @@ def promote(engine: sa.Engine, model_version: str, expected_champion: str | None
     champion meanwhile the comparison is stale and nothing changes (ModelRegistryError).
     Returns the retired model_version (None for the first champion).
     """
-    from etl import db
+    from etl.warehouse import db
 
     with engine.begin() as conn:
         db.run_sql(conn, "ml", "lock_model_registry")
@@ -181,7 +181,7 @@ def promote(engine: sa.Engine, model_version: str, expected_champion: str | None
 
 
 def reject(engine: sa.Engine, model_version: str) -> None:
-    from etl import db
+    from etl.warehouse import db
 
     with engine.begin() as conn:
         db.run_sql(conn, "ml", "lock_model_registry")

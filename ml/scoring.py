@@ -373,7 +373,7 @@ def stream_frames(conn: sa.Connection, name: str, params: Mapping[str, Any], chu
     import pandas as pd
     import sqlalchemy as sa
 
-    from etl import db
+    from etl.warehouse import db
 
     result = conn.execution_options(stream_results=True, max_row_buffer=chunk_size).execute(
         sa.text(db.read_sql("scoring", name)), dict(params)
@@ -401,7 +401,8 @@ def score_to_pending(
     """Score the snapshot's active customers into scoring.churn_scores_pending (date replaced,
     one transaction, COPY per chunk, holding the date's claim for `run`). Returns counts and
     timings (JSON-able)."""
-    from etl import batches, claims, db
+    from etl.ops import batches, claims
+    from etl.warehouse import db
 
     chunk_size = chunk_size or chunk_size_from_env()
     rules = rules or segments.load_rules()
@@ -455,7 +456,7 @@ def score_to_pending(
 
 def record_rules(conn: sa.Connection, rules: segments.Rules) -> None:
     """Store the rule file version for BI; a known version with other content is refused."""
-    from etl import db
+    from etl.warehouse import db
 
     known = db.run_sql(conn, "scoring", "select_segment_rules_sha256", {"rules_version": rules.version}).scalars().all()
     if known and set(known) != {rules.sha256}:
@@ -469,7 +470,7 @@ def record_rules(conn: sa.Connection, rules: segments.Rules) -> None:
 
 def validate(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> quality.GateResult | None:
     """GX gate on the pending scores; records that it passed this very batch. None: already published."""
-    from etl import batches
+    from etl.ops import batches
 
     return batches.audit(engine, "scoring", score_date, run)
 
@@ -480,7 +481,8 @@ def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> d
     Refuses pending rows that are missing or not gated since they were scored (`PublishRefused`);
     after a successful publish a retry returns the published rows and changes nothing.
     """
-    from etl import batches, db
+    from etl.ops import batches
+    from etl.warehouse import db
 
     params = {"score_date": score_date}
 
@@ -509,7 +511,7 @@ def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> d
 
 def latest_features_snapshot(engine: sa.Engine) -> dt.date | None:
     """The newest snapshot with active customers (the DAG's fallback date for a bare manual run)."""
-    from etl import db
+    from etl.warehouse import db
 
     with engine.connect() as conn:
         return db.run_sql(conn, "scoring", "select_latest_features_snapshot").scalar()
@@ -519,7 +521,7 @@ def latest_features_snapshot(engine: sa.Engine) -> dt.date | None:
 def summary(engine: sa.Engine, score_date: dt.date) -> dict[str, Any]:
     """The published scores of a date for the run summary: rows, model and its CV ROC-AUC, mean
     probability, risk bands, customers and profit at risk per segment (rule precedence order)."""
-    from etl import db
+    from etl.warehouse import db
 
     params = {"score_date": score_date}
     with engine.connect() as conn:
@@ -546,7 +548,7 @@ def summary(engine: sa.Engine, score_date: dt.date) -> dict[str, Any]:
 
 
 def render_summary(values: Mapping[str, Any]) -> str:
-    """A few lines for the `make run` summary (etl/summary.py)."""
+    """A few lines for the `make run` summary (job/summary.py)."""
     if not values.get("rows_scored"):
         return f"scores:       none published for {values.get('score_date')}"
     lines = [

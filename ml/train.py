@@ -34,7 +34,7 @@ PERMUTATION_REPEATS = 5
 
 
 def _engine(engine: sa.Engine | None) -> sa.Engine:
-    from etl import db
+    from etl.warehouse import db
 
     return engine if engine is not None else db.get_engine()
 
@@ -97,9 +97,9 @@ def prepare(
     engine: sa.Engine | None = None,
 ) -> list[dict[str, Any]]:
     """Pick the training snapshot and return one JSON-able job per candidate family."""
-    from etl import settings
+    from etl.warehouse import settings
 
-    from etl import db
+    from etl.warehouse import db
 
     engine = _engine(engine)
     db.ensure_schema(engine)  # idempotent; creates ml.model_registry on a warehouse that predates it

@@ -55,16 +55,9 @@ def real_data_dir() -> Path:
 @pytest.fixture(scope="session")
 def warehouse_url() -> str:
     """URL of a fresh database on the warehouse server; exported as WAREHOUSE_URL for tasks."""
-    import sqlalchemy as sa
+    from etl.warehouse import db, server
 
-    from etl import db, warehouse
-
-    server = sa.make_url(warehouse.sqlalchemy_url(warehouse.server_url()))
-    name = f"churn_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # name is ours, not input
-    url = server.set(database=name).render_as_string(hide_password=False)
+    url = server.create_database(f"churn_test_{uuid.uuid4().hex[:10]}")
     previous = os.environ.get("WAREHOUSE_URL")
     os.environ["WAREHOUSE_URL"] = url
     db.ensure_schema(db.get_engine(url))
@@ -74,14 +67,12 @@ def warehouse_url() -> str:
         os.environ.pop("WAREHOUSE_URL", None)
     else:
         os.environ["WAREHOUSE_URL"] = previous
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    server.drop_database(url)
 
 
 @pytest.fixture(scope="session")
 def engine(warehouse_url: str):
-    from etl import db
+    from etl.warehouse import db
 
     return db.get_engine(warehouse_url)
 

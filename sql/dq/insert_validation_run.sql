@@ -1,4 +1,4 @@
--- One suite's result of one gate run (etl/quality.py: record).
+-- One suite's result of one gate run (etl/quality/: record).
 INSERT INTO dq.validation_runs (
     run_id, suite, snapshot_date, layer, table_name, success,
     evaluated_count, failed_count, critical_failed, warnings_failed,

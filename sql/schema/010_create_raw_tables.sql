@@ -1,5 +1,5 @@
 -- raw: the four exports as delivered (values untouched, typos kept), typed, one LIST partition
--- per snapshot_date. Column names are English; the CSV header each comes from is in etl/sources.py.
+-- per snapshot_date. Column names are English; the CSV header each comes from is in etl/warehouse/sources.py.
 CREATE TABLE IF NOT EXISTS raw.market_file (
     snapshot_date               date        NOT NULL,
     customer_id                 bigint      NOT NULL,

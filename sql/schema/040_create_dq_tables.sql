@@ -1,4 +1,4 @@
--- dq: results of the GX quality gates (etl/quality.py), one row per suite per gate run.
+-- dq: results of the GX quality gates (etl/quality/), one row per suite per gate run.
 -- Contract: suite, snapshot_date, success, the counts and details. A gate run (run_id) validates
 -- every suite of one layer (raw / features / scoring) for one snapshot; rows are written in their own
 -- transaction, so a failed gate is recorded too.

@@ -1,4 +1,4 @@
--- ops: state that keeps reruns, retries and overlapping runs safe (etl/claims.py, etl/batches.py).
+-- ops: state that keeps reruns, retries and overlapping runs safe (etl/ops/claims.py, etl/ops/batches.py).
 
 -- One run at a time per pipeline and snapshot date. A run claims the date at its first step and
 -- refreshes the claim at every step; a step of another run is refused while the claim is live.

@@ -2,7 +2,7 @@
 
 Every case starts from a fresh copy of ../shared/data/raw in a temporary folder (never a
 committed copy) and changes it in one way a real export can go wrong. The outcome is one of
-- `rejected_by_loader`: `etl.loader.LoadError` naming the file (and the CSV column when the problem
+- `rejected_by_loader`: `etl.ingest.loader.LoadError` naming the file (and the CSV column when the problem
   is in one);
 - `rejected_by_gate`: the loader accepts the file (it is well-formed) but the raw GX gate fails
   with `QualityGateFailed` naming the raw table, its CSV file and the column;

@@ -115,7 +115,7 @@ CATALOGUE: tuple[Hostile, ...] = (
             "A DDE payload in a number column: not a number.", line=8, says="not a number"),
     Hostile("script_in_category", GATE, MF, "popular_category", put(MF, CATEGORY, 9, SCRIPT),
             "Markup is plain text to the warehouse; the category list refuses it (Data Docs must "
-            "escape it, etl/quality.py).", table="raw.market_file"),
+            "escape it, etl/quality/).", table="raw.market_file"),
     # -------------------------------------------------------------------------- huge texts
     Hostile("long_text_in_category", GATE, MF, "popular_category", put(MF, CATEGORY, 10, "Ы" * LONG),
             "100k characters fit a text column; the category list refuses them, and messages cut "

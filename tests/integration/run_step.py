@@ -32,7 +32,7 @@ def _steps():
 
 def _score_run(engine, snapshot, run):
     """The churn_score chain in one process; the claim is released when a step fails."""
-    from etl import claims
+    from etl.ops import claims
     from ml import scoring
 
     run = run or claims.script_run_id()
@@ -55,7 +55,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--data-dir")
     parser.add_argument("--start-at", type=float, default=0.0)
     args = parser.parse_args(argv)
-    from etl import db
+    from etl.warehouse import db
 
     import great_expectations  # noqa: F401  (imports and a connection before the start signal,
     import sklearn  # noqa: F401               so that racing processes really overlap)

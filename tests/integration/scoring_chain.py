@@ -31,25 +31,14 @@ _CACHE: dict[str, dict[str, Any]] = {}
 def _create_database(session_url: str, add_finalizer: Callable[[Callable[[], None]], None]) -> str:
     """A fresh database on the session's server with the schema applied; dropped when the
     test session ends (`add_finalizer` = `request.session.addfinalizer`)."""
-    from etl import db
+    from etl.warehouse import db, server
 
-    server = sa.make_url(session_url)
-    name = f"churn_test_scoring_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # name is ours, not input
-    admin.dispose()
-    url = server.set(database=name).render_as_string(hide_password=False)
+    url = server.create_database(f"churn_test_scoring_{uuid.uuid4().hex[:8]}")
     db.ensure_schema(db.get_engine(url))
 
     def drop() -> None:
         db.get_engine(url).dispose()
-        engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        finally:
-            engine.dispose()
+        server.drop_database(url)
         _CACHE.clear()
 
     add_finalizer(drop)
@@ -60,7 +49,7 @@ def ensure_scored(session_url: str, data_dir: Path, add_finalizer: Callable[[Cal
     """Run the three DAGs once per session in the chain's own database; return runs and engine."""
     if "chain" in _CACHE:
         return _CACHE["chain"]
-    from etl import db
+    from etl.warehouse import db
 
     url = _create_database(session_url, add_finalizer)
     saved = {key: os.environ.get(key) for key in ("DATA_DIR", "WAREHOUSE_URL")}

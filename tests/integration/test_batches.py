@@ -5,7 +5,8 @@ import datetime as dt
 
 import pytest
 
-from etl import batches, ingest
+from etl import ingest
+from etl.ops import batches
 from tests.helpers import features_of, layer_checksums, rows
 
 SNAPSHOT = dt.date(2026, 5, 31)

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from etl import claims, ingest
+from etl import ingest
+from etl.ops import claims
 from ml import scoring
 from tests.helpers import layer_checksums, spawn_step, step_outcome
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
@@ -50,7 +51,7 @@ def _assert_one_wins_or_both_in_turn(outcomes: list[dict], runs: list[str]) -> N
     for outcome, other in zip(outcomes, reversed(runs)):
         if not outcome["ok"]:  # refused, never a wall of SQL or a half-published date
             assert outcome["error"] == "SnapshotBusy", outcome
-            assert f"run {other}" in outcome["message"] and "python -m etl.claims clear" in outcome["message"]
+            assert f"run {other}" in outcome["message"] and "python -m etl.ops.claims clear" in outcome["message"]
 
 
 # ingest three times (its race window is wide: six tasks), scoring twice
@@ -87,7 +88,7 @@ def test_a_claim_belongs_to_one_run_until_released_expired_or_cleared(engine):
         with pytest.raises(claims.SnapshotBusy) as refused, engine.begin() as conn:
             claims.hold(conn, "ingest", snapshot, intruder, "build_staging")
         assert "run dag/run-a (step load_raw" in str(refused.value)
-        assert f"python -m etl.claims clear ingest {snapshot}" in str(refused.value)
+        assert f"python -m etl.ops.claims clear ingest {snapshot}" in str(refused.value)
     with engine.begin() as conn:  # the same run's retry goes on, and the score pipeline is another lock
         claims.hold(conn, "ingest", snapshot, "dag/run-a", "build_staging")
         claims.hold(conn, "score", snapshot, "dag/run-b", "score")

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from etl import ingest, quality
+from etl.quality import data_docs
 from tests.helpers import copy_export, rows
 from tests.integration.corruptions import MF, both, set_value
 
@@ -90,7 +91,7 @@ def _suite(error: quality.QualityGateFailed, name: str) -> quality.SuiteResult:
 def _stored_result(error: quality.QualityGateFailed, name: str) -> dict:
     """The GX validation result JSON of this run that Data Docs are built from."""
     run = error.result.run_id[:8]
-    [path] = [p for p in quality._results_store_dir().rglob(f"*-{name}.json") if f"_{run}" in str(p)]
+    [path] = [p for p in data_docs.results_store_dir().rglob(f"*-{name}.json") if f"_{run}" in str(p)]
     return json.loads(path.read_text(encoding="utf-8"))
 
 

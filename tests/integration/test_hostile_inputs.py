@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from etl import ingest, quality
-from etl.loader import LoadError
-from etl.text import has_hidden_characters, visible
+from etl.ingest.loader import LoadError
+from etl.warehouse.text import has_hidden_characters, visible
 from tests.helpers import copy_export, rows
 from tests.integration.corruptions import Csv
 from tests.integration.hostile_inputs import (
@@ -114,7 +114,7 @@ def _assert_stored(case: Hostile, engine, folder: Path, day: dt.date) -> None:
 def _assert_hidden_shown_escaped(case: Hostile, message: str) -> None:
     """Every invisible character of the case shows as an escape, never as itself."""
     for char in case.hidden:
-        escapes = {visible(char), json.dumps(char)[1:-1]}  # etl.text, or JSON as in gate samples
+        escapes = {visible(char), json.dumps(char)[1:-1]}  # etl.warehouse.text, or JSON as in gate samples
         assert char not in message and any(e in message for e in escapes), message
 
 

@@ -7,14 +7,14 @@ import os
 import subprocess
 import sys
 
-from etl import job
+from job import run
 from ml.registry import ArtifactIntegrityError
 from tests.helpers import ROOT
 
 
 def _make_run(tmp_path, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "LOCAL_DIR": str(tmp_path), **env}
-    return subprocess.run([sys.executable, "-m", "etl.job"], cwd=ROOT, env=environment,
+    return subprocess.run([sys.executable, "-m", "job.run"], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -55,7 +55,7 @@ def test_a_tampered_champion_is_one_line_with_the_way_out(tmp_path, monkeypatch,
 
     monkeypatch.setenv("LOCAL_DIR", str(tmp_path))
     monkeypatch.setattr(job, "_run", tampered)
-    assert job.main() == 1
+    assert run.main() == 1
     out = capsys.readouterr().out
     assert out.startswith("make run stopped: refusing to load m1") and "roll the champion back" in out
     assert "Traceback" not in out

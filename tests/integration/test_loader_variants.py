@@ -9,7 +9,7 @@ from typing import Callable
 import pytest
 
 from etl import ingest
-from etl.loader import LoadError
+from etl.ingest.loader import LoadError
 from tests.helpers import copy_export, features_of, rows
 from tests.integration.hostile_inputs import partitions
 
@@ -191,7 +191,7 @@ def test_numbers_a_double_holds_are_loaded(value, engine, real_data_dir, tmp_pat
 
 def test_database_error_on_insert_becomes_a_one_line_load_error(engine, real_data_dir, tmp_path, monkeypatch):
     """Whatever slips past the checks, the INSERT's failure names the file, not the SQL."""
-    from etl import loader
+    from etl.ingest import loader
 
     monkeypatch.setattr(loader, "_check_load_table", lambda conn, source: None)
     folder = copy_export(real_data_dir, tmp_path / "db")

@@ -147,7 +147,7 @@ def test_reader_role_holds_select_only_on_mart(chain, engine):
 
 
 def test_role_setup_is_idempotent(chain, engine):
-    from etl import db
+    from etl.warehouse import db
 
     db.ensure_schema(engine)  # re-runs 070: role exists already, grants repeat
     db.ensure_schema(engine)

@@ -15,7 +15,7 @@ import datetime as dt
 import pytest
 
 from etl import ingest, quality
-from etl.loader import LoadError
+from etl.ingest.loader import LoadError
 from tests.helpers import copy_export, features_of, rows
 from tests.integration.corruptions import CATALOGUE, Corruption
 

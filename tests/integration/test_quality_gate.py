@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from etl import ingest, quality, settings
+from etl import ingest, quality
+from etl.warehouse import settings
 from tests.helpers import rows
 
 SNAPSHOT = dt.date(2025, 3, 31)

@@ -27,7 +27,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture(scope="module")
 def real_snapshot(engine, real_data_dir) -> dt.date:
-    from etl import ingest, loader
+    from etl import ingest
+    from etl.ingest import loader
 
     loader.load_snapshot(engine, real_data_dir, SNAPSHOT)
     ingest.build_staging(engine, SNAPSHOT)
@@ -98,7 +99,7 @@ def test_full_search_reaches_quality_and_is_registered(engine, quality_run):
 
 
 def test_model_card_exists_with_the_plots(engine, quality_run):
-    from etl import settings
+    from etl.warehouse import settings
 
     row = registry.get_model(engine, quality_run["outcome"]["model_version"])
     card = Path(row["model_card_path"])

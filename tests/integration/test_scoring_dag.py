@@ -184,7 +184,7 @@ def test_gx_gate_rejects_corrupted_scores_and_keeps_the_published_ones(chain, en
     failed = [d for d in gate["details"] if not d["success"]]
     assert any(d["column"] == "churn_probability" and d["sample"] == [1.5] for d in failed), failed
     # publish refuses to run on its own without validated pending rows of another date
-    from etl.batches import PublishRefused
+    from etl.ops.batches import PublishRefused
 
     with pytest.raises(PublishRefused, match="nothing was staged"):
         scoring.publish(engine, dt.date(1999, 1, 1))
@@ -194,8 +194,8 @@ def test_assets_link_churn_ingest_to_churn_score(chain):
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
 
-    from etl import runtime
-    from etl.assets import CHURN_SCORES, CUSTOMER_FEATURES
+    from job import runtime
+    from job.assets import CHURN_SCORES, CUSTOMER_FEATURES
 
     ingest, score = load_dag("churn_ingest"), load_dag("churn_score")
     assert CUSTOMER_FEATURES in ingest.get_task("publish_features").outlets
@@ -315,7 +315,7 @@ def test_a_tampered_champion_fails_the_score_task_at_once_and_keeps_the_scores(c
     assert published(engine) == before
     [attempt] = _attempts(run, "score")
     assert attempt == 1
-    from etl import claims
+    from etl.ops import claims
 
     held = [c for c in claims.list_claims(engine) if c["run_id"].startswith("churn_score/")]
     assert held == []  # the failure callback gave the date back

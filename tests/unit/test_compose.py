@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
-CODE_DIRS = ("dags", "etl", "ml", "sql", "expectations", "config")  # config: the segment rule file scoring reads
+CODE_DIRS = ("dags", "etl", "ml", "job", "sql", "expectations", "config")  # config: the segment rule file scoring reads
 
 # Which service plays which Airflow part, told by its command rather than by its name.
 AIRFLOW_ROLES = {
@@ -193,7 +193,7 @@ def test_airflow_services_share_one_image_built_from_the_locked_dockerfile(airfl
 
 
 def test_airflow_services_mount_the_repo_code_in_its_own_layout(airflow_services):
-    """etl.settings finds sql/ and expectations/ beside etl/: the containers must keep that layout."""
+    """etl.warehouse.settings finds sql/ and expectations/ beside etl/: the containers must keep that layout."""
     for name, svc in airflow_services.items():
         env = svc["environment"]
         root = PurePosixPath(env["PYTHONPATH"])

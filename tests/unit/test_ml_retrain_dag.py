@@ -32,7 +32,7 @@ def test_parsing_imports_no_heavy_libraries_and_touches_no_database():
         import os, sys, runpy
         os.environ["WAREHOUSE_URL"] = "postgresql://nobody@/nowhere?host=/nonexistent"
         runpy.run_path({str(ROOT / "dags" / "churn_retrain.py")!r})
-        heavy = [m for m in ("sklearn", "pandas", "numpy", "scipy", "matplotlib", "joblib", "ml.train", "etl.db") if m in sys.modules]
+        heavy = [m for m in ("sklearn", "pandas", "numpy", "scipy", "matplotlib", "joblib", "ml.train", "etl.warehouse.db") if m in sys.modules]
         print(",".join(heavy))
         """
     )

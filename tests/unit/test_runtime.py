@@ -8,9 +8,11 @@ import pytest
 import sqlalchemy as sa
 from airflow.sdk.exceptions import AirflowFailException
 
-from etl import claims, db, runtime, settings
-from etl.batches import PublishRefused
-from etl.loader import LoadError
+from etl.ops import claims
+from etl.warehouse import db, settings
+from job import runtime
+from etl.ops.batches import PublishRefused
+from etl.ingest.loader import LoadError
 from ml.registry import ArtifactIntegrityError, NoChampionError
 
 

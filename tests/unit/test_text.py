@@ -1,9 +1,9 @@
-"""etl.text shows values from an export so that invisible and look-alike characters can be seen."""
+"""etl.warehouse.text shows values from an export so that invisible and look-alike characters can be seen."""
 from __future__ import annotations
 
 import pytest
 
-from etl.text import has_hidden_characters, quoted, visible
+from etl.warehouse.text import has_hidden_characters, quoted, visible
 
 
 @pytest.mark.parametrize("text", [

@@ -8,7 +8,7 @@ each build (a new `batch_id`), which gate run passed it, and when it was publish
   date's published rows with an empty staging table;
 - a batch rebuilt after its gate ran is refused until it is gated again;
 - nothing that was never staged or never passed the gate is published.
-Every step holds the date's claim (etl/claims.py), so another run cannot rebuild the batch
+Every step holds the date's claim (etl/ops/claims.py), so another run cannot rebuild the batch
 between audit and publish.
 """
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import sqlalchemy as sa
 
-from etl import claims, db
+from etl.ops import claims
+from etl.warehouse import db
 
 if TYPE_CHECKING:  # GX is imported by the gate only
     from etl import quality

@@ -1,11 +1,11 @@
 """The steps of `churn_ingest`, callable without Airflow.
 
 load raw → gate raw → staging → feature candidate → gate features → publish. Features are
-written, audited and only then published (write-audit-publish, etl/batches.py):
+written, audited and only then published (write-audit-publish, etl/ops/batches.py):
 `features.customer_features` holds gated snapshots only, a rejected rerun leaves the published
 rows of its date intact, and a retry of publish after success changes nothing.
 
-Every step holds the date's claim (etl/claims.py) inside its transaction: `run` is the id of
+Every step holds the date's claim (etl/ops/claims.py) inside its transaction: `run` is the id of
 the whole run (Airflow: dag_id/run_id); a step of another run of the same date is refused with
 `SnapshotBusy`. `run=None` (one step called from a script or test) claims nothing across steps.
 """
@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from etl import batches, claims, db, loader
+from etl.ingest import loader
+from etl.ops import batches, claims
+from etl.warehouse import db
 
 if TYPE_CHECKING:  # GX is imported by the gate steps only
     from etl import quality

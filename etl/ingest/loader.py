@@ -4,8 +4,8 @@ Each file is streamed with COPY FROM STDIN into a temporary text table (nothing 
 row in Python), checked there in SQL (types, empties, ranges a column type can hold), and only
 when all four files are good are the snapshot's raw partitions replaced, in the same transaction.
 Then, still inside it, market_file is compared with the nearest other snapshot to catch exchanged
-header names (etl/column_profile.py). So a bad file raises `LoadError` naming the file, column and
-lines (invisible characters shown as escapes, etl/text.py), and every existing partition stays.
+header names (etl/ingest/column_profile.py). So a bad file raises `LoadError` naming the file, column and
+lines (invisible characters shown as escapes, etl/warehouse/text.py), and every existing partition stays.
 
 Accepted variants of the export (same values after loading): CRLF or LF endings, no final newline,
 a UTF-8 BOM, columns in any order, money.csv with ';' + decimal comma, ',' + '.', or ',' with
@@ -24,9 +24,10 @@ from typing import BinaryIO, Callable, Sequence
 import sqlalchemy as sa
 from psycopg2 import sql as pgsql
 
-from etl import column_profile, db
-from etl.sources import MARKET_FILE, SOURCES, Column, Source
-from etl.text import has_hidden_characters, quoted, visible
+from etl.ingest import column_profile
+from etl.warehouse import db
+from etl.warehouse.sources import MARKET_FILE, SOURCES, Column, Source
+from etl.warehouse.text import has_hidden_characters, quoted, visible
 
 log = logging.getLogger(__name__)
 

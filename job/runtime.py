@@ -20,7 +20,7 @@ def snapshot_date(context: Mapping[str, Any]) -> dt.date:
     Asset-triggered runs have no logical date; they read the date the producer attached to the
     asset event, so the consumer scores exactly the snapshot that was just published.
     """
-    from etl import settings
+    from etl.warehouse import settings
 
     params = context.get("params") or {}
     if params.get("snapshot_date"):
@@ -38,27 +38,27 @@ def snapshot_date(context: Mapping[str, Any]) -> dt.date:
 
 def as_date(value: str | dt.date) -> dt.date:
     """A snapshot date handed from task to task through XCom (ISO text)."""
-    from etl import settings
+    from etl.warehouse import settings
 
     return settings.parse_date(value, "snapshot date")
 
 
 def run_label(context: Mapping[str, Any]) -> str:
-    """`dag_id/run_id`: the run that claims a snapshot date (etl/claims.py) and is named when
+    """`dag_id/run_id`: the run that claims a snapshot date (etl/ops/claims.py) and is named when
     another run is refused."""
     return f"{context['ti'].dag_id}/{context['run_id']}"
 
 
 @contextlib.contextmanager
 def retry_only_transient() -> Iterator[None]:
-    """Let a failure a retry can heal (etl.db.is_transient) go to Airflow's retries; fail any
+    """Let a failure a retry can heal (etl.warehouse.db.is_transient) go to Airflow's retries; fail any
     other at once (AirflowFailException), so bad data or a tampered model never looks hung."""
     try:
         yield
     except Exception as error:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from etl import db
+        from etl.warehouse import db
 
         if isinstance(error, AirflowFailException) or db.is_transient(error):
             raise
@@ -68,7 +68,8 @@ def retry_only_transient() -> Iterator[None]:
 def release_claims(context: Mapping[str, Any]) -> None:
     """Failure callback: a run that failed for good gives up its snapshot claims, so the next
     run of its date does not wait for the claim to expire."""
-    from etl import claims, db
+    from etl.ops import claims
+    from etl.warehouse import db
 
     run = run_label(context)
     try:

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from etl import db
-from etl.sources import MARKET_FILE
+from etl.warehouse import db
+from etl.warehouse.sources import MARKET_FILE
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from etl import db
+from etl.warehouse import db
 
 
 def render(engine: sa.Engine, snapshot: dt.date) -> str:

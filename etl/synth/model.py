@@ -1,30 +1,8 @@
-"""Synthetic «В один клик» snapshots in exactly the real export's byte format, at any size.
-
-Why: `make run` and the benchmark need snapshots of 1k..1M+ customers that the loader, the GX
-gates and the models treat like the real export — same headers, separators, decimal marks,
-period names (typo included), value formats and quirks — without shipping the real data.
-
-How (all parameters below are summary statistics of the real export, never its rows):
-- features come from a one-factor Gaussian copula: a latent «engagement» score drives pages,
-  minutes, categories per visit, marketing contacts, revenue two months ago (up) and promo share,
-  unpaid items (down), so features correlate like the real ones (e.g. pages~minutes ≈ 0.4);
-  each feature's marginal is the real one (pmf, clipped normal, bimodal promo share);
-- the label is drawn from a logistic model *of the features*, with the signs and relative sizes
-  of a standard-scaled LogisticRegression fitted on the real export, scaled so a standard LogReg
-  reaches ROC-AUC ≈ 0.89 (real: ≈ 0.90) with ≈ 38 % «Снизилась».
-
-Streaming and determinism: customers are drawn in fixed blocks of `BLOCK_SIZE`, each from its own
-`SeedSequence([seed, block_index])`, and written `chunk_size` customers at a time; the bytes depend
-only on (customers, seed, start_id), not on `chunk_size`.
-
-CLI: python -m etl.synth --customers N --seed S --out DIR [--start-id 215348] [--chunk-size 50000]
-"""
+"""How synthetic customers are drawn: the real export's summary statistics and a one-factor
+Gaussian copula (see the package docstring), in fixed seeded blocks of `BLOCK_SIZE`."""
 from __future__ import annotations
 
-import argparse
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 from scipy.special import ndtr, ndtri  # standard normal CDF and its inverse, vectorised
@@ -34,18 +12,6 @@ BLOCK_SIZE = 8192  # part of the determinism contract: changing it changes every
 # generated snapshots (e.g. keyed by size and seed) can include it and never serve stale files.
 GENERATOR_VERSION = 1
 REAL_FIRST_ID = 215348
-
-# Headers and layout, exactly as exported.
-MARKET_FILE_HEADER = (
-    "id,Покупательская активность,Тип сервиса,Разрешить сообщать,Маркет_актив_6_мес,"
-    "Маркет_актив_тек_мес,Длительность,Акционные_покупки,Популярная_категория,"
-    "Средний_просмотр_категорий_за_визит,Неоплаченные_продукты_штук_квартал,Ошибка_сервиса,"
-    "Страниц_за_визит"
-)
-MARKET_MONEY_HEADER = "id,Период,Выручка"
-MARKET_TIME_HEADER = "id,Период,минут"
-MONEY_HEADER = "id;Прибыль"
-FILES = ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")
 
 LABELS = ("Прежний уровень", "Снизилась")
 SERVICE_TYPES = ("премиум", "стандарт", "стандартт")  # 'стандартт': typo kept as exported
@@ -268,119 +234,3 @@ def _concat(blocks: list[Block]) -> Block:
 
 def _slice(block: Block, start: int, stop: int) -> Block:
     return {key: value[start:stop] for key, value in block.items()}
-
-
-# ---------------------------------------------------------------- formatting (the export's style)
-_PROMO_TEXT = [repr(h / 100) for h in range(100)]          # 0.0, 0.07, 0.3, 0.75
-_PROFIT_FRACTION = ["" if r == 0 else "," + (f"{r // 10}" if r % 10 == 0 else f"{r:02d}") for r in range(100)]
-
-
-def _tenths_text(values: np.ndarray) -> list[str]:
-    """Tenths → '3293.1', '0.0', '4472.0' (Python float repr of a one-decimal value)."""
-    whole, frac = np.divmod(values, 10)
-    return [f"{w}.{f}" for w, f in zip(whole.tolist(), frac.tolist())]
-
-
-def _market_file_text(ids: list[int], b: Block) -> str:
-    six_w, six_f = np.divmod(b["marketing_6m_tenths"], 10)
-    rows = zip(
-        ids, b["label"].tolist(), b["service"].tolist(), b["allow"].tolist(), six_w.tolist(),
-        six_f.tolist(), b["marketing_month"].tolist(), b["tenure"].tolist(),
-        b["promo_hundredths"].tolist(), b["category"].tolist(), b["categories_per_visit"].tolist(),
-        b["unpaid"].tolist(), b["errors"].tolist(), b["pages"].tolist(),
-    )
-    return "".join(
-        f"{i},{LABELS[y]},{SERVICE_TYPES[s]},{ALLOW_VALUES[a]},{sw}.{sf},{mm},{t},{_PROMO_TEXT[p]},"
-        f"{CATEGORIES[c]},{cv},{u},{e},{pg}\n"
-        for i, y, s, a, sw, sf, mm, t, p, c, cv, u, e, pg in rows
-    )
-
-
-def _market_money_text(ids: list[int], b: Block) -> str:
-    values = np.stack([b["revenue_prev2_t"], b["revenue_prev_t"], b["revenue_cur_t"]], axis=1)
-    order = np.asarray(MONEY_ORDERS)[b["money_order"]]            # (n, 3) period index per row
-    ordered = np.take_along_axis(values, order, axis=1).ravel()
-    texts = _tenths_text(ordered)
-    periods = [MONEY_PERIODS[p] for p in order.ravel().tolist()]
-    ids3 = [i for i in ids for _ in range(3)]
-    return "".join(f"{i},{p},{v}\n" for i, p, v in zip(ids3, periods, texts))
-
-
-def _market_time_text(ids: list[int], b: Block) -> str:
-    cur, prev = TIME_PERIODS
-    parts = []
-    for i, c, p, prev_first in zip(ids, b["minutes_cur"].tolist(), b["minutes_prev"].tolist(),
-                                   b["time_prev_first"].tolist()):
-        parts.append(f"{i},{prev},{p}\n{i},{cur},{c}\n" if prev_first else f"{i},{cur},{c}\n{i},{prev},{p}\n")
-    return "".join(parts)
-
-
-def _money_text(ids: list[int], b: Block) -> str:
-    whole, frac = np.divmod(b["profit_h"], 100)
-    return "".join(f"{i};{w}{_PROFIT_FRACTION[f]}\n" for i, w, f in zip(ids, whole.tolist(), frac.tolist()))
-
-
-_WRITERS = {
-    "market_file.csv": (MARKET_FILE_HEADER, _market_file_text, 1),
-    "market_money.csv": (MARKET_MONEY_HEADER, _market_money_text, 3),
-    "market_time.csv": (MARKET_TIME_HEADER, _market_time_text, 2),
-    "money.csv": (MONEY_HEADER, _money_text, 1),
-}
-
-
-def generate_snapshot(
-    out_dir: Path,
-    customers: int,
-    seed: int = 0,
-    start_id: int = REAL_FIRST_ID,
-    chunk_size: int = 50_000,
-) -> dict[str, int]:
-    """Write the four CSVs of a `customers`-strong snapshot into `out_dir`; rows written per file.
-
-    UTF-8 without BOM, LF endings, final newline; ids start_id..start_id+customers-1.
-    """
-    if customers < 1:
-        raise ValueError("customers must be >= 1")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    counts = dict.fromkeys(FILES, 0)
-    # written as *.part and renamed at the end: an interrupted run never leaves files that look whole
-    parts = {name: out_dir / f"{name}.part" for name in FILES}
-    handles = {name: open(parts[name], "wb") for name in FILES}  # binary: LF only, no BOM
-    try:
-        for name, (header, _, _) in _WRITERS.items():
-            handles[name].write((header + "\n").encode("utf-8"))
-        next_id = start_id
-        for chunk in iter_chunks(customers, seed, chunk_size):
-            n = chunk["pages"].size
-            ids = list(range(next_id, next_id + n))
-            next_id += n
-            for name, (_, render, rows_per_id) in _WRITERS.items():
-                handles[name].write(render(ids, chunk).encode("utf-8"))
-                counts[name] += n * rows_per_id
-    except BaseException:
-        for name in FILES:
-            handles[name].close()
-            parts[name].unlink(missing_ok=True)
-        raise
-    for name in FILES:  # money.csv last: its presence means the snapshot is complete
-        handles[name].close()
-        parts[name].replace(out_dir / name)
-    return counts
-
-
-def main(argv: list[str] | None = None) -> dict[str, int]:
-    parser = argparse.ArgumentParser(prog="python -m etl.synth", description=__doc__.split("\n")[0])
-    parser.add_argument("--customers", type=int, required=True)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--start-id", type=int, default=REAL_FIRST_ID)
-    parser.add_argument("--chunk-size", type=int, default=50_000)
-    args = parser.parse_args(argv)
-    counts = generate_snapshot(args.out, args.customers, args.seed, args.start_id, args.chunk_size)
-    print(json.dumps(counts, ensure_ascii=False))
-    return counts
-
-
-if __name__ == "__main__":
-    main()

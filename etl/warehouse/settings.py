@@ -1,12 +1,12 @@
 """Configuration, read only from the environment (contract names: WAREHOUSE_URL, DATA_DIR —
-the latter resolved per snapshot by etl.runtime.data_dir_for)."""
+the latter resolved per snapshot by job.runtime.data_dir_for)."""
 from __future__ import annotations
 
 import datetime as dt
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = PROJECT_ROOT / "sql"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 

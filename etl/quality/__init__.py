@@ -1,0 +1,40 @@
+"""Great Expectations quality gates on the warehouse tables of one snapshot.
+
+Why: a bad export must stop `churn_ingest` before it reaches features or scores, and whoever reads
+the failed task's log must see what is wrong (table, column, how many rows, sample values) without
+opening another tool.
+
+How:
+- `expectations/<table>.json` hold one suite per guarded table (format: expectations/README.md).
+  Each expectation is `critical` (fails the gate) or `warning` (recorded and logged, the run goes
+  on); GX 1.x carries the same two severities, so Data Docs show them too.
+- `gate.validate(engine, layer, snapshot_date)` runs every suite of a layer with GX *in the
+  database*: a SQL datasource with one query asset per suite,
+  `SELECT * FROM <table> WHERE snapshot_date = '<date>'` (rendered by SQLAlchemy from a
+  `datetime.date`, never from text), so partition pruning applies; GX materialises it as a
+  server-side temp table and computes every metric in SQL, nothing is pulled into pandas.
+  Cross-table rules (same ids in every file, 3 revenue rows per customer, relative row counts)
+  are `UnexpectedRowsExpectation` queries over `{batch}`.
+- Results: one `dq.validation_runs` row per suite, written in its own transaction so a failed gate
+  is recorded too; GX Data Docs under `reports_dir()/data_docs` (the index path is logged); a
+  table of failed expectations in the log; `QualityGateFailed` when any critical one failed.
+- Values from the data are HTML-escaped in what GX renders (Data Docs are opened in a browser,
+  see `data_docs.for_data_docs`) and stay plain in dq.validation_runs, the log and the exception, where
+  invisible characters are shown as escapes (`etl.warehouse.text.visible`).
+
+The warehouse URL reaches GX only as the in-memory config variable `${GX_WAREHOUSE_URL}`
+(`runtime_environment`), so no password is ever written into a GX file.
+Modules: `suites` (the suite files), `results` (findings, suite and gate results), `gate` (the GX
+run and the dq record), `data_docs` (where the HTML goes, escaped). The names re-exported here
+are the package's interface.
+"""
+from etl.quality.data_docs import data_docs_dir
+from etl.quality.gate import record, validate
+from etl.quality.results import Finding, GateResult, QualityGateFailed, SuiteResult
+from etl.quality.suites import ExpectationSpec, Layer, SuiteFileError, SuiteSpec, load_suites, parse_suite, read_suite, to_gx
+
+__all__ = [
+    "ExpectationSpec", "Finding", "GateResult", "Layer", "QualityGateFailed", "SuiteFileError",
+    "SuiteResult", "SuiteSpec", "data_docs_dir", "load_suites", "parse_suite", "read_suite",
+    "record", "to_gx", "validate",
+]

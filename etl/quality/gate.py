@@ -1,0 +1,242 @@
+"""The gate run: every suite of a layer on one snapshot, with GX computing in the database.
+
+See the package docstring for the why; `validate` is the entry point.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+import uuid
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import sqlalchemy as sa
+
+from etl.quality import data_docs
+from etl.quality.results import Finding, GateResult, QualityGateFailed, SuiteResult, csv_header
+from etl.quality.suites import ExpectationSpec, Layer, SuiteFileError, SuiteSpec, load_suites, require_date, to_gx
+from etl.warehouse import db, settings
+
+if TYPE_CHECKING:
+    from great_expectations.core import ExpectationSuiteValidationResult
+
+log = logging.getLogger(__name__)
+
+SAMPLE_SIZE = 5
+URL_VARIABLE = "GX_WAREHOUSE_URL"
+# COMPLETE: unexpected-rows queries return their rows (GX caps every list at 200 records);
+# partial lists of map expectations are cut to SAMPLE_SIZE.
+RESULT_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_SIZE}
+
+
+def validate(
+    engine: sa.Engine,
+    layer: Layer,
+    snapshot_date: dt.date,
+    *,
+    raise_on_failure: bool = True,
+    suites: Sequence[SuiteSpec] | None = None,
+) -> GateResult:
+    """Run the layer's suites on the snapshot, record and log the results, raise on a critical failure.
+
+    The dq.validation_runs rows and Data Docs are written before `QualityGateFailed` is raised.
+    """
+    require_date(snapshot_date)
+    specs = list(suites) if suites is not None else load_suites(layer)
+    if not specs:
+        raise SuiteFileError(f"no suites for layer {layer!r} in {settings.EXPECTATIONS_DIR}")
+    run_id = str(uuid.uuid4())
+    started_at = dt.datetime.now(dt.timezone.utc)
+    clock = time.perf_counter()
+    suite_results, index = _run_gx(engine, layer, snapshot_date, specs, run_id, started_at)
+    finished_at = started_at + dt.timedelta(seconds=time.perf_counter() - clock)
+    result = GateResult(layer, snapshot_date, run_id, started_at, finished_at, tuple(suite_results), index)
+    record(engine, result)
+    (log.info if result.success and not result.warnings else log.warning)("%s", result.report())
+    if raise_on_failure and not result.success:
+        raise QualityGateFailed(result)
+    return result
+
+
+def record(engine: sa.Engine, result: GateResult) -> None:
+    """One dq.validation_runs row per suite, in a transaction of its own."""
+    with engine.begin() as conn:
+        for suite in result.suites:
+            db.run_sql(conn, "dq", "insert_validation_run", {
+                "run_id": result.run_id,
+                "layer": result.layer,
+                "suite": suite.suite,
+                "table_name": suite.table,
+                "snapshot_date": result.snapshot_date,
+                "success": suite.success,
+                "evaluated_count": len(suite.findings),
+                "failed_count": len(suite.failed),
+                "critical_failed": len(suite.critical_failed),
+                "warnings_failed": len(suite.warnings_failed),
+                "started_at": result.started_at,
+                "finished_at": result.finished_at,
+                "data_docs_path": suite.data_docs_path,
+                "details": json.dumps([f.as_detail() for f in suite.findings], ensure_ascii=False),
+            })
+
+
+def _run_gx(
+    engine: sa.Engine,
+    layer: str,
+    snapshot_date: dt.date,
+    specs: Sequence[SuiteSpec],
+    run_id: str,
+    started_at: dt.datetime,
+) -> tuple[list[SuiteResult], Path | None]:
+    """One ephemeral GX context; one query asset + suite + validation definition per table; one
+    checkpoint; then one Data Docs build for the run's results."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    url = engine.url.render_as_string(hide_password=False)
+    context = _context(url)
+    with warnings.catch_warnings():  # "a PostgresDatasource may be more appropriate": it rejects
+        warnings.simplefilter("ignore")  # the embedded server's socket-only URL, add_sql does not
+        datasource = context.data_sources.add_sql(
+            name="warehouse",
+            connection_string="${" + URL_VARIABLE + "}",
+            # GX reads a query asset's column names by running the whole query and keeping only the
+            # header, which pulls the snapshot to the client; a temp table (CREATE TEMP TABLE AS,
+            # server-side, dropped with GX's connections) is reflected without reading rows.
+            create_temp_table=True,
+        )
+    try:
+        definitions = []
+        for spec in specs:
+            asset = datasource.add_query_asset(name=spec.name, query=spec.snapshot_query(snapshot_date))
+            batch = asset.add_batch_definition_whole_table(name=f"snapshot_{snapshot_date.isoformat()}")
+            suite = context.suites.add(gx.ExpectationSuite(
+                name=spec.name, meta={"table": spec.table, "notes": spec.description}
+            ))
+            for index, expectation in enumerate(spec.all_expectations()):
+                suite.add_expectation(to_gx(expectation, index))
+            definitions.append(context.validation_definitions.add(
+                gx.ValidationDefinition(name=spec.name, data=batch, suite=suite)
+            ))
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name=f"{layer}_gate",
+            validation_definitions=definitions,
+            result_format=RESULT_FORMAT,
+        ))
+        run_name = f"{layer}_{snapshot_date.isoformat()}_{run_id[:8]}"
+        outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_name, run_time=started_at))
+    finally:
+        datasource.get_engine().dispose()  # GX keeps its own pool; do not leak connections
+
+    by_suite = {spec.name: spec for spec in specs}
+    findings: dict[str, tuple[Finding, ...]] = {}
+    for identifier, validation in outcome.run_results.items():
+        spec = by_suite[validation.suite_name]
+        findings[spec.name] = tuple(_findings(spec, validation))
+        data_docs.store_gate_verdict(context, identifier, validation, findings[spec.name])
+    # One Data Docs build for all suites (UpdateDataDocsAction would rebuild the index per suite).
+    context.build_data_docs(site_names=[data_docs.SITE], resource_identifiers=list(outcome.run_results))
+
+    results: dict[str, SuiteResult] = {}
+    for identifier, validation in outcome.run_results.items():
+        docs = context.get_docs_sites_urls(resource_identifier=identifier, site_name=data_docs.SITE)
+        results[validation.suite_name] = SuiteResult(
+            suite=validation.suite_name,
+            table=by_suite[validation.suite_name].table,
+            findings=findings[validation.suite_name],
+            data_docs_path=data_docs.url_to_path(docs[0]["site_url"]) if docs else None,
+        )
+    index = data_docs.data_docs_dir() / "index.html"
+    return [results[spec.name] for spec in specs], index if index.is_file() else None
+
+
+def _context(url: str):
+    """Ephemeral context; validation results and Data Docs go to files under reports_dir()."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        progress_bars=ProgressBarsConfig(globally=False),
+        analytics_enabled=False,
+    )
+    config.stores[config.validation_results_store_name] = {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs.results_store_dir())},
+    }
+    config.data_docs_sites = {
+        data_docs.SITE: {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs.data_docs_dir())},
+            # The index lists the newest results only: it reads each one, so it would slow down daily.
+            "site_index_builder": {
+                "class_name": "DefaultSiteIndexBuilder",
+                "validation_results_limit": data_docs.INDEX_LIMIT,
+            },
+        }
+    }
+    return gx.get_context(project_config=config, mode="ephemeral", runtime_environment={URL_VARIABLE: url})
+
+
+def _findings(spec: SuiteSpec, validation: ExpectationSuiteValidationResult) -> list[Finding]:
+    expectations = spec.all_expectations()
+    findings = []
+    for evr in validation.results:
+        config = evr.expectation_config
+        expectation = expectations[config.meta["gate_index"]]
+        findings.append(_finding(spec, expectation, evr))
+    findings.sort(key=lambda f: f.success)  # failures first
+    return findings
+
+
+def _finding(spec: SuiteSpec, expectation: ExpectationSpec, evr) -> Finding:
+    result = evr.result or {}
+    exception = _exception_message(evr.exception_info)
+    unexpected_count = result.get("unexpected_count")
+    observed = result.get("observed_value")
+    sample: list[Any] = []
+    if expectation.type == "unexpected_rows_expectation":
+        unexpected_count, observed = observed, None
+        sample = list((result.get("details") or {}).get("unexpected_rows") or [])[:SAMPLE_SIZE]
+    elif result.get("partial_unexpected_list") is not None:
+        sample = list(result["partial_unexpected_list"])[:SAMPLE_SIZE]
+    elif not evr.success and isinstance(result.get("details"), dict):
+        sample = [result["details"].get("mismatched", result["details"])]
+    column = expectation.reported_column
+    return Finding(
+        suite=spec.name,
+        table=spec.table,
+        expectation=expectation.type,
+        severity=expectation.severity,
+        success=bool(evr.success) and exception is None,
+        column=column,
+        source_file=spec.source_file,
+        source_column=csv_header(spec.table, column),
+        unexpected_count=unexpected_count,
+        unexpected_percent=result.get("unexpected_percent"),
+        observed_value=observed,
+        sample=sample,
+        arguments={k: v for k, v in expectation.kwargs.items() if k not in ("column", "unexpected_rows_query")},
+        description=expectation.description,
+        notes=expectation.notes,
+        exception=exception,
+    )
+
+
+def _exception_message(info: Any) -> str | None:
+    """GX gives either one exception dict or one per metric; keep the first message raised."""
+    if not info:
+        return None
+    candidates = [info] if "raised_exception" in info else list(info.values())
+    for candidate in candidates:
+        if isinstance(candidate, Mapping) and candidate.get("raised_exception"):
+            return str(candidate.get("exception_message") or "exception")
+    return None

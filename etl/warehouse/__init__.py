@@ -1,0 +1,2 @@
+"""The warehouse kernel: where the warehouse is, how to reach it, how SQL files run, what the raw
+export holds. The lowest layer: it imports nothing else of the project."""
