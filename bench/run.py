@@ -82,7 +82,7 @@ def run(customers: int, seed: int, baseline_rows: int) -> list[Phase]:
     _, seconds = timed(lambda: ingest.build_staging(engine, SNAPSHOT))
     phases.append(Phase("staging (SQL)", total_rows, seconds))
     _, seconds = timed(lambda: ingest.build_features(engine, SNAPSHOT))
-    phases.append(Phase("features candidate (SQL pivots)", customers, seconds))
+    phases.append(Phase("staged features (SQL pivots)", customers, seconds))
     _, seconds = timed(lambda: ingest.validate_features(engine, SNAPSHOT))
     phases.append(Phase("GX gate on features", customers, seconds))
     _, seconds = timed(lambda: ingest.publish_features(engine, SNAPSHOT))
@@ -101,7 +101,7 @@ def scoring_phases(engine: sa.Engine, customers: int) -> list[Phase]:
     ingest.run_snapshot(engine, training_dir, TRAINING_SNAPSHOT)
     train.retrain(snapshot_date=TRAINING_SNAPSHOT, budget_name="reduced", families=["logreg"], n_jobs=2, engine=engine)
 
-    result, seconds = timed(lambda: scoring.score_to_pending(engine, SNAPSHOT))
+    result, seconds = timed(lambda: scoring.score_to_staged(engine, SNAPSHOT))
     rows = int(result["rows"])
     naive = naive_scoring_rows_per_s(engine)
     phases = [Phase("score (stream, explain, segment, COPY)", rows, seconds,

@@ -2,7 +2,7 @@
 
 Each task is a thin call into `etl.ingest`; every write is keyed by the snapshot date (the run's
 logical date, or params.snapshot_date) and done in one transaction, so reruns and backfills give
-the same rows. Features are built as a candidate, gated, then published (write-audit-publish);
+the same rows. Features are staged, gated, then published (write-audit-publish);
 publishing emits the Asset that triggers `churn_score`. A retry of any task after it succeeded
 changes nothing.
 
@@ -85,7 +85,7 @@ def churn_ingest():
 
     @task
     def validate_features(snapshot: str, **context) -> str:
-        """GX gate on the snapshot's feature candidate; nothing is published when it fails."""
+        """GX gate on the snapshot's staged features; nothing is published when it fails."""
         from etl import ingest
         from etl.warehouse import db
         from job import runtime
@@ -96,7 +96,7 @@ def churn_ingest():
 
     @task(outlets=[CUSTOMER_FEATURES])
     def publish_features(snapshot: str, *, outlet_events=None, **context) -> str:
-        """Publish the audited candidate; the Asset event makes `churn_score` score this snapshot."""
+        """Publish the audited staged features; the Asset event makes `churn_score` score this snapshot."""
         from etl import ingest
         from etl.warehouse import db
         from job import runtime

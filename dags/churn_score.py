@@ -2,8 +2,8 @@
 with the champion model and publish the scores for BI.
 
 score (champion hash-checked, features streamed in chunks, segments/offers/reasons, COPY into
-scoring.churn_scores_pending) → validate_scores (GX suite expectations/scoring.churn_scores.json
-on the pending rows) → publish (the date's rows of scoring.churn_scores replaced in one
+scoring.churn_scores_staged) → validate_scores (GX suite expectations/scoring.churn_scores.json
+on the staged rows) → publish (the date's rows of scoring.churn_scores replaced in one
 transaction; emits the scores Asset) → monitor_drift (PSI of inputs and score into
 scoring.drift_psi, a warning in the log above 0.2).
 
@@ -62,7 +62,7 @@ def churn_score():
                 snapshot = scoring.latest_features_snapshot(engine)
                 if snapshot is None:
                     raise
-            return scoring.score_to_pending(engine, snapshot, run=runtime.run_label(context))
+            return scoring.score_to_staged(engine, snapshot, run=runtime.run_label(context))
 
     @task
     def validate_scores(scored: dict, **context) -> dict:

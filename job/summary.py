@@ -11,7 +11,7 @@ from etl.warehouse import db
 def render(engine: sa.Engine, snapshot: dt.date) -> str:
     params = {"snapshot_date": snapshot}
     with engine.connect() as conn:
-        loaded = db.run_sql(conn, "mart", "summarize_loaded_rows", params).mappings().one()
+        loaded = db.run_sql(conn, "summary", "summarize_loaded_rows", params).mappings().one()
         features = db.run_sql(conn, "features", "count_snapshot_rows", params).mappings().one()
     out = [f"== churn job summary for snapshot {snapshot} =="]
     out.append(

@@ -3,13 +3,13 @@
 Why chunks: at 1M customers the features do not fit comfortably in a worker next to the model,
 so features stream from a server-side cursor `chunk_size` rows at a time (default 50 000, env
 CHURN_SCORE_CHUNK_SIZE); each chunk is predicted, explained, segmented and COPYed into
-`scoring.churn_scores_pending`, and nothing of it is kept. Memory depends on the chunk size only.
+`scoring.churn_scores_staged`, and nothing of it is kept. Memory depends on the chunk size only.
 
 Steps (the churn_score DAG runs them as tasks; they work without Airflow too):
-- `score_to_pending(engine, score_date)`: one transaction replaces the date's pending rows.
-- the GX gate (`etl.quality.validate(engine, "scoring", score_date)`) checks the pending rows;
+- `score_to_staged(engine, score_date)`: one transaction replaces the date's staged rows.
+- the GX gate (`etl.quality.validate(engine, "scoring", score_date)`) checks the staged rows;
 - `publish(engine, score_date)`: one transaction deletes the date's published rows and inserts
-  the pending ones, so a rerun of a date gives the same rows and a failed gate publishes nothing.
+  the staged ones, so a rerun of a date gives the same rows and a failed gate publishes nothing.
 - `summary(engine, score_date)`: what `make run` prints.
 
 Per customer: calibrated churn probability, risk band, segment and offer from the rule file
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SIZE = 50_000
-# Column order of the COPY into scoring.churn_scores_pending (sql/scoring/copy_churn_scores_pending.sql).
+# Column order of the COPY into scoring.churn_scores_staged (sql/scoring/copy_churn_scores_staged.sql).
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "score_date", "customer_id", "model_version", "churn_probability", "risk_band", "segment",
     "offer", "top_factors", "profit", "rules_version",
@@ -389,7 +389,7 @@ def stream_frames(conn: sa.Connection, name: str, params: Mapping[str, Any], chu
         result.close()
 
 
-def score_to_pending(
+def score_to_staged(
     engine: sa.Engine,
     score_date: dt.date,
     *,
@@ -398,7 +398,7 @@ def score_to_pending(
     champion: Champion | None = None,
     run: str | None = None,
 ) -> dict[str, Any]:
-    """Score the snapshot's active customers into scoring.churn_scores_pending (date replaced,
+    """Score the snapshot's active customers into scoring.churn_scores_staged (date replaced,
     one transaction, COPY per chunk, holding the date's claim for `run`). Returns counts and
     timings (JSON-able)."""
     from etl.ops import batches, claims
@@ -409,7 +409,7 @@ def score_to_pending(
     champion = champion or load_champion(engine)
     explainer = Explainer(champion.model, champion.baseline, rules)
     threshold = segments.threshold_for(champion.threshold, rules)
-    copy_sql = db.read_sql("scoring", "copy_churn_scores_pending")
+    copy_sql = db.read_sql("scoring", "copy_churn_scores_staged")
     started = time.perf_counter()
     rows = chunks = 0
     predict_seconds = 0.0
@@ -417,7 +417,7 @@ def score_to_pending(
         claims.hold(writer, "score", score_date, run, "score")
         db.run_sql(writer, "scoring", "lock_scoring")
         record_rules(writer, rules)
-        db.run_sql(writer, "scoring", "delete_churn_scores_pending_partition", {"score_date": score_date})
+        db.run_sql(writer, "scoring", "delete_churn_scores_staged_partition", {"score_date": score_date})
         cursor = writer.connection.dbapi_connection.cursor()
         for chunk in iter_feature_chunks(reader, score_date, chunk_size):
             tick = time.perf_counter()
@@ -433,7 +433,7 @@ def score_to_pending(
             raise LookupError(
                 f"no active customers in features.customer_features for {score_date}: run churn_ingest for that date first"
             )
-        db.run_sql(writer, "scoring", "analyze_churn_scores_pending")
+        db.run_sql(writer, "scoring", "analyze_churn_scores_staged")
         batches.record_staged(writer, "scoring", score_date, run, rows)
     seconds = time.perf_counter() - started
     result = {
@@ -469,16 +469,16 @@ def record_rules(conn: sa.Connection, rules: segments.Rules) -> None:
 
 
 def validate(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> quality.GateResult | None:
-    """GX gate on the pending scores; records that it passed this very batch. None: already published."""
+    """GX gate on the staged scores; records that it passed this very batch. None: already published."""
     from etl.ops import batches
 
     return batches.audit(engine, "scoring", score_date, run)
 
 
 def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> dict[str, Any]:
-    """Replace the date's published scores with the audited pending ones, one transaction.
+    """Replace the date's published scores with the audited staged ones, one transaction.
 
-    Refuses pending rows that are missing or not gated since they were scored (`PublishRefused`);
+    Refuses staged rows that are missing or not gated since they were scored (`PublishRefused`);
     after a successful publish a retry returns the published rows and changes nothing.
     """
     from etl.ops import batches
@@ -486,16 +486,16 @@ def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> d
 
     params = {"score_date": score_date}
 
-    def count_pending(conn: sa.Connection) -> int:
+    def count_staged(conn: sa.Connection) -> int:
         db.run_sql(conn, "scoring", "lock_scoring")
-        return db.run_sql(conn, "scoring", "count_pending_scores", params).mappings().one()["rows"]
+        return db.run_sql(conn, "scoring", "count_staged_scores", params).mappings().one()["rows"]
 
     def move_rows(conn: sa.Connection) -> None:
         db.run_sql(conn, "scoring", "delete_churn_scores_partition", params)
-        db.run_sql(conn, "scoring", "insert_churn_scores_from_pending", params)
-        db.run_sql(conn, "scoring", "delete_churn_scores_pending_partition", params)
+        db.run_sql(conn, "scoring", "insert_churn_scores_from_staged", params)
+        db.run_sql(conn, "scoring", "delete_churn_scores_staged_partition", params)
 
-    moved = batches.publish(engine, "scoring", score_date, run, count_pending, move_rows)
+    moved = batches.publish(engine, "scoring", score_date, run, count_staged, move_rows)
     with engine.connect() as conn:
         models = db.run_sql(conn, "scoring", "select_published_model", params).mappings().all()
     result = {
@@ -525,9 +525,9 @@ def summary(engine: sa.Engine, score_date: dt.date) -> dict[str, Any]:
 
     params = {"score_date": score_date}
     with engine.connect() as conn:
-        totals = dict(db.run_sql(conn, "mart", "summarize_scores", params).mappings().one())
-        per_segment = [dict(r) for r in db.run_sql(conn, "mart", "summarize_segments", params).mappings()]
-        drift = dict(db.run_sql(conn, "mart", "summarize_drift", params).mappings().one())
+        totals = dict(db.run_sql(conn, "summary", "summarize_scores", params).mappings().one())
+        per_segment = [dict(r) for r in db.run_sql(conn, "summary", "summarize_segments", params).mappings()]
+        drift = dict(db.run_sql(conn, "summary", "summarize_drift", params).mappings().one())
     return {
         "score_date": score_date.isoformat(),
         "rows_scored": int(totals["rows_scored"]),

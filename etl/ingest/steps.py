@@ -1,6 +1,6 @@
 """The steps of `churn_ingest`, callable without Airflow.
 
-load raw → gate raw → staging → feature candidate → gate features → publish. Features are
+load raw → gate raw → staging → staged features → gate features → publish. Features are
 written, audited and only then published (write-audit-publish, etl/ops/batches.py):
 `features.customer_features` holds gated snapshots only, a rejected rerun leaves the published
 rows of its date intact, and a retry of publish after success changes nothing.
@@ -58,32 +58,32 @@ def build_staging(engine: sa.Engine, snapshot_date: dt.date, run: str | None = N
 
 
 def build_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> dict[str, int]:
-    """Rebuild the snapshot's feature *candidate* from staging in one transaction (not yet published)."""
+    """Rebuild the snapshot's features into *staged* from staging in one transaction (not yet published)."""
     params = {"snapshot_date": snapshot_date}
     with engine.begin() as conn:
         claims.hold(conn, PIPELINE, snapshot_date, run, "build_features")
         db.run_layer(conn, "features", params)
-        counts = dict(db.run_sql(conn, "features", "count_candidate_rows", params).mappings().one())
+        counts = dict(db.run_sql(conn, "features", "count_staged_rows", params).mappings().one())
         batches.record_staged(conn, "features", snapshot_date, run, counts["customers"])
-    log.info("feature candidate %s: %s", snapshot_date, counts)
+    log.info("staged features %s: %s", snapshot_date, counts)
     return counts
 
 
 def validate_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> quality.GateResult | None:
-    """GX gate on the candidate; records that it passed this very build. None: already published."""
+    """GX gate on the staged features; records that it passed this very build. None: already published."""
     return batches.audit(engine, "features", snapshot_date, run)
 
 
 def publish_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> dict[str, int]:
-    """Move the audited candidate into features.customer_features, replacing that date, atomically.
+    """Move the audited staged features into features.customer_features, replacing that date, atomically.
 
-    Refuses a candidate that is missing, empty or not gated since it was built (`PublishRefused`);
+    Refuses a staged batch that is missing, empty or not gated since it was built (`PublishRefused`);
     after a successful publish a retry returns the published counts and changes nothing.
     """
     params = {"snapshot_date": snapshot_date}
     published = batches.publish(
         engine, "features", snapshot_date, run,
-        count_staged=lambda conn: db.run_sql(conn, "features", "count_candidate_rows", params).mappings().one()["customers"],
+        count_staged=lambda conn: db.run_sql(conn, "features", "count_staged_rows", params).mappings().one()["customers"],
         move_rows=lambda conn: db.run_sql(conn, "features", "publish_customer_features", params),
     )
     with engine.connect() as conn:

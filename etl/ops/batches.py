@@ -1,6 +1,6 @@
 """Write-audit-publish bookkeeping: publish only the batch the gate passed, exactly once.
 
-A snapshot's feature candidate and its pending scores are *staged batches*: built, audited by
+A snapshot's staged features and its staged scores are *staged batches*: built, audited by
 a GX gate, then published into the table BI and the model read. `ops.staged_batches` records
 each build (a new `batch_id`), which gate run passed it, and when it was published, so that
 - a retry or second run of publish after success changes nothing (the batch is already

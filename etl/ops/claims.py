@@ -2,7 +2,7 @@
 
 Why: the steps of a run are separate transactions (separate Airflow tasks, even separate
 machines), so a second run of the same date could interleave with the first — delete what the
-first just built, or publish an empty candidate. Each step therefore calls `hold` inside its own
+first just built, or publish an empty staged batch. Each step therefore calls `hold` inside its own
 transaction: an advisory lock serialises it against every other step of that pipeline and date,
 and the claim row in `ops.snapshot_claims` says which run owns the date. A step of another run
 is refused with `SnapshotBusy`, naming the run that holds the date; a retry of the same run

@@ -52,6 +52,9 @@ def run_sql(conn: sa.Connection, layer: str, name: str, params: Mapping[str, Any
     return conn.execute(sa.text(read_sql(layer, name)), dict(params or {}))
 
 
+SCHEMA_LAYERS = ("schema", "mart")  # what ensure_schema builds, in this order
+
+
 def run_layer(conn: sa.Connection, layer: str, params: Mapping[str, Any] | None = None) -> list[str]:
     """Run the numbered build steps of a layer (`010_…sql`, `020_…sql`) in order."""
     names = sorted(p.stem for p in (settings.SQL_DIR / layer).glob("[0-9]*.sql"))
@@ -61,10 +64,12 @@ def run_layer(conn: sa.Connection, layer: str, params: Mapping[str, Any] | None 
 
 
 def ensure_schema(engine: sa.Engine) -> None:
-    """Create or update every schema object; all files are idempotent (IF NOT EXISTS / OR REPLACE)."""
+    """Create or update every schema object: the tables (sql/schema), then the BI views over them
+    (sql/mart). All files are idempotent (IF NOT EXISTS / OR REPLACE)."""
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(727001)"))  # one migrator at a time
-        run_layer(conn, "schema")
+        for layer in SCHEMA_LAYERS:
+            run_layer(conn, layer)
 
 
 def is_transient(error: BaseException) -> bool:

@@ -28,5 +28,7 @@ CREATE TABLE IF NOT EXISTS features.customer_features (
 -- Write-audit-publish: a snapshot's features are built here, gated by GX, and only then moved
 -- into customer_features (sql/features/publish_customer_features.sql), so training and scoring
 -- never see an ungated snapshot and a failed rerun leaves the published rows of its date intact.
-CREATE TABLE IF NOT EXISTS features.customer_features_candidate
+-- (Warehouses built before the table had its name are renamed in place, rows kept.)
+ALTER TABLE IF EXISTS features.customer_features_candidate RENAME TO customer_features_staged;
+CREATE TABLE IF NOT EXISTS features.customer_features_staged
     (LIKE features.customer_features INCLUDING ALL);

@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS ops.snapshot_claims (
     PRIMARY KEY (pipeline, snapshot_date)
 );
 
--- Write-audit-publish state of each snapshot's staged batch (feature candidate, pending scores):
+-- Write-audit-publish state of each snapshot's staged batch (staged features, staged scores):
 -- which build the gate passed, and whether it was published. Publishing requires the audited
 -- batch itself; a retry after publishing finds it published and changes nothing.
 CREATE TABLE IF NOT EXISTS ops.staged_batches (

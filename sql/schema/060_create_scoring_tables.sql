@@ -1,14 +1,17 @@
 -- scoring: the nightly churn scores of every active customer, the rule file versions that assigned
 -- segments and offers, and drift monitoring (PSI). Written by ml/scoring.py and ml/monitoring.py.
 --
--- Flow of one run (dags/churn_score.py): score → scoring.churn_scores_pending (the date's rows
--- replaced in one transaction, COPY) → GX gate on the pending rows → publish = delete the date's
--- rows of scoring.churn_scores + insert from pending, one transaction → PSI into scoring.drift_psi.
+-- Flow of one run (dags/churn_score.py): score → scoring.churn_scores_staged (the date's rows
+-- replaced in one transaction, COPY) → GX gate on the staged rows → publish = delete the date's
+-- rows of scoring.churn_scores + insert from staged, one transaction → PSI into scoring.drift_psi.
 -- A failed gate leaves the published rows of that date untouched.
 
--- Pending scores: same columns as scoring.churn_scores but no constraints beyond types, so the
+-- Staged scores: same columns as scoring.churn_scores but no constraints beyond types, so the
 -- GX suite (expectations/scoring.churn_scores.json) is what decides whether they are published.
-CREATE TABLE IF NOT EXISTS scoring.churn_scores_pending (
+-- (Warehouses built before the table had its name are renamed in place, rows kept.)
+ALTER TABLE IF EXISTS scoring.churn_scores_pending RENAME TO churn_scores_staged;
+ALTER INDEX IF EXISTS scoring.churn_scores_pending_date_idx RENAME TO churn_scores_staged_date_idx;
+CREATE TABLE IF NOT EXISTS scoring.churn_scores_staged (
     score_date         date             NOT NULL,
     customer_id        bigint           NOT NULL,
     model_version      text             NOT NULL,
@@ -21,7 +24,7 @@ CREATE TABLE IF NOT EXISTS scoring.churn_scores_pending (
     rules_version      text             NOT NULL,
     scored_at          timestamptz      NOT NULL DEFAULT now()
 );
-CREATE INDEX IF NOT EXISTS churn_scores_pending_date_idx ON scoring.churn_scores_pending (score_date);
+CREATE INDEX IF NOT EXISTS churn_scores_staged_date_idx ON scoring.churn_scores_staged (score_date);
 
 -- Published scores: history, one row per (score_date, customer_id); a date is replaced as a whole.
 CREATE TABLE IF NOT EXISTS scoring.churn_scores (

@@ -1,2 +1,2 @@
--- Serialise writers of scoring.churn_scores(_pending) for the rest of the transaction.
+-- Serialise writers of scoring.churn_scores(_staged) for the rest of the transaction.
 SELECT pg_advisory_xact_lock(727060);

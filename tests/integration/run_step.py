@@ -23,7 +23,7 @@ def _steps():
         "validate_features": lambda e, d, a: ingest.validate_features(e, d, a.run),
         "publish_features": lambda e, d, a: ingest.publish_features(e, d, a.run),
         "ingest": lambda e, d, a: ingest.run_snapshot(e, a.data_dir, d, a.run),
-        "score": lambda e, d, a: scoring.score_to_pending(e, d, run=a.run),
+        "score": lambda e, d, a: scoring.score_to_staged(e, d, run=a.run),
         "validate_scores": lambda e, d, a: scoring.validate(e, d, a.run),
         "publish_scores": lambda e, d, a: scoring.publish(e, d, a.run),
         "score_run": lambda e, d, a: _score_run(e, d, a.run),
@@ -37,7 +37,7 @@ def _score_run(engine, snapshot, run):
 
     run = run or claims.script_run_id()
     try:
-        scoring.score_to_pending(engine, snapshot, run=run)
+        scoring.score_to_staged(engine, snapshot, run=run)
         scoring.validate(engine, snapshot, run)
         return scoring.publish(engine, snapshot, run)
     except BaseException:

@@ -33,11 +33,11 @@ def test_publish_again_after_success_keeps_the_published_rows(published, engine)
 def test_validate_again_after_publish_is_a_no_op(published, engine):
     before = _gate_runs(engine, "features")
     assert ingest.validate_features(engine, SNAPSHOT) is None
-    assert _gate_runs(engine, "features") == before  # no gate ran on the empty candidate
+    assert _gate_runs(engine, "features") == before  # no gate ran on the empty staged batch
     assert layer_checksums(engine, SNAPSHOT) == published
 
 
-def test_a_candidate_rebuilt_after_its_gate_is_refused(published, engine):
+def test_a_staged_batch_rebuilt_after_its_gate_is_refused(published, engine):
     ingest.build_features(engine, SNAPSHOT)
     ingest.validate_features(engine, SNAPSHOT)
     ingest.build_features(engine, SNAPSHOT)  # rebuilt after the gate passed: not audited
@@ -49,11 +49,11 @@ def test_a_candidate_rebuilt_after_its_gate_is_refused(published, engine):
     assert layer_checksums(engine, SNAPSHOT) == published
 
 
-def test_a_candidate_changed_after_its_gate_is_refused(published, engine):
+def test_a_staged_batch_changed_after_its_gate_is_refused(published, engine):
     ingest.build_features(engine, SNAPSHOT)
     ingest.validate_features(engine, SNAPSHOT)
     with engine.begin() as conn:  # rows removed behind the bookkeeping's back
-        conn.exec_driver_sql("DELETE FROM features.customer_features_candidate WHERE mod(customer_id, 2) = 0")
+        conn.exec_driver_sql("DELETE FROM features.customer_features_staged WHERE mod(customer_id, 2) = 0")
     with pytest.raises(batches.PublishRefused, match="staged rows, but the audited batch"):
         ingest.publish_features(engine, SNAPSHOT)
     assert layer_checksums(engine, SNAPSHOT) == published

@@ -26,7 +26,7 @@ START_DELAY = 10.0  # seconds for the racing processes to import and connect bef
 def _clean_run(engine, data_dir, snapshot: dt.date) -> dict:
     ingest.run_snapshot(engine, data_dir, snapshot)
     run = claims.script_run_id()
-    scoring.score_to_pending(engine, snapshot, run=run)
+    scoring.score_to_staged(engine, snapshot, run=run)
     scoring.validate(engine, snapshot, run)
     scoring.publish(engine, snapshot, run)
     return layer_checksums(engine, snapshot)

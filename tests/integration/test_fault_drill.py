@@ -28,7 +28,7 @@ RUN = "drill/run-1"
 
 def _run_all(engine, data_dir, run: str = RUN) -> None:
     ingest.run_snapshot(engine, data_dir, DAY, run)
-    scoring.score_to_pending(engine, DAY, run=run)
+    scoring.score_to_staged(engine, DAY, run=run)
     scoring.validate(engine, DAY, run)
     scoring.publish(engine, DAY, run)
 
@@ -81,12 +81,12 @@ DRILLS = {
                  ["validate_raw", "build_staging", "build_features", "validate_features", "publish_features"]),
     "build_staging": (lambda e: "LOCK TABLE staging.profit IN EXCLUSIVE MODE", "DELETE FROM staging.profit", [],
                       ["build_features", "validate_features", "publish_features"]),
-    "publish_features": (lambda e: "LOCK TABLE features.customer_features_candidate IN EXCLUSIVE MODE",
-                         "DELETE FROM features.customer_features_candidate", ["build_features", "validate_features"], []),
-    "score": (lambda e: "LOCK TABLE scoring.churn_scores_pending IN SHARE UPDATE EXCLUSIVE MODE",
-              "ANALYZE scoring.churn_scores_pending", [], ["validate_scores", "publish_scores"]),
-    "publish_scores": (lambda e: "LOCK TABLE scoring.churn_scores_pending IN EXCLUSIVE MODE",
-                       "DELETE FROM scoring.churn_scores_pending", ["score", "validate_scores"], []),
+    "publish_features": (lambda e: "LOCK TABLE features.customer_features_staged IN EXCLUSIVE MODE",
+                         "DELETE FROM features.customer_features_staged", ["build_features", "validate_features"], []),
+    "score": (lambda e: "LOCK TABLE scoring.churn_scores_staged IN SHARE UPDATE EXCLUSIVE MODE",
+              "ANALYZE scoring.churn_scores_staged", [], ["validate_scores", "publish_scores"]),
+    "publish_scores": (lambda e: "LOCK TABLE scoring.churn_scores_staged IN EXCLUSIVE MODE",
+                       "DELETE FROM scoring.churn_scores_staged", ["score", "validate_scores"], []),
 }
 
 

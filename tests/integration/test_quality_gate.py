@@ -95,32 +95,32 @@ def test_features_gate_catches_a_broken_build(gates, engine):
         conn.execute(sa.text("UPDATE broken SET service_type = 'стандартт' WHERE customer_id IN (215348, 215349)"))
         conn.execute(sa.text("UPDATE broken SET is_active_3m = NOT is_active_3m WHERE customer_id = 215350"))
         conn.execute(sa.text("UPDATE broken SET churn_label = NULL WHERE customer_id = 215351"))
-        conn.execute(sa.text("INSERT INTO features.customer_features_candidate SELECT * FROM broken"))
+        conn.execute(sa.text("INSERT INTO features.customer_features_staged SELECT * FROM broken"))
     try:
         with pytest.raises(quality.QualityGateFailed) as caught:
             quality.validate(engine, "features", BROKEN)
     finally:
         with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM features.customer_features_candidate WHERE snapshot_date = :bad"), {"bad": BROKEN})
+            conn.execute(sa.text("DELETE FROM features.customer_features_staged WHERE snapshot_date = :bad"), {"bad": BROKEN})
     message = str(caught.value)
     failed = {(f.column, f.unexpected_count) for f in caught.value.result.critical_failures}
     assert ("service_type", 2) in failed and ("is_active_3m", 1) in failed and ("churn_label", 1) in failed
     assert ("customer_id", 1) in failed  # 1300 feature rows but no raw customers for that date
-    assert "features.customer_features_candidate.service_type" in message and "стандартт" in message
+    assert "features.customer_features_staged.service_type" in message and "стандартт" in message
     assert "215350" in message and "215351" in message
 
 
 def test_failed_features_gate_on_a_rerun_keeps_the_published_date(gates, engine):
-    """Write-audit-publish: a bad candidate for an already published date is never published."""
+    """Write-audit-publish: a bad staged batch for an already published date is never published."""
     published = rows(engine, "SELECT * FROM features.customer_features WHERE snapshot_date = :d ORDER BY customer_id", d=SNAPSHOT)
     assert len(published) == 1300
     with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM features.customer_features_candidate WHERE snapshot_date = :d"), {"d": SNAPSHOT})
+        conn.execute(sa.text("DELETE FROM features.customer_features_staged WHERE snapshot_date = :d"), {"d": SNAPSHOT})
         conn.execute(sa.text(
-            "INSERT INTO features.customer_features_candidate "
+            "INSERT INTO features.customer_features_staged "
             "SELECT * FROM features.customer_features WHERE snapshot_date = :d"), {"d": SNAPSHOT})
         conn.execute(sa.text(
-            "UPDATE features.customer_features_candidate SET popular_category = 'Игрушки' "
+            "UPDATE features.customer_features_staged SET popular_category = 'Игрушки' "
             "WHERE snapshot_date = :d AND customer_id = 215352"), {"d": SNAPSHOT})
     try:
         with pytest.raises(quality.QualityGateFailed) as caught:
@@ -129,4 +129,4 @@ def test_failed_features_gate_on_a_rerun_keeps_the_published_date(gates, engine)
         assert rows(engine, "SELECT * FROM features.customer_features WHERE snapshot_date = :d ORDER BY customer_id", d=SNAPSHOT) == published
     finally:
         with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM features.customer_features_candidate WHERE snapshot_date = :d"), {"d": SNAPSHOT})
+            conn.execute(sa.text("DELETE FROM features.customer_features_staged WHERE snapshot_date = :d"), {"d": SNAPSHOT})

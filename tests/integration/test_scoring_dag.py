@@ -121,18 +121,18 @@ def test_rerun_of_the_same_date_gives_identical_rows(chain, engine):
 def test_chunked_scoring_gives_the_same_rows_as_one_chunk(chain, engine):
     from ml import scoring
 
-    result = scoring.score_to_pending(engine, SNAPSHOT, chunk_size=128)
+    result = scoring.score_to_staged(engine, SNAPSHOT, chunk_size=128)
     assert result["chunks"] == -(-1297 // 128) and result["rows"] == 1297
-    pending = rows(
+    staged = rows(
         engine,
         "SELECT score_date, customer_id, model_version, churn_probability, risk_band, segment, offer, "
-        "top_factors, profit, rules_version FROM scoring.churn_scores_pending WHERE score_date = :d ORDER BY customer_id",
+        "top_factors, profit, rules_version FROM scoring.churn_scores_staged WHERE score_date = :d ORDER BY customer_id",
         d=SNAPSHOT,
     )
-    assert pending == published(engine)
-    scoring.validate(engine, SNAPSHOT)  # gate and publish: leave no pending rows behind
+    assert staged == published(engine)
+    scoring.validate(engine, SNAPSHOT)  # gate and publish: leave no staged rows behind
     scoring.publish(engine, SNAPSHOT)
-    assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_pending WHERE score_date = :d", d=SNAPSHOT)[0]["n"] == 0
+    assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT)[0]["n"] == 0
 
 
 def test_psi_of_every_input_and_the_score_is_stored(chain, engine):
@@ -183,7 +183,7 @@ def test_gx_gate_rejects_corrupted_scores_and_keeps_the_published_ones(chain, en
     assert gate["success"] is False
     failed = [d for d in gate["details"] if not d["success"]]
     assert any(d["column"] == "churn_probability" and d["sample"] == [1.5] for d in failed), failed
-    # publish refuses to run on its own without validated pending rows of another date
+    # publish refuses to run on its own without validated staged rows of another date
     from etl.ops.batches import PublishRefused
 
     with pytest.raises(PublishRefused, match="nothing was staged"):
@@ -245,11 +245,11 @@ def test_a_changed_rule_file_must_bump_its_version(chain, engine, rules):
 
     from ml import scoring, segments
 
-    before = rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_pending WHERE score_date = :d", d=SNAPSHOT)
+    before = rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT)
     edited = dataclasses.replace(rules, sha256="0" * 64)  # same version, other content
     with pytest.raises(segments.RulesError, match="bump `version`"):
-        scoring.score_to_pending(engine, SNAPSHOT, rules=edited)
-    assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_pending WHERE score_date = :d", d=SNAPSHOT) == before
+        scoring.score_to_staged(engine, SNAPSHOT, rules=edited)
+    assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT) == before
     recorded = rows(engine, "SELECT segment, precedence, offer FROM scoring.segment_rules WHERE rules_version = :v ORDER BY precedence",
                     v=rules.version)
     assert [(r["segment"], r["offer"]) for r in recorded] == [(s.code, s.offer) for s in rules.segments]
@@ -273,7 +273,7 @@ def test_drift_above_0_2_is_stored_and_logged_as_a_warning(chain, engine, caplog
             "pages_per_visit, revenue_two_months_ago, revenue_last_month, revenue_current_month, revenue_outlier_fixed, "
             "minutes_last_month, minutes_current_month, profit, is_active_3m "
             "FROM features.customer_features WHERE snapshot_date = :d"), {"s": shifted, "d": SNAPSHOT})
-    scoring.score_to_pending(engine, shifted)
+    scoring.score_to_staged(engine, shifted)
     scoring.validate(engine, shifted)
     scoring.publish(engine, shifted)
     with caplog.at_level(logging.WARNING, logger="ml.monitoring"):

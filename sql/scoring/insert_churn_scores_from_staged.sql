@@ -1,4 +1,4 @@
--- Publish the validated pending scores of :score_date.
+-- Publish the validated staged scores of :score_date.
 INSERT INTO scoring.churn_scores (
     score_date, customer_id, model_version, churn_probability, risk_band, segment, offer,
     top_factors, profit, rules_version, scored_at
@@ -6,5 +6,5 @@ INSERT INTO scoring.churn_scores (
 SELECT
     score_date, customer_id, model_version, churn_probability, risk_band, segment, offer,
     top_factors, profit, rules_version, scored_at
-FROM scoring.churn_scores_pending
+FROM scoring.churn_scores_staged
 WHERE score_date = :score_date;

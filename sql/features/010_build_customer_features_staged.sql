@@ -1,6 +1,6 @@
--- features.customer_features_candidate for :snapshot_date (published after the GX gate) — one row per customer: profile, revenue and
+-- features.customer_features_staged for :snapshot_date (published after the GX gate) — one row per customer: profile, revenue and
 -- minutes pivoted by period, profit, and the «active 3 months» flag (revenue > 0 in all periods).
-DELETE FROM features.customer_features_candidate WHERE snapshot_date = :snapshot_date;
+DELETE FROM features.customer_features_staged WHERE snapshot_date = :snapshot_date;
 
 WITH customers AS (
     SELECT * FROM staging.customers WHERE snapshot_date = :snapshot_date
@@ -32,7 +32,7 @@ profit AS (
     SELECT customer_id, profit FROM staging.profit WHERE snapshot_date = :snapshot_date
 )
 
-INSERT INTO features.customer_features_candidate
+INSERT INTO features.customer_features_staged
 SELECT
     customers.*,
     revenue.revenue_two_months_ago,

@@ -1,2 +1,2 @@
 -- Fresh statistics for the gate's and the publish step's queries.
-ANALYZE features.customer_features_candidate;
+ANALYZE features.customer_features_staged;

@@ -1,4 +1,4 @@
-COPY scoring.churn_scores_pending (
+COPY scoring.churn_scores_staged (
     score_date, customer_id, model_version, churn_probability, risk_band, segment, offer,
     top_factors, profit, rules_version
 ) FROM STDIN WITH (FORMAT csv)
