@@ -21,7 +21,7 @@ venv: $(INSTALLED)
 $(INSTALLED): constraints.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[local]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: venv
@@ -46,7 +46,7 @@ psql: venv
 # Re-resolve the lock from the direct dependencies in pyproject.toml (needs network).
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet -e .
+	.lock-venv/bin/pip install --quiet -e '.[local]'
 	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 	rm -rf .lock-venv
 

@@ -29,6 +29,6 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/opt/churn/pyp
         > /tmp/requirements.txt \
     && pip install --no-cache-dir -c /opt/churn/constraints.txt -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt \
-    && python -c "import airflow.providers.celery, airflow.providers.postgres, great_expectations, sklearn, psycopg2"
+    && python -c "import airflow.providers.celery, great_expectations, sklearn, psycopg2"
 
 ENV PYTHONPATH=/opt/churn

@@ -127,10 +127,9 @@ def _data_dir() -> Path:
 
 
 def _job_environment(url: str, data_dir: Path) -> dict[str, str]:
-    """Environment of the Airflow processes: the warehouse both as URL and as connection."""
+    """Environment of the Airflow processes: the warehouse URL, the data folder, a local Airflow."""
     env = dict(os.environ)
     env["WAREHOUSE_URL"] = url
-    env["AIRFLOW_CONN_WAREHOUSE"] = url
     env["DATA_DIR"] = str(data_dir)
     env.setdefault("AIRFLOW_HOME", str(settings.local_dir() / "airflow"))
     env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(settings.PROJECT_ROOT / "dags"))

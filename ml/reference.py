@@ -12,10 +12,11 @@ today's features and scores with what the model was trained on, binned the same 
 Numeric bins are training deciles: `edges` are the interior cut points (unique), a value v falls
 into bin `searchsorted(edges, v, side="right")`, so there are len(edges) + 1 bins and the outer
 bins are open-ended. Categories unseen in training count as one extra bin "__other__".
+The PSI against these bins is computed by ml/monitoring.py.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,31 +60,3 @@ def build_reference(X: pd.DataFrame, scores: Sequence[float], snapshot_date: str
     if in_sample_scores is not None:
         reference["score_in_sample"] = numeric_entry(in_sample_scores)
     return reference
-
-
-def proportions(entry: Mapping[str, Any], values: Sequence[Any]) -> list[float]:
-    """Shares of `values` in the entry's bins (categorical: its categories, then __other__)."""
-    import numpy as np
-    import pandas as pd
-
-    if entry["kind"] == "numeric":
-        edges = np.asarray(entry["edges"], dtype=float)
-        counts = np.bincount(np.searchsorted(edges, np.asarray(values, dtype=float), side="right"), minlength=len(edges) + 1)
-        return (counts / max(counts.sum(), 1)).tolist()
-    categories = list(entry["proportions"])
-    observed = pd.Series(values).astype(str)
-    counts = [int((observed == c).sum()) for c in categories] + [int((~observed.isin(categories)).sum())]
-    total = max(sum(counts), 1)
-    return [c / total for c in counts]
-
-
-def psi(entry: Mapping[str, Any], values: Sequence[Any]) -> float:
-    """Population stability index of `values` against a reference entry (0: same distribution;
-    rule of thumb: < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted)."""
-    import numpy as np
-
-    expected = entry["proportions"]
-    expected = list(expected.values()) + [0.0] if entry["kind"] == "categorical" else list(expected)
-    e = np.clip(np.asarray(expected, dtype=float), EPSILON, None)
-    a = np.clip(np.asarray(proportions(entry, values), dtype=float), EPSILON, None)
-    return float(np.sum((a - e) * np.log(a / e)))

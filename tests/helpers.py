@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -110,3 +110,26 @@ def step_outcome(process, timeout: float = 180) -> dict:
     lines = [line for line in out.splitlines() if line.startswith("{")]
     assert lines, f"step printed no outcome (exit {process.returncode}): {err[-2000:]}"
     return json.loads(lines[-1])
+
+
+def independent_psi(entry: Mapping[str, Any], values: Sequence[Any]) -> float:
+    """PSI of `values` against a reference entry, computed in one pass with plain pandas: an
+    oracle for ml.monitoring's chunked counts (same bins, same EPSILON floor)."""
+    import numpy as np
+    import pandas as pd
+
+    from ml.reference import EPSILON
+
+    if entry["kind"] == "numeric":
+        edges = np.asarray(entry["edges"], dtype=float)
+        bins = np.searchsorted(edges, np.asarray(values, dtype=float), side="right")
+        counts = np.bincount(bins, minlength=len(edges) + 1)
+        expected = list(entry["proportions"])
+    else:
+        categories = list(entry["proportions"])
+        observed = pd.Series(values).astype(str)
+        counts = np.asarray([(observed == c).sum() for c in categories] + [(~observed.isin(categories)).sum()])
+        expected = [*entry["proportions"].values(), 0.0]
+    actual = np.clip(counts / max(counts.sum(), 1), EPSILON, None)
+    expected = np.clip(np.asarray(expected, dtype=float), EPSILON, None)
+    return float(np.sum((actual - expected) * np.log(actual / expected)))

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.helpers import load_dag, rows, task_states
+from tests.helpers import independent_psi, load_dag, rows, task_states
 from tests.integration.scoring_chain import LOGICAL, SNAPSHOT, published
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
@@ -138,21 +138,21 @@ def test_chunked_scoring_gives_the_same_rows_as_one_chunk(chain, engine):
 def test_psi_of_every_input_and_the_score_is_stored(chain, engine):
     import pandas as pd
 
-    from ml import features, reference
+    from ml import features
 
     psi = {r["variable"]: r for r in rows(engine, "SELECT * FROM scoring.drift_psi WHERE score_date = :d", d=SNAPSHOT)}
     assert set(psi) == set(features.FEATURES) | {"churn_probability"}
     model_version = published(engine)[0]["model_version"]
     [registry] = rows(engine, "SELECT reference FROM ml.model_registry WHERE model_version = :v", v=model_version)
     ref = registry["reference"]
-    # independent recomputation with ml.reference on the whole snapshot at once
+    # independent recomputation (tests.helpers.independent_psi) on the whole snapshot at once
     frame = pd.DataFrame(rows(engine, "SELECT * FROM features.customer_features WHERE snapshot_date = :d AND is_active_3m ORDER BY customer_id", d=SNAPSHOT))
     X = features.to_model_input(frame)
     for column in features.FEATURES:
-        assert psi[column]["psi"] == pytest.approx(reference.psi(ref["features"][column], X[column]), abs=1e-9)
+        assert psi[column]["psi"] == pytest.approx(independent_psi(ref["features"][column], X[column]), abs=1e-9)
         assert psi[column]["customers"] == 1297
     scores = [r["churn_probability"] for r in published(engine)]
-    assert psi["churn_probability"]["psi"] == pytest.approx(reference.psi(ref["score"], scores), abs=1e-9)
+    assert psi["churn_probability"]["psi"] == pytest.approx(independent_psi(ref["score"], scores), abs=1e-9)
     assert all(r["status"] == ("shifted" if r["psi"] > 0.2 else "watch" if r["psi"] >= 0.1 else "stable") for r in psi.values())
 
 
