@@ -13,97 +13,72 @@ date) are retried; bad input, a failed gate or a refused publish fail at once.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+import datetime as dt
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
+from job import runtime
 from job.assets import CUSTOMER_FEATURES
-from job.runtime import release_claims
-
-DEFAULT_ARGS = {
-    "owner": "data-engineering",
-    "retries": 2,  # only transient failures are retried (runtime.retry_only_transient)
-    "retry_delay": timedelta(minutes=5),
-    "on_failure_callback": release_claims,
-}
 
 
 @dag(
     dag_id="churn_ingest",
     schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=runtime.default_args(retries=2),
     params={"snapshot_date": Param(None, type=["null", "string"], format="date")},
     tags=["churn", "ingest"],
     doc_md=__doc__,
+    **runtime.DAG_SETTINGS,
 )
 def churn_ingest():
     @task
-    def load_raw(**context) -> str:
+    def load_raw(**context) -> dt.date:
+        """The run's snapshot (runtime.snapshot_date) is resolved here, once, and handed on."""
         from etl import ingest
         from etl.warehouse import db
-        from job import runtime
 
         with runtime.retry_only_transient():
             snapshot = runtime.snapshot_date(context)
             ingest.load_raw(db.get_engine(), runtime.data_dir_for(snapshot), snapshot, runtime.run_label(context))
-        return snapshot.isoformat()
+        return snapshot
 
     @task
-    def validate_raw(snapshot: str, **context) -> str:
+    def validate_raw(snapshot: dt.date, **context) -> dt.date:
         """GX gate on the snapshot's raw partitions (expectations/raw.*.json)."""
         from etl import ingest
-        from etl.warehouse import db
-        from job import runtime
 
-        with runtime.retry_only_transient():
-            ingest.validate_raw(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
+        runtime.run_step(ingest.validate_raw, snapshot, context)
         return snapshot
 
     @task
-    def build_staging(snapshot: str, **context) -> str:
+    def build_staging(snapshot: dt.date, **context) -> dt.date:
         from etl import ingest
-        from etl.warehouse import db
-        from job import runtime
 
-        with runtime.retry_only_transient():
-            ingest.build_staging(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
+        runtime.run_step(ingest.build_staging, snapshot, context)
         return snapshot
 
     @task
-    def build_features(snapshot: str, **context) -> str:
+    def build_features(snapshot: dt.date, **context) -> dt.date:
         from etl import ingest
-        from etl.warehouse import db
-        from job import runtime
 
-        with runtime.retry_only_transient():
-            ingest.build_features(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
+        runtime.run_step(ingest.build_features, snapshot, context)
         return snapshot
 
     @task
-    def validate_features(snapshot: str, **context) -> str:
+    def validate_features(snapshot: dt.date, **context) -> dt.date:
         """GX gate on the snapshot's staged features; nothing is published when it fails."""
         from etl import ingest
-        from etl.warehouse import db
-        from job import runtime
 
-        with runtime.retry_only_transient():
-            ingest.validate_features(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
+        runtime.run_step(ingest.validate_features, snapshot, context)
         return snapshot
 
     @task(outlets=[CUSTOMER_FEATURES])
-    def publish_features(snapshot: str, *, outlet_events=None, **context) -> str:
+    def publish_features(snapshot: dt.date, *, outlet_events=None, **context) -> dt.date:
         """Publish the audited staged features; the Asset event makes `churn_score` score this snapshot."""
         from etl import ingest
-        from etl.warehouse import db
-        from job import runtime
 
-        with runtime.retry_only_transient():
-            ingest.publish_features(db.get_engine(), runtime.as_date(snapshot), runtime.run_label(context))
-        outlet_events[CUSTOMER_FEATURES].extra = {"snapshot_date": snapshot}
+        runtime.run_step(ingest.publish_features, snapshot, context)
+        outlet_events[CUSTOMER_FEATURES].extra = {"snapshot_date": snapshot.isoformat()}
         return snapshot
 
     publish_features(validate_features(build_features(build_staging(validate_raw(load_raw())))))

@@ -9,9 +9,43 @@ import datetime as dt
 import logging
 import os
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
+
+import pendulum
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# What every DAG of the job shares; each DAG file adds its schedule, params and docs.
+DAG_SETTINGS: dict[str, Any] = {
+    "start_date": pendulum.datetime(2026, 1, 1, tz="UTC"),
+    "catchup": False,
+    "max_active_runs": 1,
+}
+
+
+def default_args(retries: int, **more: Any) -> dict[str, Any]:
+    """Task defaults: retries (taken only by transient failures, see retry_only_transient) five
+    minutes apart, and the failure callback that gives up the run's snapshot claims."""
+    return {
+        "owner": "data-engineering",
+        "retries": retries,
+        "retry_delay": dt.timedelta(minutes=5),
+        "on_failure_callback": release_claims,
+        **more,
+    }
+
+
+def run_step(step: Callable[[sa.Engine, dt.date, str], T], snapshot: dt.date, context: Mapping[str, Any]) -> T:
+    """Call a pipeline step as every task does: `step(engine, snapshot_date, run)` on the
+    warehouse of WAREHOUSE_URL, as this run, with only transient failures left to retries."""
+    from etl.warehouse import db
+
+    with retry_only_transient():
+        return step(db.get_engine(), snapshot, run_label(context))
 
 
 def snapshot_date(context: Mapping[str, Any]) -> dt.date:
@@ -32,7 +66,7 @@ def snapshot_date(context: Mapping[str, Any]) -> dt.date:
                 return settings.parse_date(value, "the asset event's snapshot_date")
     logical = context.get("logical_date")
     if logical is not None:
-        return logical.date()
+        return dt.date(logical.year, logical.month, logical.day)  # a plain date, not pendulum's
     raise LookupError("no snapshot date: pass params.snapshot_date or run with a logical date")
 
 

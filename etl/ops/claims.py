@@ -31,7 +31,7 @@ LOCK_CLASSES: dict[str, int] = {"ingest": 727101, "score": 727102}
 DEFAULT_TTL_MINUTES = 30
 
 
-class SnapshotBusy(RuntimeError):
+class SnapshotBusy(db.TransientError):
     """Another run holds the date. Transient: it heals when that run ends or its claim expires."""
 
 

@@ -96,11 +96,26 @@ def _run_gx(
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    url = engine.url.render_as_string(hide_password=False)
-    context = _context(url)
+    context = _context(engine.url.render_as_string(hide_password=False))
+    datasource = _datasource(context)
+    try:
+        checkpoint = context.checkpoints.add(gx.Checkpoint(
+            name=f"{layer}_gate",
+            validation_definitions=[_validation(context, datasource, spec, snapshot_date) for spec in specs],
+            result_format=RESULT_FORMAT,
+        ))
+        run_name = f"{layer}_{snapshot_date.isoformat()}_{run_id[:8]}"
+        outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_name, run_time=started_at))
+    finally:
+        datasource.get_engine().dispose()  # GX keeps its own pool; do not leak connections
+    return _suite_results(context, outcome, specs)
+
+
+def _datasource(context):
+    """The warehouse as a GX SQL datasource, its URL passed only as a config variable."""
     with warnings.catch_warnings():  # "a PostgresDatasource may be more appropriate": it rejects
         warnings.simplefilter("ignore")  # the embedded server's socket-only URL, add_sql does not
-        datasource = context.data_sources.add_sql(
+        return context.data_sources.add_sql(
             name="warehouse",
             connection_string="${" + URL_VARIABLE + "}",
             # GX reads a query asset's column names by running the whole query and keeping only the
@@ -108,36 +123,29 @@ def _run_gx(
             # server-side, dropped with GX's connections) is reflected without reading rows.
             create_temp_table=True,
         )
-    try:
-        definitions = []
-        for spec in specs:
-            asset = datasource.add_query_asset(name=spec.name, query=spec.snapshot_query(snapshot_date))
-            batch = asset.add_batch_definition_whole_table(name=f"snapshot_{snapshot_date.isoformat()}")
-            suite = context.suites.add(gx.ExpectationSuite(
-                name=spec.name, meta={"table": spec.table, "notes": spec.description}
-            ))
-            for index, expectation in enumerate(spec.all_expectations()):
-                suite.add_expectation(to_gx(expectation, index))
-            definitions.append(context.validation_definitions.add(
-                gx.ValidationDefinition(name=spec.name, data=batch, suite=suite)
-            ))
-        checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name=f"{layer}_gate",
-            validation_definitions=definitions,
-            result_format=RESULT_FORMAT,
-        ))
-        run_name = f"{layer}_{snapshot_date.isoformat()}_{run_id[:8]}"
-        outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_name, run_time=started_at))
-    finally:
-        datasource.get_engine().dispose()  # GX keeps its own pool; do not leak connections
 
+
+def _validation(context, datasource, spec: SuiteSpec, snapshot_date: dt.date):
+    """The suite of one table as a GX validation definition over that table's snapshot query."""
+    import great_expectations as gx
+
+    asset = datasource.add_query_asset(name=spec.name, query=spec.snapshot_query(snapshot_date))
+    batch = asset.add_batch_definition_whole_table(name=f"snapshot_{snapshot_date.isoformat()}")
+    suite = context.suites.add(gx.ExpectationSuite(name=spec.name, meta={"table": spec.table, "notes": spec.description}))
+    for index, expectation in enumerate(spec.all_expectations()):
+        suite.add_expectation(to_gx(expectation, index))
+    return context.validation_definitions.add(gx.ValidationDefinition(name=spec.name, data=batch, suite=suite))
+
+
+def _suite_results(context, outcome, specs: Sequence[SuiteSpec]) -> tuple[list[SuiteResult], Path | None]:
+    """Findings per suite, the stored results marked with the gate's verdict, and one Data Docs
+    build for all suites (UpdateDataDocsAction would rebuild the index once per suite)."""
     by_suite = {spec.name: spec for spec in specs}
     findings: dict[str, tuple[Finding, ...]] = {}
     for identifier, validation in outcome.run_results.items():
         spec = by_suite[validation.suite_name]
         findings[spec.name] = tuple(_findings(spec, validation))
         data_docs.store_gate_verdict(context, identifier, validation, findings[spec.name])
-    # One Data Docs build for all suites (UpdateDataDocsAction would rebuild the index per suite).
     context.build_data_docs(site_names=[data_docs.SITE], resource_identifiers=list(outcome.run_results))
 
     results: dict[str, SuiteResult] = {}

@@ -212,6 +212,6 @@ def to_gx(spec: ExpectationSpec, index: int) -> Expectation:
 
 def require_date(value: object) -> dt.date:
     """A calendar date, refused otherwise (a datetime or text never reaches the SQL we build)."""
-    if type(value) is not dt.date:
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
         raise TypeError(f"snapshot_date must be a datetime.date, got {type(value).__name__}: {value!r}")
     return value

@@ -72,18 +72,21 @@ def ensure_schema(engine: sa.Engine) -> None:
             run_layer(conn, layer)
 
 
+class TransientError(RuntimeError):
+    """A failure of our own that a later retry heals (e.g. etl.ops.claims.SnapshotBusy: another
+    run holds the date). Raised by layers above; declared here so is_transient knows it."""
+
+
 def is_transient(error: BaseException) -> bool:
     """True for failures a retry can heal: the connection was lost or refused, the server is
-    restarting or shutting down, a serialization failure or deadlock, or another run holding
-    the date (etl.ops.claims.SnapshotBusy). Bad data, failed gates, a missing or tampered model are
-    not: retrying them only delays the error."""
+    restarting or shutting down, a serialization failure or deadlock, or a TransientError.
+    Bad data, failed gates, a missing or tampered model are not: retrying them only delays
+    the error."""
     import psycopg2
     from psycopg2 import errors as pg_errors
 
-    from etl.ops.claims import SnapshotBusy
-
     transient = (
-        SnapshotBusy,
+        TransientError,
         sa.exc.OperationalError,
         sa.exc.InterfaceError,
         psycopg2.OperationalError,
