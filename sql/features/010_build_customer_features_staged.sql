@@ -32,9 +32,30 @@ profit AS (
     SELECT customer_id, profit FROM staging.profit WHERE snapshot_date = :snapshot_date
 )
 
-INSERT INTO features.customer_features_staged
+-- Columns by name on both sides: a column added to the table must be added here too
+-- (tests/integration/test_features.py checks every one is written).
+INSERT INTO features.customer_features_staged (
+    snapshot_date, customer_id, churn_label, service_type, allow_messages, marketing_6m,
+    marketing_current_month, tenure_days, promo_share, popular_category, avg_categories_per_visit,
+    unpaid_items_quarter, service_errors, pages_per_visit, revenue_two_months_ago,
+    revenue_last_month, revenue_current_month, revenue_outlier_fixed, minutes_last_month,
+    minutes_current_month, profit, is_active_3m
+)
 SELECT
-    customers.*,
+    customers.snapshot_date,
+    customers.customer_id,
+    customers.churn_label,
+    customers.service_type,
+    customers.allow_messages,
+    customers.marketing_6m,
+    customers.marketing_current_month,
+    customers.tenure_days,
+    customers.promo_share,
+    customers.popular_category,
+    customers.avg_categories_per_visit,
+    customers.unpaid_items_quarter,
+    customers.service_errors,
+    customers.pages_per_visit,
     revenue.revenue_two_months_ago,
     revenue.revenue_last_month,
     revenue.revenue_current_month,

@@ -283,7 +283,7 @@ CATALOGUE: tuple[Corruption, ...] = (
     # ------------------------------------------------------------------ accepted variants
     Corruption("crlf_line_endings", "accepted", ALL, None,
                rewrite_bytes(lambda b: b.replace(b"\n", b"\r\n")),
-               "Windows line endings: a known variant (DATA.md).", same_features=True),
+               "Windows line endings: a known variant (etl/ingest/README.md, The export).", same_features=True),
     Corruption("no_final_newline", "accepted", ALL, None,
                rewrite_bytes(lambda b: b.rstrip(b"\n")),
                "Missing final newline: a known variant.", same_features=True),

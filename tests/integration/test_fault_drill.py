@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import pytest
 
 from etl import ingest
-from ml import monitoring, scoring, train
+from ml import monitoring, scoring, training
 from tests.helpers import LAYER_TABLES, layer_checksums, rows, spawn_step
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
@@ -130,7 +130,7 @@ def test_a_retry_of_every_task_after_success_changes_nothing(chain, engine, clea
     assert _drift(engine) == drift
     registry = rows(engine, "SELECT model_version, status, decision FROM ml.model_registry ORDER BY model_version")
     [registered] = chain["registered"]
-    train.apply_gate({"model_version": registered["model_version"]}, engine=engine)  # retrain's last task
+    training.apply_gate(engine, {"model_version": registered["model_version"]})  # retrain's last task
     assert rows(engine, "SELECT model_version, status, decision FROM ml.model_registry ORDER BY model_version") == registry
 
 

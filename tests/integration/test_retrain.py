@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ml import registry, train
+from ml import registry, training
+from ml.training import dataset
 from tests.helpers import load_dag, rows, task_states
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def real_snapshot(engine, real_data_dir) -> dt.date:
 def quality_run(engine, real_snapshot) -> dict:
     before = registry.get_champion(engine)
     started = time.perf_counter()
-    outcome = train.retrain(snapshot_date=real_snapshot, budget_name="full", families=QUALITY_FAMILIES, n_jobs=2, engine=engine)
+    outcome = training.retrain(engine, real_snapshot, budget_name="full", families=QUALITY_FAMILIES, n_jobs=2)
     seconds = time.perf_counter() - started
     log.info("full search of %s: %.1fs → %s", QUALITY_FAMILIES, seconds, outcome)
     return {"before": before, "outcome": outcome, "seconds": seconds}
@@ -55,8 +56,8 @@ def _champions(engine) -> list[dict]:
 def test_training_set_is_the_latest_labelled_active_snapshot(engine, real_snapshot):
     from ml import features
 
-    assert train.resolve_snapshot(engine, as_of=real_snapshot) == real_snapshot
-    assert train.resolve_snapshot(engine, snapshot_date="2026-04-30") == real_snapshot
+    assert dataset.resolve_snapshot(engine, None, as_of=real_snapshot) == real_snapshot
+    assert dataset.resolve_snapshot(engine, real_snapshot, as_of=dt.date(2000, 1, 1)) == real_snapshot  # pinned
     frame = features.load_training_frame(engine, real_snapshot)
     assert len(frame) == 1297  # «active 3 months»: 3 of 1300 customers drop out
     assert int(frame["churn_label"].sum()) == 495
@@ -95,7 +96,7 @@ def test_full_search_reaches_quality_and_is_registered(engine, quality_run):
     log.info("promoted model %s: CV ROC-AUC %.4f ± %.4f, Brier %.4f",
              champion["model_version"], champion["cv_roc_auc_mean"], champion["cv_roc_auc_std"], champion["brier_score"])
     summary = registry.champion_summary(engine)
-    assert summary["model_version"] == champion["model_version"] and train.has_champion(engine)
+    assert summary["model_version"] == champion["model_version"]
 
 
 def test_model_card_exists_with_the_plots(engine, quality_run):
@@ -119,7 +120,7 @@ def test_retrain_on_unchanged_snapshot_keeps_the_champion(engine, quality_run):
     if champion["training_snapshot"] != SNAPSHOT:
         pytest.skip("another test's champion (other snapshot) beat this run's model")
     # The champion's own family, same budget: the search finds the same model again.
-    again = train.retrain(snapshot_date=SNAPSHOT, budget_name="full", families=[champion["algorithm"]], n_jobs=2, engine=engine)
+    again = training.retrain(engine, SNAPSHOT, budget_name="full", families=[champion["algorithm"]], n_jobs=2)
     assert again["status"] == "rejected", again["reason"]
     assert registry.get_champion(engine)["model_version"] == champion["model_version"]
     repeat = registry.get_model(engine, again["model_version"])
@@ -127,7 +128,7 @@ def test_retrain_on_unchanged_snapshot_keeps_the_champion(engine, quality_run):
     assert repeat["decision"]["mean_difference"] <= 0
     assert champion["cv_roc_auc_mean"] >= repeat["cv_roc_auc_mean"]  # same snapshot, same 25 folds
 
-    worse = train.retrain(snapshot_date=SNAPSHOT, budget_name="reduced", families=["tree"], n_jobs=2, engine=engine)
+    worse = training.retrain(engine, SNAPSHOT, budget_name="reduced", families=["tree"], n_jobs=2)
     assert worse["status"] == "rejected", worse["reason"]
     assert registry.get_model(engine, worse["model_version"])["decision"]["mean_difference"] < -0.005
     assert [r["model_version"] for r in _champions(engine)] == [champion["model_version"]]
@@ -168,7 +169,7 @@ def test_stale_verdict_is_not_applied(engine, quality_run):
             "UPDATE stale SET model_version = model_version || '-stale', run_key = run_key || '-stale', "
             "status = 'challenger', decision = decision || '{\"promote\": true, \"champion_version\": \"gone\"}'::jsonb"))
         conn.execute(sa.text("INSERT INTO ml.model_registry SELECT * FROM stale"))
-    outcome = train.apply_gate({"model_version": champion["model_version"] + "-stale"}, engine)
+    outcome = training.apply_gate(engine, {"model_version": champion["model_version"] + "-stale"})
     assert outcome["status"] == "rejected"
     assert registry.get_champion(engine)["model_version"] == champion["model_version"]
 
@@ -176,7 +177,8 @@ def test_stale_verdict_is_not_applied(engine, quality_run):
 def test_tampered_champion_artifact_is_refused(engine, quality_run):
     from ml import features
 
-    version, model, row = registry.load_champion(engine)
+    bundle, row = registry.load_champion(engine)
+    version, model = row["model_version"], bundle["model"]
     X = features.to_model_input(features.load_training_frame(engine, SNAPSHOT))
     proba = model.predict_proba(X)[:, 1]
     assert ((proba >= 0) & (proba <= 1)).all() and 0.2 < proba.mean() < 0.6
@@ -190,7 +192,7 @@ def test_tampered_champion_artifact_is_refused(engine, quality_run):
             registry.load_champion(engine)
     finally:
         path.write_bytes(original)
-    assert registry.load_champion(engine)[0] == version
+    assert registry.load_champion(engine)[1]["model_version"] == version
 
 
 def test_churn_retrain_dag(airflow_db, engine, real_snapshot, monkeypatch):
@@ -235,8 +237,8 @@ def test_training_needed_follows_the_champions_training_rows(engine, quality_run
 
     champion = registry.get_champion(engine)
     trained_on = champion["training_snapshot"]
-    assert train.training_needed(engine, trained_on) is None
-    assert train.training_needed(engine, dt.date(2030, 1, 1)) is None  # no labelled rows: nothing to train on
+    assert training.training_needed(engine, trained_on) is None
+    assert training.training_needed(engine, dt.date(2030, 1, 1)) is None  # no labelled rows: nothing to train on
 
     changed = dt.date(2026, 7, 15)
     folder = copy_export(real_data_dir, tmp_path / "changed")
@@ -247,5 +249,5 @@ def test_training_needed_follows_the_champions_training_rows(engine, quality_run
     ingest.build_features(engine, changed)
     ingest.validate_features(engine, changed)
     ingest.publish_features(engine, changed)
-    reason = train.training_needed(engine, changed)
+    reason = training.training_needed(engine, changed)
     assert reason and champion["model_version"] in reason

@@ -157,17 +157,17 @@ def test_psi_of_every_input_and_the_score_is_stored(chain, engine):
 
 
 def test_gx_gate_rejects_corrupted_scores_and_keeps_the_published_ones(chain, engine, monkeypatch):
-    from ml import scoring
+    from ml.scoring import steps
 
     before = published(engine)
-    original = scoring.score_chunk
+    original = steps.score_chunk
 
     def corrupted(*args, **kwargs):
         out = original(*args, **kwargs)
         out.loc[0, "churn_probability"] = 1.5
         return out
 
-    monkeypatch.setattr(scoring, "score_chunk", corrupted)
+    monkeypatch.setattr(steps, "score_chunk", corrupted)
     run = load_dag("churn_score").test(logical_date=LOGICAL)
     states = task_states(run)
     assert states["score"] == "success"
@@ -187,7 +187,7 @@ def test_gx_gate_rejects_corrupted_scores_and_keeps_the_published_ones(chain, en
     from etl.ops.batches import PublishRefused
 
     with pytest.raises(PublishRefused, match="nothing was staged"):
-        scoring.publish(engine, dt.date(1999, 1, 1))
+        steps.publish(engine, dt.date(1999, 1, 1))
 
 
 def test_assets_link_churn_ingest_to_churn_score(chain):
