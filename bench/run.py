@@ -94,12 +94,12 @@ def run(customers: int, seed: int, baseline_rows: int) -> list[Phase]:
 def scoring_phases(engine: sa.Engine, customers: int) -> list[Phase]:
     """Train a small LogReg champion on a separate synthetic snapshot, then score the big one:
     chunked streaming scoring vs the naive way (whole snapshot into pandas, predict, nothing else)."""
-    from ml import scoring, train
+    from ml import scoring, training
 
     training_dir = settings.local_dir() / "bench" / f"synthetic-v{synth.GENERATOR_VERSION}-3000-seed99"
     synth.generate_snapshot(training_dir, customers=3000, seed=99)
     ingest.run_snapshot(engine, training_dir, TRAINING_SNAPSHOT)
-    train.retrain(snapshot_date=TRAINING_SNAPSHOT, budget_name="reduced", families=["logreg"], n_jobs=2, engine=engine)
+    training.retrain(engine, TRAINING_SNAPSHOT, budget_name="reduced", families=["logreg"], n_jobs=2)
 
     result, seconds = timed(lambda: scoring.score_to_staged(engine, SNAPSHOT))
     rows = int(result["rows"])
@@ -121,11 +121,11 @@ def naive_scoring_rows_per_s(engine: sa.Engine) -> float:
     from ml import features, registry
 
     started = time.perf_counter()
-    _, model, _ = registry.load_champion(engine)
+    bundle, _ = registry.load_champion(engine)
     with engine.connect() as conn:
         frame = pd.read_sql(sa.text(db.read_sql("scoring", "select_scoring_input")), conn,
                             params={"score_date": SNAPSHOT})
-    model.predict_proba(features.to_model_input(frame))
+    bundle["model"].predict_proba(features.to_model_input(frame))
     return len(frame) / (time.perf_counter() - started)
 
 

@@ -146,7 +146,7 @@ def compute_psi(engine: sa.Engine, score_date: dt.date, chunk_size: int | None =
 
     Returns the stored rows (without bins); warns in the log for every PSI above 0.2.
     """
-    from etl.warehouse import db
+    from etl.warehouse import db, frames
     from ml import scoring
 
     chunk_size = chunk_size or scoring.chunk_size_from_env()
@@ -167,7 +167,7 @@ def compute_psi(engine: sa.Engine, score_date: dt.date, chunk_size: int | None =
                 accumulator.add_features(chunk)
         params = {"score_date": score_date, "model_version": model["model_version"]}
         with engine.connect() as conn:
-            for chunk in scoring.stream_frames(conn, "select_published_probabilities", params, chunk_size):
+            for chunk in frames.stream_frames(conn, "scoring", "select_published_probabilities", params, chunk_size):
                 accumulator.add_scores(chunk[SCORE_VARIABLE].to_numpy(dtype=float))
         for row in accumulator.results():
             stored.append({

@@ -200,18 +200,18 @@ def load_bundle(engine: sa.Engine, model_version: str) -> tuple[dict[str, Any], 
     return bundle, row
 
 
-def load_champion(engine: sa.Engine) -> tuple[str, Any, dict[str, Any]]:
-    """(model_version, fitted calibrated pipeline, registry row) of the champion, verified.
+def load_champion(engine: sa.Engine) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(verified artifact bundle, registry row) of the champion, as `load_bundle` gives them.
 
-    `model.predict_proba(ml.features.to_model_input(frame))[:, 1]` is the churn probability;
-    the row has `threshold`, `features` and `reference` (PSI bins); `ml.evaluation.base_pipeline`
-    gives the fitted pipeline behind the calibration.
+    `bundle["model"].predict_proba(ml.features.to_model_input(frame))[:, 1]` is the churn
+    probability; the row has `threshold`, `features` and `reference` (PSI bins);
+    `ml.evaluation.base_pipeline` gives the fitted pipeline behind the calibration and
+    `ml.scoring.Champion.from_bundle` wraps both for scoring.
     """
     row = get_champion(engine)
     if row is None:
         raise NoChampionError("ml.model_registry has no champion: run the churn_retrain DAG first")
-    bundle, row = load_bundle(engine, row["model_version"])
-    return row["model_version"], bundle["model"], row
+    return load_bundle(engine, row["model_version"])
 
 
 def champion_summary(engine: sa.Engine) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 -- scoring: the nightly churn scores of every active customer, the rule file versions that assigned
--- segments and offers, and drift monitoring (PSI). Written by ml/scoring.py and ml/monitoring.py.
+-- segments and offers, and drift monitoring (PSI). Written by ml/scoring/steps.py and ml/monitoring.py.
 --
 -- Flow of one run (dags/churn_score.py): score → scoring.churn_scores_staged (the date's rows
 -- replaced in one transaction, COPY) → GX gate on the staged rows → publish = delete the date's

@@ -1,0 +1,45 @@
+"""Nightly scoring: the champion scores every active customer of a snapshot, in chunks.
+
+Why chunks: at 1M customers the features do not fit comfortably in a worker next to the model,
+so features stream from a server-side cursor; memory depends on the chunk size only. Per
+customer: calibrated churn probability, risk band, segment and offer from the rule file
+(ml/segments.py, config/segments.yaml) and the top factors.
+
+Modules (the names below are re-exported here, so `from ml import scoring` is all callers need):
+- `steps` — what the churn_score DAG's tasks call: `score_to_staged`, `validate`, `publish`,
+  `latest_features_snapshot`; and the chunk stream ml/monitoring.py reuses.
+- `champion` — the registry's champion wrapped for scoring (`Champion`, training baseline).
+- `reasons` — the top factors: what-if impacts (`Explainer`), exact for linear models and RBF SVC.
+- `run_summary` — `summary` / `render_summary`, the lines `make run` prints.
+
+Light on import: the submodules load numpy, pandas and scikit-learn inside the functions.
+"""
+from ml.scoring.champion import Champion, baseline_from_bundle
+from ml.scoring.reasons import Explainer
+from ml.scoring.run_summary import render_summary, summary
+from ml.scoring.steps import (
+    OUTPUT_COLUMNS,
+    chunk_size_from_env,
+    iter_feature_chunks,
+    latest_features_snapshot,
+    publish,
+    score_chunk,
+    score_to_staged,
+    validate,
+)
+
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "Champion",
+    "Explainer",
+    "baseline_from_bundle",
+    "chunk_size_from_env",
+    "iter_feature_chunks",
+    "latest_features_snapshot",
+    "publish",
+    "render_summary",
+    "score_chunk",
+    "score_to_staged",
+    "summary",
+    "validate",
+]
