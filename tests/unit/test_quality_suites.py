@@ -1,4 +1,4 @@
-"""The suite files parse, map to GX classes and say what DATA.md and the schema say."""
+"""The suite files parse, map to GX classes and say what the export (etl/ingest/README.md, The export) and the schema say."""
 from __future__ import annotations
 
 import datetime as dt
@@ -103,7 +103,7 @@ def test_known_revenue_outlier_is_only_a_warning():
 
 
 def test_real_ranges_of_data_md_pass_every_critical_range():
-    """DATA.md's measured ranges lie inside every critical bound (the real export must pass)."""
+    """The ranges measured on the real export (etl/ingest/README.md, The export) lie inside every critical bound (the real export must pass)."""
     measured = {
         "promo_share": (0, 0.99), "marketing_current_month": (3, 5), "marketing_6m": (0.9, 6.6),
         "tenure_days": (110, 1079), "minutes": (4, 23), "profit": (0.86, 7.43), "revenue": (0, 106862.2),
