@@ -9,7 +9,7 @@ the old champion in the same transaction, or reject).
 Training snapshot: params.snapshot_date if given, else the latest labelled snapshot on or before
 the run's logical date. params.search_budget ('full' | 'reduced') overrides env
 CHURN_SEARCH_BUDGET; params.families restricts the candidate families. Tasks are thin calls into
-`ml.train`; only small JSON goes through XCom.
+`ml.training`; only small JSON goes through XCom.
 """
 from __future__ import annotations
 
@@ -49,14 +49,17 @@ DEFAULT_ARGS = {
 def churn_retrain():
     @task
     def prepare_training_set(**context) -> list[dict]:
+        from etl.warehouse import db
         from job import runtime
-        from ml import train
+        from ml import training
 
         params = context["params"]
         logical = context.get("logical_date")
         with runtime.retry_only_transient():
-            return train.prepare(
-                snapshot_date=params.get("snapshot_date"),
+            pinned = params.get("snapshot_date")
+            return training.prepare(
+                db.get_engine(),
+                runtime.as_date(pinned) if pinned else None,  # None: the latest labelled as of the run
                 as_of=logical.date() if logical is not None else None,
                 budget_name=params.get("search_budget"),
                 families=params.get("families"),
@@ -67,28 +70,31 @@ def churn_retrain():
     def train_candidate(job: dict) -> dict:
         from airflow.sdk import get_current_context
 
+        from etl.warehouse import db
         from job import runtime
-        from ml import train
+        from ml import training
 
         get_current_context()["family"] = job["family"]
         with runtime.retry_only_transient():
-            return train.train_family(job)
+            return training.train_family(db.get_engine(), job)
 
     @task
     def register_challenger(results: list[dict]) -> dict:
+        from etl.warehouse import db
         from job import runtime
-        from ml import train
+        from ml import training
 
         with runtime.retry_only_transient():
-            return train.select_and_register(list(results))
+            return training.select_and_register(db.get_engine(), list(results))
 
     @task
     def apply_promotion_gate(registered: dict) -> dict:
+        from etl.warehouse import db
         from job import runtime
-        from ml import train
+        from ml import training
 
         with runtime.retry_only_transient():
-            return train.apply_gate(registered)
+            return training.apply_gate(db.get_engine(), registered)
 
     results = train_candidate.expand(job=prepare_training_set())
     apply_promotion_gate(register_challenger(results))

@@ -175,9 +175,9 @@ def _error_excerpt(log_file: Path, limit: int = 40) -> str:
 
 
 def _training_needed(engine, snapshot: dt.date) -> str | None:
-    from ml import train
+    from ml import training
 
-    return train.training_needed(engine, snapshot)
+    return training.training_needed(engine, snapshot)
 
 
 if __name__ == "__main__":

@@ -91,12 +91,12 @@ def test_psi_reference(data):
 
 
 def test_search_picks_the_best_draw_reproducibly(data):
-    from ml import train
+    from ml.training import search
 
     X, y = data
     chosen = candidates.budget("reduced")
-    first = train.search_family("logreg", X, y, chosen)
-    again = train.search_family("logreg", X, y, chosen)
+    first = search.search_family("logreg", X, y, chosen)
+    again = search.search_family("logreg", X, y, chosen)
     assert first["best_params"] == again["best_params"]
     scores = [c["mean"] for c in first["candidates"]]
     assert first["n_iter"] == len(scores) == candidates.n_iter("logreg", chosen)

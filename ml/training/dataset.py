@@ -1,0 +1,132 @@
+"""Step 1 and the training set every later step re-reads.
+
+`prepare` picks the snapshot, checks it can be cross-validated and hands out one JSON-able job
+dict per family (XCom carries it, so its snapshot date is ISO text: `snapshot_of` is the one place
+that reads it back). The later steps reload the rows with `training_set`, which refuses them when
+their sha256 differs from the one `prepare` recorded: every candidate must see the same data.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from etl.warehouse import settings
+from ml import candidates, evaluation, features
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import sqlalchemy as sa
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)  # frames and arrays have no plain ==
+class TrainingSet:
+    """The labelled rows of one snapshot, as stored (`frame`) and as the pipelines take them."""
+
+    snapshot_date: dt.date
+    frame: pd.DataFrame
+    X: pd.DataFrame
+    y: np.ndarray
+
+
+def default_n_jobs() -> int:
+    """Worker processes per task: env CHURN_N_JOBS, default 1 (mapped tasks already run side by
+    side on the 2 cores; set 2 when families run one after another, e.g. under dag.test())."""
+    return max(1, int(os.environ.get("CHURN_N_JOBS", "1")))
+
+
+def n_jobs_of(job: Mapping[str, Any]) -> int:
+    return int(job.get("n_jobs") or 1)
+
+
+def snapshot_of(job: Mapping[str, Any]) -> dt.date:
+    """The training snapshot of a job dict (ISO text after its trip through XCom)."""
+    return settings.parse_date(job["snapshot_date"], "the training job's snapshot_date")
+
+
+def resolve_snapshot(engine: sa.Engine, snapshot_date: dt.date | None, as_of: dt.date | None = None) -> dt.date:
+    """`snapshot_date` when given, else the latest labelled snapshot on or before `as_of` (today)."""
+    if snapshot_date is not None:
+        return snapshot_date
+    as_of = as_of or dt.date.today()
+    found = features.latest_labelled_snapshot(engine, as_of)
+    if found is None:
+        raise LookupError(f"features.customer_features has no labelled active customers on or before {as_of}")
+    return found
+
+
+def training_set(engine: sa.Engine, snapshot_date: dt.date, fingerprint: str) -> TrainingSet:
+    """The rows `prepare` saw, or RuntimeError if they changed since (features rebuilt mid-run)."""
+    frame = features.load_training_frame(engine, snapshot_date)
+    if features.fingerprint(frame) != fingerprint:
+        raise RuntimeError(
+            f"training rows of {snapshot_date} changed since this run started (features were "
+            "rebuilt?): rerun churn_retrain so every candidate sees the same data"
+        )
+    return TrainingSet(snapshot_date, frame, features.to_model_input(frame), features.target(frame))
+
+
+def eval_cv(chosen: candidates.Budget) -> evaluation.RepeatedStratifiedGroupKFold:
+    """The evaluation folds: fixed seeds, so champion and challenger meet on the same folds."""
+    return evaluation.RepeatedStratifiedGroupKFold(chosen.eval_splits, chosen.eval_repeats, candidates.EVAL_SEED)
+
+
+def search_cv(chosen: candidates.Budget) -> evaluation.RepeatedStratifiedGroupKFold:
+    """The search folds: other seeds than `eval_cv`, so the search does not tune to the test folds."""
+    return evaluation.RepeatedStratifiedGroupKFold(chosen.search_splits, chosen.search_repeats, candidates.SEARCH_SEED)
+
+
+def _check_cross_validatable(snapshot: dt.date, frame: pd.DataFrame, chosen: candidates.Budget) -> int:
+    """Positive rows of `frame`; ValueError when a class has too few rows for the folds."""
+    positives = int(frame[features.TARGET].sum())
+    negatives = len(frame) - positives
+    if min(positives, negatives) < 2 * max(chosen.eval_splits, chosen.search_splits):
+        raise ValueError(f"snapshot {snapshot} has {positives} positive / {negatives} negative rows: too few to cross-validate")
+    return positives
+
+
+# --- step 1 -----------------------------------------------------------------------------------
+
+def prepare(
+    engine: sa.Engine,
+    snapshot_date: dt.date | None,
+    as_of: dt.date | None = None,
+    budget_name: str | None = None,
+    families: Sequence[str] | None = None,
+    n_jobs: int | None = None,
+) -> list[dict[str, Any]]:
+    """Pick the training snapshot and return one JSON-able job per candidate family."""
+    from etl.warehouse import db
+
+    db.ensure_schema(engine)  # idempotent; creates ml.model_registry on a warehouse that predates it
+    chosen = candidates.budget(budget_name)
+    names = list(families or candidates.FAMILIES)
+    for name in names:
+        candidates.family(name)  # fail early on a typo
+    snapshot = resolve_snapshot(engine, snapshot_date, as_of)
+    frame = features.load_training_frame(engine, snapshot)
+    positives = _check_cross_validatable(snapshot, frame, chosen)
+    started = dt.datetime.now(dt.timezone.utc)
+    run_key = f"{snapshot:%Y%m%d}-{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    run_dir = settings.model_store_dir() / "runs" / run_key
+    run_dir.mkdir(parents=True, exist_ok=True)
+    common = {
+        "run_key": run_key,
+        "run_dir": str(run_dir),
+        "snapshot_date": snapshot.isoformat(),
+        "rows": len(frame),
+        "positives": positives,
+        "fingerprint": features.fingerprint(frame),
+        "budget": chosen.name,
+        "n_jobs": int(n_jobs or default_n_jobs()),
+        "started_at": started.isoformat(),
+    }
+    log.info("retrain %s on snapshot %s: %d rows (%d «Снизилась»), budget %s, families %s",
+             run_key, snapshot, len(frame), positives, chosen.name, names)
+    return [{**common, "family": name} for name in names]
