@@ -13,28 +13,18 @@ CHURN_SEARCH_BUDGET; params.families restricts the candidate families. Tasks are
 """
 from __future__ import annotations
 
-from datetime import timedelta
+import datetime as dt
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
+from job import runtime
+
 from ml.candidates import FAMILIES  # names only: ml.candidates imports sklearn lazily
-
-DEFAULT_ARGS = {
-    "owner": "data-engineering",
-    "retries": 1,  # only transient failures are retried (runtime.retry_only_transient)
-    "retry_delay": timedelta(minutes=5),
-    "execution_timeout": timedelta(minutes=45),
-}
-
 
 @dag(
     dag_id="churn_retrain",
     schedule="@monthly",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=runtime.default_args(retries=1, execution_timeout=dt.timedelta(minutes=45)),
     params={
         "snapshot_date": Param(None, type=["null", "string"], format="date",
                                description="train on this snapshot (default: latest labelled as of the logical date)"),
@@ -45,22 +35,23 @@ DEFAULT_ARGS = {
     },
     tags=["churn", "ml"],
     doc_md=__doc__,
+    **runtime.DAG_SETTINGS,
 )
 def churn_retrain():
     @task
     def prepare_training_set(**context) -> list[dict]:
+        """params.snapshot_date pins the training snapshot; else the latest labelled one as of the
+        run's date (runtime.snapshot_date: the logical date, today for a run without one)."""
         from etl.warehouse import db
-        from job import runtime
         from ml import training
 
         params = context["params"]
-        logical = context.get("logical_date")
         with runtime.retry_only_transient():
-            pinned = params.get("snapshot_date")
+            day = runtime.snapshot_date(context, default=dt.date.today())
             return training.prepare(
                 db.get_engine(),
-                runtime.as_date(pinned) if pinned else None,  # None: the latest labelled as of the run
-                as_of=logical.date() if logical is not None else None,
+                day if params.get("snapshot_date") else None,
+                as_of=day,
                 budget_name=params.get("search_budget"),
                 families=params.get("families"),
             )
@@ -71,7 +62,6 @@ def churn_retrain():
         from airflow.sdk import get_current_context
 
         from etl.warehouse import db
-        from job import runtime
         from ml import training
 
         get_current_context()["family"] = job["family"]
@@ -81,7 +71,6 @@ def churn_retrain():
     @task
     def register_challenger(results: list[dict]) -> dict:
         from etl.warehouse import db
-        from job import runtime
         from ml import training
 
         with runtime.retry_only_transient():
@@ -90,7 +79,6 @@ def churn_retrain():
     @task
     def apply_promotion_gate(registered: dict) -> dict:
         from etl.warehouse import db
-        from job import runtime
         from ml import training
 
         with runtime.retry_only_transient():

@@ -16,42 +16,32 @@ artifact or a failed gate fail at once.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+import datetime as dt
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
+from job import runtime
 from job.assets import CHURN_SCORES, CUSTOMER_FEATURES
-from job.runtime import release_claims
-
-DEFAULT_ARGS = {
-    "owner": "data-engineering",
-    "retries": 2,  # only transient failures are retried (runtime.retry_only_transient)
-    "retry_delay": timedelta(minutes=5),
-    "execution_timeout": timedelta(hours=2),
-    "on_failure_callback": release_claims,
-}
 
 
 @dag(
     dag_id="churn_score",
     schedule=[CUSTOMER_FEATURES],
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=runtime.default_args(retries=2, execution_timeout=dt.timedelta(hours=2)),
     params={
         "snapshot_date": Param(None, type=["null", "string"], format="date",
                                description="score this snapshot (default: the features event's date, else the logical date)"),
     },
     tags=["churn", "scoring"],
     doc_md=__doc__,
+    **runtime.DAG_SETTINGS,
 )
 def churn_score():
     @task
-    def score(**context) -> dict:
+    def score(**context) -> dt.date:
+        """The run's snapshot is resolved here, once (a manual run without one scores the newest
+        features), and handed on."""
         from etl.warehouse import db
-        from job import runtime
         from ml import scoring
 
         engine = db.get_engine()
@@ -62,42 +52,36 @@ def churn_score():
                 snapshot = scoring.latest_features_snapshot(engine)
                 if snapshot is None:
                     raise
-            return scoring.score_to_staged(engine, snapshot, run=runtime.run_label(context))
+            scoring.score_to_staged(engine, snapshot, run=runtime.run_label(context))
+        return snapshot
 
     @task
-    def validate_scores(scored: dict, **context) -> dict:
-        from etl.warehouse import db
-        from job import runtime
+    def validate_scores(snapshot: dt.date, **context) -> dt.date:
         from ml import scoring
 
-        with runtime.retry_only_transient():
-            gate = scoring.validate(db.get_engine(), runtime.as_date(scored["score_date"]), runtime.run_label(context))
-        return {**scored, "gate_run_id": gate.run_id if gate else None}
+        runtime.run_step(scoring.validate, snapshot, context)
+        return snapshot
 
     @task(outlets=[CHURN_SCORES])
-    def publish(scored: dict, *, outlet_events=None, **context) -> dict:
+    def publish(snapshot: dt.date, *, outlet_events=None, **context) -> dt.date:
         """Replace the date's published scores; tell BI/downstream which date changed."""
-        from etl.warehouse import db
-        from job import runtime
         from ml import scoring
 
-        with runtime.retry_only_transient():
-            published = scoring.publish(db.get_engine(), runtime.as_date(scored["score_date"]), runtime.run_label(context))
+        published = runtime.run_step(scoring.publish, snapshot, context)
         outlet_events[CHURN_SCORES].extra = {
             "score_date": published["score_date"],
             "model_version": published["model_version"],
             "rows": published["rows"],
         }
-        return published
+        return snapshot
 
     @task
-    def monitor_drift(published: dict) -> list[dict]:
+    def monitor_drift(snapshot: dt.date) -> list[dict]:
         from etl.warehouse import db
-        from job import runtime
         from ml import monitoring
 
         with runtime.retry_only_transient():
-            return monitoring.compute_psi(db.get_engine(), runtime.as_date(published["score_date"]))
+            return monitoring.compute_psi(db.get_engine(), snapshot)
 
     monitor_drift(publish(validate_scores(score())))
 

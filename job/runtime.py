@@ -48,8 +48,9 @@ def run_step(step: Callable[[sa.Engine, dt.date, str], T], snapshot: dt.date, co
         return step(db.get_engine(), snapshot, run_label(context))
 
 
-def snapshot_date(context: Mapping[str, Any]) -> dt.date:
-    """The run's snapshot: the `snapshot_date` param if given, else the logical date.
+def snapshot_date(context: Mapping[str, Any], default: dt.date | None = None) -> dt.date:
+    """The run's snapshot: the `snapshot_date` param if given, else the logical date, else
+    `default` (LookupError when there is none). The one resolver of all three DAGs.
 
     Asset-triggered runs have no logical date; they read the date the producer attached to the
     asset event, so the consumer scores exactly the snapshot that was just published.
@@ -67,14 +68,9 @@ def snapshot_date(context: Mapping[str, Any]) -> dt.date:
     logical = context.get("logical_date")
     if logical is not None:
         return dt.date(logical.year, logical.month, logical.day)  # a plain date, not pendulum's
+    if default is not None:
+        return default
     raise LookupError("no snapshot date: pass params.snapshot_date or run with a logical date")
-
-
-def as_date(value: str | dt.date) -> dt.date:
-    """A snapshot date handed from task to task through XCom (ISO text)."""
-    from etl.warehouse import settings
-
-    return settings.parse_date(value, "snapshot date")
 
 
 def run_label(context: Mapping[str, Any]) -> str:

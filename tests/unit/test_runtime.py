@@ -74,6 +74,12 @@ def test_snapshot_dates_come_from_params_events_or_the_logical_date():
     assert runtime.snapshot_date({"logical_date": dt.datetime(2026, 11, 28, 3)}) == dt.date(2026, 11, 28)
     with pytest.raises(LookupError, match="no snapshot date"):
         runtime.snapshot_date({})
+    assert runtime.snapshot_date({}, default=dt.date(2026, 11, 30)) == dt.date(2026, 11, 30)
+    assert runtime.snapshot_date({"logical_date": dt.datetime(2026, 11, 28, 3)}, default=dt.date(2026, 11, 30)) == dt.date(2026, 11, 28)
+    import pendulum
+
+    plain = runtime.snapshot_date({"logical_date": pendulum.datetime(2026, 11, 28, 3)})
+    assert type(plain) is dt.date  # a plain date travels through XCom and SQL alike
     with pytest.raises(settings.ConfigError, match=r"params.snapshot_date='garbage' is not a date"):
         runtime.snapshot_date({"params": {"snapshot_date": "garbage"}})
 
