@@ -8,7 +8,7 @@ model behind the scores between the chain and the assertions.
 
 Kept out of conftest so that only the modules that need the chain pay for it: test modules call `ensure_scored(...)` from a fixture and
 `use_chain_warehouse(monkeypatch, chain)` before running DAGs themselves; the chain is cached per
-session, so test_scoring_*, test_mart_*, test_concurrency and test_fault_drill share one run.
+session, so test_churn_score, test_mart_views, test_claims and test_fault_drill share one run.
 """
 from __future__ import annotations
 
