@@ -61,8 +61,8 @@ def latest_labelled_snapshot(engine: sa.Engine, as_of: dt.date) -> dt.date | Non
     return value
 
 
-def load_training_frame(engine: sa.Engine, snapshot_date: dt.date | None = None) -> pd.DataFrame:
-    """Labelled active customers of `snapshot_date` (default: the latest labelled snapshot).
+def load_training_frame(engine: sa.Engine, snapshot_date: dt.date) -> pd.DataFrame:
+    """Labelled active customers of `snapshot_date` (LookupError when it has none).
 
     Columns: customer_id, churn_label, then FEATURES as stored; ordered by customer_id.
     """
@@ -71,10 +71,6 @@ def load_training_frame(engine: sa.Engine, snapshot_date: dt.date | None = None)
 
     from etl.warehouse import db
 
-    if snapshot_date is None:
-        snapshot_date = latest_labelled_snapshot(engine, dt.date.max)
-        if snapshot_date is None:
-            raise LookupError("features.customer_features has no labelled active customers")
     with engine.connect() as conn:
         frame = pd.read_sql(sa.text(db.read_sql("ml", "select_training_set")), conn, params={"snapshot_date": snapshot_date})
     if frame.empty:
@@ -121,51 +117,3 @@ def fingerprint(frame: pd.DataFrame) -> str:
     """sha256 of the training rows, so mapped tasks can check they all saw the same data."""
     payload = frame.to_csv(index=False, float_format="%.10g").encode("utf-8")
     return hashlib.sha256(payload).hexdigest()
-
-
-def synthetic_frame(n_customers: int = 400, seed: int = 0, duplicate_pairs: int = 5) -> pd.DataFrame:
-    """A frame shaped like the training set, with a learnable label and exact duplicate pairs.
-
-    For unit tests and benchmarks (no database); the real data is never needed to build it.
-    """
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(seed)
-    n = n_customers
-    categories = ["Товары для детей", "Домашний текстиль", "Косметика и аксессуары", "Кухонная посуда",
-                  "Мелкая бытовая техника и электроника", "Техника для красоты и здоровья"]
-    frame = pd.DataFrame({
-        ID: np.arange(100000, 100000 + n),
-        "service_type": rng.choice(["премиум", "стандарт"], n, p=[0.3, 0.7]),
-        "popular_category": rng.choice(categories, n),
-        "allow_messages": rng.random(n) < 0.75,
-        "marketing_6m": rng.uniform(0.9, 6.6, n).round(1),
-        "marketing_current_month": rng.integers(3, 6, n),
-        "tenure_days": rng.integers(110, 1080, n),
-        "promo_share": np.clip(rng.beta(1.2, 4, n), 0, 0.99).round(2),
-        "avg_categories_per_visit": rng.integers(1, 7, n),
-        "unpaid_items_quarter": rng.integers(0, 11, n),
-        "service_errors": rng.integers(0, 10, n),
-        "pages_per_visit": rng.integers(1, 21, n),
-        "revenue_two_months_ago": rng.normal(4800, 300, n).round(1),
-        "revenue_last_month": rng.normal(4900, 700, n).round(1),
-        "revenue_current_month": rng.normal(5200, 800, n).round(1),
-        "minutes_last_month": rng.integers(5, 24, n),
-        "minutes_current_month": rng.integers(4, 24, n),
-        "profit": rng.uniform(0.86, 7.43, n).round(2),
-    })
-    score = (
-        -0.35 * (frame["pages_per_visit"] - 8)
-        - 0.25 * (frame["minutes_last_month"] - 13)
-        + 3.0 * (frame["promo_share"] - 0.3)
-        - 0.5 * (frame["marketing_6m"] - 4)
-        + 0.2 * (frame["unpaid_items_quarter"] - 3)
-        + rng.normal(0, 1.0, n)
-    )
-    frame[TARGET] = (score > np.quantile(score, 0.62)).astype("int64")
-    for i in range(min(duplicate_pairs, n // 4)):  # copy customer i onto customer n-1-i, new profit
-        source, copy = i, n - 1 - i
-        for column in (TARGET, *DUPLICATE_KEY):
-            frame.loc[copy, column] = frame.loc[source, column]
-    return frame[[ID, TARGET, *FEATURES]]

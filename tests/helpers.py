@@ -133,3 +133,53 @@ def independent_psi(entry: Mapping[str, Any], values: Sequence[Any]) -> float:
     actual = np.clip(counts / max(counts.sum(), 1), EPSILON, None)
     expected = np.clip(np.asarray(expected, dtype=float), EPSILON, None)
     return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def synthetic_frame(n_customers: int = 400, seed: int = 0, duplicate_pairs: int = 5) -> Any:
+    """A frame shaped like the training set, with a learnable label and exact duplicate pairs.
+
+    For unit tests (no database); the real data is never needed to build it.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ml import features
+
+    rng = np.random.default_rng(seed)
+    n = n_customers
+    categories = ["Товары для детей", "Домашний текстиль", "Косметика и аксессуары", "Кухонная посуда",
+                  "Мелкая бытовая техника и электроника", "Техника для красоты и здоровья"]
+    frame = pd.DataFrame({
+        features.ID: np.arange(100000, 100000 + n),
+        "service_type": rng.choice(["премиум", "стандарт"], n, p=[0.3, 0.7]),
+        "popular_category": rng.choice(categories, n),
+        "allow_messages": rng.random(n) < 0.75,
+        "marketing_6m": rng.uniform(0.9, 6.6, n).round(1),
+        "marketing_current_month": rng.integers(3, 6, n),
+        "tenure_days": rng.integers(110, 1080, n),
+        "promo_share": np.clip(rng.beta(1.2, 4, n), 0, 0.99).round(2),
+        "avg_categories_per_visit": rng.integers(1, 7, n),
+        "unpaid_items_quarter": rng.integers(0, 11, n),
+        "service_errors": rng.integers(0, 10, n),
+        "pages_per_visit": rng.integers(1, 21, n),
+        "revenue_two_months_ago": rng.normal(4800, 300, n).round(1),
+        "revenue_last_month": rng.normal(4900, 700, n).round(1),
+        "revenue_current_month": rng.normal(5200, 800, n).round(1),
+        "minutes_last_month": rng.integers(5, 24, n),
+        "minutes_current_month": rng.integers(4, 24, n),
+        "profit": rng.uniform(0.86, 7.43, n).round(2),
+    })
+    score = (
+        -0.35 * (frame["pages_per_visit"] - 8)
+        - 0.25 * (frame["minutes_last_month"] - 13)
+        + 3.0 * (frame["promo_share"] - 0.3)
+        - 0.5 * (frame["marketing_6m"] - 4)
+        + 0.2 * (frame["unpaid_items_quarter"] - 3)
+        + rng.normal(0, 1.0, n)
+    )
+    frame[features.TARGET] = (score > np.quantile(score, 0.62)).astype("int64")
+    for i in range(min(duplicate_pairs, n // 4)):  # copy customer i onto customer n-1-i, new profit
+        source, copy = i, n - 1 - i
+        for column in (features.TARGET, *features.DUPLICATE_KEY):
+            frame.loc[copy, column] = frame.loc[source, column]
+    return frame[[features.ID, features.TARGET, *features.FEATURES]]

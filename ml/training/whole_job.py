@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ml import features, registry
 from ml.training import dataset, promotion, search, selection
@@ -11,16 +11,10 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
 
-def retrain(
-    engine: sa.Engine,
-    snapshot_date: dt.date | None,
-    as_of: dt.date | None = None,
-    budget_name: str | None = None,
-    families: Sequence[str] | None = None,
-    n_jobs: int | None = None,
-) -> dict[str, Any]:
-    """prepare → train every family → select_and_register → apply_gate, in this process."""
-    jobs = dataset.prepare(engine, snapshot_date, as_of, budget_name, families, n_jobs)
+def retrain(engine: sa.Engine, snapshot_date: dt.date | None, **options: Any) -> dict[str, Any]:
+    """prepare → train every family → select_and_register → apply_gate, in this process.
+    `options` are those of dataset.prepare (as_of, budget_name, families, n_jobs)."""
+    jobs = dataset.prepare(engine, snapshot_date, **options)
     results = [search.train_family(engine, job) for job in jobs]
     return promotion.apply_gate(engine, selection.select_and_register(engine, results))
 

@@ -54,7 +54,7 @@ def test_a_tampered_champion_is_one_line_with_the_way_out(tmp_path, monkeypatch,
         raise ArtifactIntegrityError("refusing to load m1: model.joblib has sha256 ab12…, the registry says cd34…")
 
     monkeypatch.setenv("LOCAL_DIR", str(tmp_path))
-    monkeypatch.setattr(job, "_run", tampered)
+    monkeypatch.setattr(run, "_run", tampered)
     assert run.main() == 1
     out = capsys.readouterr().out
     assert out.startswith("make run stopped: refusing to load m1") and "roll the champion back" in out

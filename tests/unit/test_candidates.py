@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from ml import candidates, evaluation, features, monitoring, reference
-from tests.helpers import independent_psi
+from tests.helpers import independent_psi, synthetic_frame
 
 
 @pytest.fixture(scope="module")
 def data():
-    frame = features.synthetic_frame(n_customers=240, seed=5)
+    frame = synthetic_frame(n_customers=240, seed=5)
     return features.to_model_input(frame), features.target(frame)
 
 
@@ -26,7 +26,7 @@ def test_feature_list_excludes_keys_and_bookkeeping():
 
 
 def test_model_input_types():
-    frame = features.synthetic_frame(20, seed=1)
+    frame = synthetic_frame(20, seed=1)
     X = features.to_model_input(frame.sample(frac=1, random_state=0).assign(extra=1))
     assert list(X.columns) == list(features.FEATURES)
     assert X["allow_messages"].isin([0, 1]).all() and X["allow_messages"].dtype == "int64"

@@ -6,11 +6,12 @@ import pandas as pd
 import pytest
 
 from ml import evaluation, features
+from tests.helpers import synthetic_frame
 
 
 @pytest.fixture(scope="module")
 def frame() -> pd.DataFrame:
-    return features.synthetic_frame(n_customers=300, seed=3, duplicate_pairs=12)
+    return synthetic_frame(n_customers=300, seed=3, duplicate_pairs=12)
 
 
 def _duplicate_pairs(X: pd.DataFrame) -> list[tuple[int, int]]:

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from ml import features, monitoring, reference
-from tests.helpers import independent_psi
+from tests.helpers import independent_psi, synthetic_frame
 
 
 @pytest.fixture(scope="module")
 def training():
-    frame = features.synthetic_frame(800, seed=2)
+    frame = synthetic_frame(800, seed=2)
     X = features.to_model_input(frame)
     scores = np.random.default_rng(0).beta(2, 3, len(X))
     return X, scores, reference.build_reference(X, scores, "2026-05-31")
@@ -19,7 +19,7 @@ def training():
 
 def test_counts_give_the_same_psi_as_a_one_pass_computation(training):
     X, scores, ref = training
-    shifted = features.to_model_input(features.synthetic_frame(500, seed=9))
+    shifted = features.to_model_input(synthetic_frame(500, seed=9))
     shifted["promo_share"] = np.clip(shifted["promo_share"] + 0.3, 0, 0.99)
     for column in features.FEATURES:
         entry = ref["features"][column]
@@ -30,7 +30,7 @@ def test_counts_give_the_same_psi_as_a_one_pass_computation(training):
 
 def test_chunked_accumulation_equals_one_pass(training):
     X, scores, ref = training
-    frame = features.synthetic_frame(1000, seed=5)
+    frame = synthetic_frame(1000, seed=5)
     new_scores = np.random.default_rng(1).beta(2, 2, len(frame))
     whole = monitoring.DriftAccumulator(ref)
     whole.add(frame, new_scores)
@@ -44,12 +44,12 @@ def test_chunked_accumulation_equals_one_pass(training):
 def test_same_distribution_is_stable_and_a_shift_is_flagged(training):
     X, scores, ref = training
     same = monitoring.DriftAccumulator(ref)
-    same.add(features.synthetic_frame(800, seed=2), scores)
+    same.add(synthetic_frame(800, seed=2), scores)
     results = {r["variable"]: r for r in same.results()}
     assert set(results) == set(features.FEATURES) | {monitoring.SCORE_VARIABLE}
     assert all(r["psi"] < 1e-9 and r["status"] == "stable" for r in results.values())
 
-    frame = features.synthetic_frame(800, seed=2)
+    frame = synthetic_frame(800, seed=2)
     frame["tenure_days"] = frame["tenure_days"] * 3  # everyone much older than in training
     shifted = monitoring.DriftAccumulator(ref)
     shifted.add(frame, np.clip(scores + 0.4, 0, 1))

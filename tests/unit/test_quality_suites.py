@@ -102,7 +102,7 @@ def test_known_revenue_outlier_is_only_a_warning():
     assert any(106862.2 > e.kwargs["max_value"] >= 7799.4 for e in warning)
 
 
-def test_real_ranges_of_data_md_pass_every_critical_range():
+def test_real_ranges_of_the_export_pass_every_critical_range():
     """The ranges measured on the real export (etl/ingest/README.md, The export) lie inside every critical bound (the real export must pass)."""
     measured = {
         "promo_share": (0, 0.99), "marketing_current_month": (3, 5), "marketing_6m": (0.9, 6.6),

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 
 from ml import candidates, evaluation, features, scoring, segments
+from tests.helpers import synthetic_frame
 
 
 @pytest.fixture(scope="module")
 def data():
-    frame = features.synthetic_frame(600, seed=1)
+    frame = synthetic_frame(600, seed=1)
     return frame, features.to_model_input(frame), features.target(frame)
 
 
