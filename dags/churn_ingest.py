@@ -42,46 +42,18 @@ def churn_ingest():
             ingest.load_raw(db.get_engine(), runtime.data_dir_for(snapshot), snapshot, runtime.run_label(context))
         return snapshot
 
-    @task
-    def validate_raw(snapshot: dt.date, **context) -> dt.date:
-        """GX gate on the snapshot's raw partitions (expectations/raw.*.json)."""
-        from etl import ingest
-
-        runtime.run_step(ingest.validate_raw, snapshot, context)
-        return snapshot
-
-    @task
-    def build_staging(snapshot: dt.date, **context) -> dt.date:
-        from etl import ingest
-
-        runtime.run_step(ingest.build_staging, snapshot, context)
-        return snapshot
-
-    @task
-    def build_features(snapshot: dt.date, **context) -> dt.date:
-        from etl import ingest
-
-        runtime.run_step(ingest.build_features, snapshot, context)
-        return snapshot
-
-    @task
-    def validate_features(snapshot: dt.date, **context) -> dt.date:
-        """GX gate on the snapshot's staged features; nothing is published when it fails."""
-        from etl import ingest
-
-        runtime.run_step(ingest.validate_features, snapshot, context)
-        return snapshot
-
-    @task(outlets=[CUSTOMER_FEATURES])
-    def publish_features(snapshot: dt.date, *, outlet_events=None, **context) -> dt.date:
-        """Publish the audited staged features; the Asset event makes `churn_score` score this snapshot."""
-        from etl import ingest
-
-        runtime.run_step(ingest.publish_features, snapshot, context)
-        outlet_events[CUSTOMER_FEATURES].extra = {"snapshot_date": snapshot.isoformat()}
-        return snapshot
-
-    publish_features(validate_features(build_features(build_staging(validate_raw(load_raw())))))
+    snapshot = load_raw()
+    for step, doc in (
+        ("validate_raw", "GX gate on the snapshot's raw partitions (expectations/raw.*.json)."),
+        ("build_staging", "The snapshot's cleaned staging tables (sql/staging)."),
+        ("build_features", "The snapshot's features, staged: not yet visible to training or scoring."),
+        ("validate_features", "GX gate on the staged features; nothing is published when it fails."),
+    ):
+        snapshot = runtime.snapshot_task(f"etl.ingest:{step}", doc=doc)(snapshot)
+    runtime.snapshot_task(
+        "etl.ingest:publish_features", outlet=CUSTOMER_FEATURES,
+        doc="Publish the audited staged features; the Asset event makes `churn_score` score this snapshot.",
+    )(snapshot)
 
 
 churn_ingest()

@@ -55,25 +55,15 @@ def churn_score():
             scoring.score_to_staged(engine, snapshot, run=runtime.run_label(context))
         return snapshot
 
-    @task
-    def validate_scores(snapshot: dt.date, **context) -> dt.date:
-        from ml import scoring
-
-        runtime.run_step(scoring.validate, snapshot, context)
-        return snapshot
-
-    @task(outlets=[CHURN_SCORES])
-    def publish(snapshot: dt.date, *, outlet_events=None, **context) -> dt.date:
-        """Replace the date's published scores; tell BI/downstream which date changed."""
-        from ml import scoring
-
-        published = runtime.run_step(scoring.publish, snapshot, context)
-        outlet_events[CHURN_SCORES].extra = {
-            "score_date": published["score_date"],
-            "model_version": published["model_version"],
-            "rows": published["rows"],
-        }
-        return snapshot
+    validate_scores = runtime.snapshot_task(
+        "ml.scoring:validate", task_id="validate_scores",
+        doc="GX gate on the staged scores (expectations/scoring.churn_scores.json).",
+    )
+    publish = runtime.snapshot_task(
+        "ml.scoring:publish", outlet=CHURN_SCORES,
+        extra=lambda snapshot, published: {key: published[key] for key in ("score_date", "model_version", "rows")},
+        doc="Replace the date's published scores; the Asset event tells BI/downstream which date changed.",
+    )
 
     @task
     def monitor_drift(snapshot: dt.date) -> list[dict]:

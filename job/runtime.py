@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import logging
 import os
 from pathlib import Path
@@ -37,6 +38,34 @@ def default_args(retries: int, **more: Any) -> dict[str, Any]:
         "on_failure_callback": release_claims,
         **more,
     }
+
+
+def snapshot_task(
+    step: str,
+    *,
+    task_id: str | None = None,
+    doc: str | None = None,
+    outlet: Any = None,
+    extra: Callable[[dt.date, Any], dict[str, Any]] | None = None,
+):
+    """A task that runs the pipeline step `step` ("package:function") on the snapshot the task
+    before it hands on, and hands the snapshot on.
+
+    The step's module is imported only when the task runs, so the DAG file stays light. With an
+    `outlet` (an Asset) the task emits it, its event carrying `extra(snapshot, step_result)`.
+    """
+    from airflow.sdk import task
+
+    module_name, function_name = step.split(":")
+
+    def run_snapshot_step(snapshot: dt.date, *, outlet_events=None, **context: Any) -> dt.date:
+        result = run_step(getattr(importlib.import_module(module_name), function_name), snapshot, context)
+        if outlet is not None:
+            outlet_events[outlet].extra = extra(snapshot, result) if extra else {"snapshot_date": snapshot.isoformat()}
+        return snapshot
+
+    run_snapshot_step.__doc__ = doc
+    return task(task_id=task_id or function_name, outlets=[outlet] if outlet is not None else [])(run_snapshot_step)
 
 
 def run_step(step: Callable[[sa.Engine, dt.date, str], T], snapshot: dt.date, context: Mapping[str, Any]) -> T:

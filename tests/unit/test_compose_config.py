@@ -12,28 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.unit.compose_stack import (  # noqa: F401 (fixtures)
-    MissingVariable,
-    COMPOSE_FILE,
-    ENV_EXAMPLE,
-    REQUIRED_REF,
-    ROOT,
-    SECRET_KEY,
-    URL_PASSWORD,
-    airflow_services,
-    command_text,
-    config,
-    interpolate,
-    postgres_services,
-    raw,
-    redis_services,
-    required_vars,
-    roles,
-    services,
-    test_env,
-    text,
-    walk_environments,
-)
+from tests.unit.compose_stack import COMPOSE_FILE, ENV_EXAMPLE, REQUIRED_REF, ROOT, SECRET_KEY, URL_PASSWORD, MissingVariable, command_text, interpolate, postgres_services, redis_services, walk_environments
 
 
 # --- configuration ------------------------------------------------------------------------------

@@ -5,23 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from tests.unit.compose_stack import (  # noqa: F401 (fixtures)
-    AIRFLOW_ROLES,
-    CODE_DIRS,
-    ROOT,
-    airflow_services,
-    command_text,
-    config,
-    postgres_services,
-    raw,
-    redis_services,
-    required_vars,
-    roles,
-    services,
-    short_volume,
-    test_env,
-    text,
-)
+from tests.unit.compose_stack import AIRFLOW_ROLES, CODE_DIRS, ROOT, command_text, postgres_services, redis_services, short_volume
 
 
 # --- services ---------------------------------------------------------------------------------
