@@ -6,11 +6,13 @@ listens on a unix socket only and is left running between commands so that rerun
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
 import sys
 from pathlib import Path
+from typing import Any, Iterator
 
 from etl.warehouse import settings
 
@@ -81,37 +83,44 @@ def sqlalchemy_url(url: str) -> str:
 def create_database(name: str, *, replace: bool = False) -> str:
     """A new empty database `name` on the warehouse server; returns its URL.
 
-    For tests and the benchmark, which must never touch what `make run` built. `name` is chosen
-    by the caller's code (never input), hence quoted into the statement.
+    For tests and the benchmark, which must never touch what `make run` built (`replace` drops
+    a database of that name first). `name` is chosen by the caller's code, never input, and
+    checked to be a plain identifier before it is quoted into the statement.
     """
     import sqlalchemy as sa
 
     if not name.replace("_", "").isalnum():
         raise ValueError(f"database name must be letters, digits and _: {name!r}")
-    server = sa.make_url(sqlalchemy_url(server_url()))
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            if replace:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return server.set(database=name).render_as_string(hide_password=False)
+    url = sa.make_url(sqlalchemy_url(server_url())).set(database=name).render_as_string(hide_password=False)
+    if replace:
+        drop_database(url)
+    with _admin_connection(url) as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    return url
 
 
 def drop_database(url: str) -> None:
-    """Drop the database of `url` (made by create_database), closing its connections."""
+    """Drop the database of `url` if it exists, closing its connections."""
     import sqlalchemy as sa
 
-    database = sa.make_url(url)
+    with _admin_connection(url) as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)'))
+
+
+@contextlib.contextmanager
+def _admin_connection(url: str) -> Iterator[Any]:
+    """An autocommit connection to the server of `url`, on another database than `url`'s own
+    (a database cannot be created or dropped from inside itself)."""
+    import sqlalchemy as sa
+
+    target = sa.make_url(url)
     admin_url = sa.make_url(sqlalchemy_url(server_url()))
-    if admin_url.database == database.database:  # cannot drop the database we are connected to
+    if admin_url.database == target.database:
         admin_url = admin_url.set(database="postgres")
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database.database}" WITH (FORCE)'))
+            yield conn
     finally:
         admin.dispose()
 
