@@ -12,6 +12,7 @@ import datetime as dt
 import fcntl
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -30,18 +31,35 @@ class AlreadyRunning(RuntimeError):
     """Another `make run` holds this checkout (its Airflow home, logs and generated data)."""
 
 
+class Stopped(Exception):
+    """SIGTERM or SIGINT (Ctrl-C) arrived: the Airflow processes were stopped, then the job."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name}; every process it started is stopped")
+
+
 def main() -> int:
     """Run the job; a failure prints one line saying what and where, the traceback goes to a log."""
     logging.basicConfig(level=logging.WARNING)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _raise_stopped)
     try:
         with _one_run_per_checkout():
             return _run()
+    except Stopped as stopped:
+        print(f"\nmake run {stopped}")
+        return 128 + stopped.signum
     except Exception as error:  # the console gets one line; the detail is in the log file
         print(f"make run stopped: {_one_line(error)}")
         log_file = _log_path("make-run-error")
         log_file.write_text("".join(traceback.format_exception(error)))
         print(f"detail: {log_file}")
         return 2 if isinstance(error, (settings.ConfigError, AlreadyRunning)) else 1
+
+
+def _raise_stopped(signum: int, _frame: object) -> None:
+    raise Stopped(signum)
 
 
 def _one_line(error: BaseException) -> str:
@@ -99,15 +117,16 @@ def _run() -> int:
     print(f"data:      {env['DATA_DIR']}")
     print(f"snapshot:  {snapshot}")
 
-    _airflow(["db", "migrate"], env, "airflow-db-migrate")
-    if not _run_dag("churn_ingest", snapshot, env):
+    if not _airflow(["db", "migrate"], env, "airflow-db-migrate"):
+        return 1
+    if not _run_dag("churn_ingest", snapshot, env, engine):
         return 1
     reason = _training_needed(engine, snapshot)
     if reason:
         print(f"{reason}: running churn_retrain (its promotion gate decides)")
-        if not _run_dag("churn_retrain", snapshot, env):
+        if not _run_dag("churn_retrain", snapshot, env, engine):
             return 1
-    if not _run_dag("churn_score", snapshot, env):
+    if not _run_dag("churn_score", snapshot, env, engine):
         return 1
     print()
     print(summary.render(engine, snapshot))
@@ -147,31 +166,74 @@ def _log_path(name: str) -> Path:
 
 
 def _airflow(args: list[str], env: dict[str, str], log_name: str) -> bool:
+    """Run an Airflow command in a process group of its own, output to a log file.
+
+    Its own group, so that on SIGTERM/SIGINT the whole group (the command and the training
+    workers it spawns) is stopped here, never left running after `make run` ends.
+    """
     log_file = _log_path(log_name)
     with log_file.open("w") as out:
-        result = subprocess.run(
-            [sys.executable, "-m", "airflow", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+        process = subprocess.Popen(
+            [sys.executable, "-m", "airflow", *args], env=env, stdout=out, stderr=subprocess.STDOUT, process_group=0
         )
-    if result.returncode != 0:
-        print(f"FAILED: airflow {' '.join(args)} (exit {result.returncode}); full log: {log_file}")
-        print(_error_excerpt(log_file))
-    return result.returncode == 0
+        try:
+            returncode = process.wait()
+        except BaseException:
+            _stop_group(process)
+            raise
+    if returncode != 0:
+        print(f"FAILED: airflow {' '.join(args)} (exit {returncode}); full log: {log_file}")
+    return returncode == 0
 
 
-def _run_dag(dag_id: str, snapshot: dt.date, env: dict[str, str]) -> bool:
-    started = time.monotonic()
+def _stop_group(process: subprocess.Popen, grace_seconds: float = 10) -> None:
+    """SIGTERM to the process group, SIGKILL to whatever is left of it after `grace_seconds`."""
+    for signum in (signal.SIGTERM, signal.SIGINT):  # a second Ctrl-C must not cut this short
+        signal.signal(signum, signal.SIG_IGN)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    while time.monotonic() < deadline and _group_alive(process.pid):
+        process.poll()  # reap the leader: a zombie would keep the group looking alive
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _run_dag(dag_id: str, snapshot: dt.date, env: dict[str, str], engine) -> bool:
+    started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
     print(f"running {dag_id} for {snapshot} …", end=" ", flush=True)
-    ok = _airflow(["dags", "test", dag_id, snapshot.isoformat()], env, f"{dag_id}-{snapshot}")
-    if ok:
-        print(f"ok ({time.monotonic() - started:.0f} s, log: {_log_path(f'{dag_id}-{snapshot}')})")
-    return ok
+    log_name = f"{dag_id}-{snapshot}"
+    if _airflow(["dags", "test", dag_id, snapshot.isoformat()], env, log_name):
+        print(f"ok ({time.monotonic() - clock:.0f} s, log: {_log_path(log_name)})")
+        return True
+    print(_failure_report(engine, snapshot, started, _log_path(log_name)))
+    return False
 
 
-def _error_excerpt(log_file: Path, limit: int = 40) -> str:
-    """The lines a person needs from a failed run: errors and the gate's failure table."""
-    lines = log_file.read_text(errors="replace").splitlines()
-    wanted = [l for l in lines if any(k in l for k in ("ERROR", "Error", "error", "FAILED", "failed", "| "))]
-    return "\n".join((wanted or lines)[-limit:])
+def _failure_report(engine, snapshot: dt.date, started: dt.datetime, log_file: Path, limit: int = 40) -> str:
+    """What stopped the run: a gate's CRITICAL findings from dq.validation_runs when a gate did
+    (never its warnings), else the error lines of the log."""
+    from etl import quality
+
+    findings = quality.critical_failures(engine, snapshot, started)
+    if findings:
+        lines = [f"the {findings[0].table.split('.')[0]} gate failed: {len(findings)} critical finding(s)"]
+        lines += [f"  CRITICAL {finding.describe()}" for finding in findings]
+        lines.append(f"Data Docs: {quality.data_docs_dir() / 'index.html'}")
+        return "\n".join(lines)
+    text = log_file.read_text(errors="replace").splitlines()
+    wanted = [line for line in text if any(k in line for k in ("ERROR", "Error", "error", "FAILED", "failed"))]
+    return "\n".join((wanted or text)[-limit:])
 
 
 def _training_needed(engine, snapshot: dt.date) -> str | None:

@@ -29,12 +29,12 @@ run and the dq record), `data_docs` (where the HTML goes, escaped). The names re
 are the package's interface.
 """
 from etl.quality.data_docs import data_docs_dir
-from etl.quality.gate import record, validate
+from etl.quality.gate import critical_failures, record, validate
 from etl.quality.results import Finding, GateResult, QualityGateFailed, SuiteResult
 from etl.quality.suites import ExpectationSpec, Layer, SuiteFileError, SuiteSpec, load_suites, parse_suite, read_suite, to_gx
 
 __all__ = [
     "ExpectationSpec", "Finding", "GateResult", "Layer", "QualityGateFailed", "SuiteFileError",
-    "SuiteResult", "SuiteSpec", "data_docs_dir", "load_suites", "parse_suite", "read_suite",
+    "SuiteResult", "SuiteSpec", "critical_failures", "data_docs_dir", "load_suites", "parse_suite", "read_suite",
     "record", "to_gx", "validate",
 ]

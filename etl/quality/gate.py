@@ -83,6 +83,15 @@ def record(engine: sa.Engine, result: GateResult) -> None:
             })
 
 
+def critical_failures(engine: sa.Engine, snapshot_date: dt.date, since: dt.datetime) -> list[Finding]:
+    """The failed critical expectations of the newest failed gate of the date started at or after
+    `since`, read back from dq.validation_runs: what a person must see when a gate stopped a run."""
+    source_files = {spec.name: spec.source_file for spec in load_suites()}
+    with engine.connect() as conn:
+        rows = db.run_sql(conn, "dq", "select_critical_failures", {"snapshot_date": require_date(snapshot_date), "since": since})
+        return [Finding.from_detail(r.suite, r.table_name, source_files.get(r.suite), r.detail) for r in rows]
+
+
 def _run_gx(
     engine: sa.Engine,
     layer: str,

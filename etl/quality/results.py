@@ -42,6 +42,15 @@ class Finding:
     notes: str | None = None
     exception: str | None = None
 
+    @classmethod
+    def from_detail(cls, suite: str, table: str, source_file: str | None, detail: Mapping[str, Any]) -> Finding:
+        """A finding as recorded in dq.validation_runs.details (the inverse of `as_detail`)."""
+        return cls(suite=suite, table=table, source_file=source_file, **{
+            key: detail.get(key) for key in (
+                "expectation", "severity", "success", "column", "source_column", "unexpected_count",
+                "unexpected_percent", "observed_value", "description", "notes", "exception")
+        }, sample=list(detail.get("sample") or []), arguments=dict(detail.get("arguments") or {}))
+
     def where(self) -> str:
         """`raw.market_file.promo_share (market_file.csv «Акционные_покупки»)`."""
         place = f"{self.table}.{self.column}" if self.column else f"{self.table} (table)"

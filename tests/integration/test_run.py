@@ -1,21 +1,42 @@
-"""`make run` on bad settings, an unreachable warehouse, a second run or a tampered model: one
-line that says what and where, the detail in a log file, no traceback on the console."""
+"""`make run` when something goes wrong: bad settings, an unreachable warehouse, a second run or
+a tampered model give one line that says what and where (the detail in a log file, no traceback
+on the console); a failed gate prints its CRITICAL findings; SIGTERM leaves no process behind."""
 from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import subprocess
 import sys
+import time
+import uuid
+from pathlib import Path
 
+from etl.warehouse import server
 from job import run
 from ml.registry import ArtifactIntegrityError
-from tests.helpers import ROOT
+from tests.helpers import ROOT, copy_export
+from tests.integration.corruptions import CASES
 
 
-def _make_run(tmp_path, **env: str) -> subprocess.CompletedProcess:
+def _make_run(tmp_path, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "LOCAL_DIR": str(tmp_path), **env}
     return subprocess.run([sys.executable, "-m", "job.run"], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _session_members(session: int) -> list[str]:
+    """Processes still in the session `session` (pid and command line)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            members.append(f"{stat.parent.name} {cmdline[:120]}")
+    return members
 
 
 def _assert_one_line(result: subprocess.CompletedProcess, expected: str) -> None:
@@ -59,3 +80,43 @@ def test_a_tampered_champion_is_one_line_with_the_way_out(tmp_path, monkeypatch,
     out = capsys.readouterr().out
     assert out.startswith("make run stopped: refusing to load m1") and "roll the champion back" in out
     assert "Traceback" not in out
+
+
+def test_a_failed_gate_prints_its_critical_findings_and_no_warning(tmp_path, warehouse_url, real_data_dir):
+    export = CASES["negative_revenue"].apply(copy_export(real_data_dir, tmp_path / "export"))
+    result = _make_run(tmp_path, timeout=600, DATA_DIR=str(export), SNAPSHOT_DATE="2026-03-15")
+    assert result.returncode == 1, result.stdout
+    findings = [line for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert findings and all(line.startswith("  CRITICAL ") for line in findings), result.stdout
+    assert any("raw.market_money.revenue" in line and "-4971.6" in line for line in findings), result.stdout
+    # the real export's known warnings (e.g. the 106862.2 revenue outlier) are not shown in their place
+    assert "106862" not in result.stdout and "warning" not in result.stdout.lower(), result.stdout
+
+
+def test_sigterm_during_retraining_stops_every_process(tmp_path, warehouse_url, real_data_dir):
+    url = server.create_database(f"churn_test_sigterm_{uuid.uuid4().hex[:8]}")  # no champion: it retrains
+    environment = {**os.environ, "LOCAL_DIR": str(tmp_path), "WAREHOUSE_URL": url, "DATA_DIR": str(real_data_dir),
+                   "SNAPSHOT_DATE": "2026-03-16", "PYTHONUNBUFFERED": "1", "CHURN_SEARCH_BUDGET": "reduced"}
+    job = subprocess.Popen([sys.executable, "-m", "job.run"], cwd=ROOT, env=environment, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        seen = []
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            line = job.stdout.readline()
+            seen.append(line)
+            if "running churn_retrain" in line or not line:
+                break
+        assert "running churn_retrain" in seen[-1], "".join(seen)
+        time.sleep(8)  # the search is under way, its workers spawned
+        assert len(_session_members(job.pid)) > 1
+        job.send_signal(signal.SIGTERM)
+        rest, _ = job.communicate(timeout=90)
+        assert job.returncode == 128 + signal.SIGTERM, "".join(seen) + rest
+        assert "stopped by SIGTERM" in rest
+        left = _session_members(job.pid)
+        assert left == [], left
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+        server.drop_database(url)
