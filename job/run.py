@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from etl.warehouse import db, server, settings
-from job import summary
+from job import progress, summary
 
 SYNTH_CUSTOMERS = int(os.environ.get("SYNTH_CUSTOMERS", "2000"))
 SYNTH_SEED = int(os.environ.get("SYNTH_SEED", "7"))
@@ -177,13 +177,29 @@ def _airflow(args: list[str], env: dict[str, str], log_name: str) -> bool:
             [sys.executable, "-m", "airflow", *args], env=env, stdout=out, stderr=subprocess.STDOUT, process_group=0
         )
         try:
-            returncode = process.wait()
+            returncode = _wait_following(process, log_file)
         except BaseException:
             _stop_group(process)
             raise
     if returncode != 0:
         print(f"FAILED: airflow {' '.join(args)} (exit {returncode}); full log: {log_file}")
     return returncode == 0
+
+
+def _wait_following(process: subprocess.Popen, log_file: Path) -> int:
+    """Wait for `process`, printing the progress lines its log shows meanwhile (job.progress)."""
+    follower = progress.Follower(say=lambda line: print(line, flush=True))
+    with log_file.open(errors="replace") as log:
+        pending = ""
+        while True:
+            finished = process.poll() is not None
+            pending += log.read()
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                follower.feed(line)
+            if finished:
+                return process.returncode
+            time.sleep(0.5)
 
 
 def _stop_group(process: subprocess.Popen, grace_seconds: float = 10) -> None:
@@ -211,10 +227,10 @@ def _group_alive(pgid: int) -> bool:
 
 def _run_dag(dag_id: str, snapshot: dt.date, env: dict[str, str], engine) -> bool:
     started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
-    print(f"running {dag_id} for {snapshot} …", end=" ", flush=True)
+    print(f"running {dag_id} for {snapshot}", flush=True)
     log_name = f"{dag_id}-{snapshot}"
     if _airflow(["dags", "test", dag_id, snapshot.isoformat()], env, log_name):
-        print(f"ok ({time.monotonic() - clock:.0f} s, log: {_log_path(log_name)})")
+        print(f"{dag_id} ok ({time.monotonic() - clock:.0f} s, log: {_log_path(log_name)})")
         return True
     print(_failure_report(engine, snapshot, started, _log_path(log_name)))
     return False
