@@ -24,7 +24,7 @@ from job.assets import CUSTOMER_FEATURES
 @dag(
     dag_id="churn_ingest",
     schedule="@daily",
-    default_args=runtime.default_args(retries=2),
+    default_args=runtime.default_args(retries=2, execution_timeout=dt.timedelta(hours=1)),
     params={"snapshot_date": Param(None, type=["null", "string"], format="date")},
     tags=["churn", "ingest"],
     doc_md=__doc__,

@@ -10,12 +10,9 @@ import importlib
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 import pendulum
-
-if TYPE_CHECKING:
-    import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,12 +25,14 @@ DAG_SETTINGS: dict[str, Any] = {
 }
 
 
-def default_args(retries: int, **more: Any) -> dict[str, Any]:
+def default_args(retries: int, execution_timeout: dt.timedelta, **more: Any) -> dict[str, Any]:
     """Task defaults: retries (taken only by transient failures, see retry_only_transient) five
-    minutes apart, and the failure callback that gives up the run's snapshot claims."""
+    minutes apart, a timeout for every task (a hung task fails instead of holding its date), and
+    the failure callback that gives up the run's snapshot claims."""
     return {
         "owner": "data-engineering",
         "retries": retries,
+        "execution_timeout": execution_timeout,
         "retry_delay": dt.timedelta(minutes=5),
         "on_failure_callback": release_claims,
         **more,
@@ -59,47 +58,70 @@ def snapshot_task(
     module_name, function_name = step.split(":")
 
     def run_snapshot_step(snapshot: dt.date, *, outlet_events=None, **context: Any) -> dt.date:
+        show_snapshot(snapshot)
         result = run_step(getattr(importlib.import_module(module_name), function_name), snapshot, context)
         if outlet is not None:
             outlet_events[outlet].extra = extra(snapshot, result) if extra else {"snapshot_date": snapshot.isoformat()}
         return snapshot
 
     run_snapshot_step.__doc__ = doc
-    return task(task_id=task_id or function_name, outlets=[outlet] if outlet is not None else [])(run_snapshot_step)
+    return task(
+        task_id=task_id or function_name, outlets=[outlet] if outlet is not None else [],
+        map_index_template=SNAPSHOT_MAP_INDEX,
+    )(run_snapshot_step)
 
 
-def run_step(step: Callable[[sa.Engine, dt.date, str], T], snapshot: dt.date, context: Mapping[str, Any]) -> T:
-    """Call a pipeline step as every task does: `step(engine, snapshot_date, run)` on the
+SNAPSHOT_MAP_INDEX = "{{ snapshot_date }}"  # a mapped task instance is named by its snapshot
+
+
+def show_snapshot(snapshot: dt.date) -> None:
+    """Name this (mapped) task instance by its snapshot date in the UI and the logs."""
+    from airflow.sdk import get_current_context
+
+    get_current_context()["snapshot_date"] = snapshot.isoformat()
+
+
+def run_step(step: Callable[..., T], snapshot: dt.date, context: Mapping[str, Any]) -> T:
+    """Call a pipeline step as every task does: `step(engine, snapshot_date, run=…)` on the
     warehouse of WAREHOUSE_URL, as this run, with only transient failures left to retries."""
     from etl.warehouse import db
 
     with retry_only_transient():
-        return step(db.get_engine(), snapshot, run_label(context))
+        return step(db.get_engine(), snapshot, run=run_label(context))
 
 
-def snapshot_date(context: Mapping[str, Any], default: dt.date | None = None) -> dt.date:
-    """The run's snapshot: the `snapshot_date` param if given, else the logical date, else
-    `default` (LookupError when there is none). The one resolver of all three DAGs.
+def snapshot_dates(context: Mapping[str, Any], default: dt.date | None = None) -> list[dt.date]:
+    """The run's snapshots, the one resolver of all three DAGs: the `snapshot_date` param if
+    given; else every date the triggering Asset events carry; else the logical date; else
+    `default` (LookupError when there is none).
 
-    Asset-triggered runs have no logical date; they read the date the producer attached to the
-    asset event, so the consumer scores exactly the snapshot that was just published.
+    Every event counts: Asset events that arrive while a run is busy are coalesced into the next
+    run, so a burst or a backfill of several snapshots reaches one run, which must score each.
     """
     from etl.warehouse import settings
 
     params = context.get("params") or {}
     if params.get("snapshot_date"):
-        return settings.parse_date(params["snapshot_date"], "params.snapshot_date")
-    for events in (context.get("triggering_asset_events") or {}).values():
-        for event in events:
-            value = (event.extra or {}).get("snapshot_date")
-            if value:
-                return settings.parse_date(value, "the asset event's snapshot_date")
+        return [settings.parse_date(params["snapshot_date"], "params.snapshot_date")]
+    carried = {
+        settings.parse_date(value, "the asset event's snapshot_date")
+        for events in (context.get("triggering_asset_events") or {}).values()
+        for event in events
+        if (value := (event.extra or {}).get("snapshot_date"))
+    }
+    if carried:
+        return sorted(carried)
     logical = context.get("logical_date")
     if logical is not None:
-        return dt.date(logical.year, logical.month, logical.day)  # a plain date, not pendulum's
+        return [dt.date(logical.year, logical.month, logical.day)]  # a plain date, not pendulum's
     if default is not None:
-        return default
+        return [default]
     raise LookupError("no snapshot date: pass params.snapshot_date or run with a logical date")
+
+
+def snapshot_date(context: Mapping[str, Any], default: dt.date | None = None) -> dt.date:
+    """The run's one snapshot (ingest, retraining): the newest of `snapshot_dates`."""
+    return snapshot_dates(context, default)[-1]
 
 
 def run_label(context: Mapping[str, Any]) -> str:
