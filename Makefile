@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test unit integration bench lock venv psql clean-local
+.PHONY: run test unit integration bench lock venv psql churn clean-local
 
 venv: $(INSTALLED)
 
@@ -42,6 +42,10 @@ bench: venv
 # psql on the warehouse (WAREHOUSE_URL or the embedded server), e.g. make psql ARGS='-c "table mart.segment_summary"'
 psql: venv
 	$(BIN)/python -m etl.warehouse.server psql $(ARGS)
+
+# The operator's command line, e.g. make churn ARGS=status, make churn ARGS='rescore 2026-11-27'
+churn: venv
+	$(BIN)/churn $(ARGS)
 
 # Re-resolve the lock from the direct dependencies in pyproject.toml (needs network).
 lock:

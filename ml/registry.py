@@ -180,6 +180,38 @@ def promote(engine: sa.Engine, model_version: str, expected_champion: str | None
     return previous
 
 
+def roll_back(engine: sa.Engine, changed_by: str, reason: str) -> dict[str, str]:
+    """Make the previous champion (the model retired last) the champion again; the current one
+    is retired. One transaction; both rows record who did it and why.
+
+    The previous artifact is verified (sha256, library versions) before anything changes, so a
+    rollback never promotes a model that cannot be loaded.
+    """
+    from etl.warehouse import db
+
+    with engine.begin() as conn:
+        db.run_sql(conn, "ml", "lock_model_registry")
+        current = _row(db.run_sql(conn, "ml", "select_champion"))
+        previous = _row(db.run_sql(conn, "ml", "select_previous_champion"))
+        if current is None:
+            raise NoChampionError("ml.model_registry has no champion to roll back")
+        if previous is None:
+            raise ModelRegistryError(f"nothing to roll back to: no model was champion before {current['model_version']}")
+        verify_and_load(previous["artifact_path"], previous["artifact_sha256"], previous["library_versions"],
+                        previous["model_version"])
+        for model_version, from_status, to_status in (
+            (current["model_version"], "champion", "retired"),
+            (previous["model_version"], "retired", "champion"),
+        ):
+            db.run_sql(conn, "ml", "update_model_status", {
+                "model_version": model_version, "from_status": from_status, "to_status": to_status,
+                "changed_by": changed_by, "reason": f"rollback: {reason}",
+            })
+    log.info("rolled back: %s is the champion again, %s retired (%s, by %s)",
+             previous["model_version"], current["model_version"], reason, changed_by)
+    return {"champion": previous["model_version"], "retired": current["model_version"]}
+
+
 def reject(engine: sa.Engine, model_version: str) -> None:
     from etl.warehouse import db
 

@@ -60,6 +60,21 @@ def task_states(dag_run) -> dict[str, str | None]:
         return states
 
 
+def mapped_instances(dag_run) -> dict[str, list[str]]:
+    """task_id → the names (rendered map index) of its mapped instances in a run."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        tis = session.query(TaskInstance).filter(
+            TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id, TaskInstance.map_index >= 0
+        ).all()
+        found: dict[str, list[str]] = {}
+        for ti in tis:
+            found.setdefault(ti.task_id, []).append(ti.rendered_map_index)
+        return found
+
+
 # Every table a run writes, with its date column: what a rerun must reproduce row for row.
 LAYER_TABLES = {
     "raw.market_file": "snapshot_date", "raw.market_money": "snapshot_date",

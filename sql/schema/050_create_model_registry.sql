@@ -2,7 +2,8 @@
 -- artifact_sha256, library_versions, training_snapshot). Artifacts are joblib files in the model
 -- store; loading one checks artifact_sha256 and library_versions first (ml/registry.py).
 -- Status: 'challenger' (registered, gate not applied yet) → 'champion' or 'rejected';
--- a champion becomes 'retired' when a challenger replaces it (same transaction).
+-- a champion becomes 'retired' when a challenger replaces it (same transaction), or when a
+-- rollback re-promotes the previous champion (`churn rollback`).
 CREATE TABLE IF NOT EXISTS ml.model_registry (
     model_version      text             PRIMARY KEY,
     status             text             NOT NULL
@@ -28,6 +29,11 @@ CREATE TABLE IF NOT EXISTS ml.model_registry (
     created_at         timestamptz      NOT NULL DEFAULT now(),
     status_changed_at  timestamptz      NOT NULL DEFAULT now()
 );
+
+-- Who changed a model's status last and why (a rollback records both; promotions by the gate
+-- leave them empty). Added in place to warehouses that predate them.
+ALTER TABLE ml.model_registry ADD COLUMN IF NOT EXISTS status_changed_by text;
+ALTER TABLE ml.model_registry ADD COLUMN IF NOT EXISTS status_reason text;
 
 -- At most one champion, enforced by the database; promotion retires the old one first, in the
 -- same transaction, so readers always see exactly one once the first model was promoted.

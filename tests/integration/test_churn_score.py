@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.helpers import independent_psi, load_dag, rows, task_states
+from tests.helpers import independent_psi, load_dag, mapped_instances, rows, task_states
 from tests.integration.scoring_chain import LOGICAL, SNAPSHOT, published
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
@@ -30,27 +30,12 @@ def rules():
 def test_churn_score_dag_succeeds_with_the_champion_from_churn_retrain(chain, engine):
     assert chain["score"].state == "success", chain["score_states"]
     assert chain["score_states"] == {task: "success" for task in SCORE_TASKS}
-    assert _mapped_instances(chain["score"]) == {task: [SNAPSHOT.isoformat()] for task in PER_SNAPSHOT}
+    assert mapped_instances(chain["score"]) == {task: [SNAPSHOT.isoformat()] for task in PER_SNAPSHOT}
     # churn_retrain registered one model on the snapshot churn_ingest loaded; it is the champion
     # (first model, CV ROC-AUC >= 0.85) and every published score comes from it
     [registered] = chain["registered"]
     assert registered["status"] == "champion" and registered["run_key"]
     assert {r["model_version"] for r in published(engine)} == {registered["model_version"]}
-
-
-def _mapped_instances(dag_run) -> dict[str, list[str]]:
-    """task_id → the names (rendered map index) of its mapped instances in a run."""
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        tis = session.query(TaskInstance).filter(
-            TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id, TaskInstance.map_index >= 0
-        ).all()
-        found: dict[str, list[str]] = {}
-        for ti in tis:
-            found.setdefault(ti.task_id, []).append(ti.rendered_map_index)
-        return found
 
 
 def test_every_active_customer_is_scored_once_with_a_probability(chain, engine):

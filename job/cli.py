@@ -1,0 +1,156 @@
+"""`churn`: the operator's command line for the warehouse the job writes (WAREHOUSE_URL, else the
+embedded server), usable without a scheduler.
+
+    churn status                  champion, newest gates, scored dates, claims held
+    churn rescore DATE            score DATE again with the champion and publish it
+    churn backfill FROM TO        ingest and score every date FROM..TO (DATA_DIR per date)
+    churn rollback --reason TEXT  re-promote the previous champion (recorded: who, why)
+    churn reports                 where the Data Docs and the champion's model card are
+
+The steps are the DAGs' own (etl.ingest, ml.scoring), under the same per-date claims, so a
+command and a running DAG never write one date at the same time.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+from typing import Any
+
+import click
+
+from etl.warehouse import settings
+
+
+def _engine():
+    from etl.warehouse import db, server
+
+    engine = db.get_engine(server.server_url())
+    db.ensure_schema(engine)
+    return engine
+
+
+def _date(_ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
+    try:
+        return settings.parse_date(value, param.name.upper())
+    except settings.ConfigError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@click.group(help="Operate the churn job's warehouse (WAREHOUSE_URL, else the embedded server): "
+                   "status, rescore, backfill, rollback, reports.")
+def main() -> None:
+    """The `churn` command group."""
+
+
+@main.command()
+@click.option("--dates", default=10, show_default=True, help="how many scored dates to list")
+def status(dates: int) -> None:
+    """Champion, newest gate of each layer, newest scored dates and the claims held now."""
+    from etl.ops import claims
+    from etl.warehouse import db
+    from ml import registry
+
+    engine = _engine()
+    champion = registry.champion_summary(engine)
+    click.echo(f"champion: {champion['model_version']} ({champion['algorithm']}), CV ROC-AUC "
+               f"{champion['cv_roc_auc_mean']:.3f}, trained on {champion['training_snapshot']}"
+               if champion else "champion: none (run churn_retrain)")
+    with engine.connect() as conn:
+        gates = db.run_sql(conn, "dq", "select_newest_gates").mappings().all()
+        scored = db.run_sql(conn, "summary", "select_scored_dates", {"limit": dates}).mappings().all()
+    for gate in gates:
+        verdict = "passed" if gate["success"] else "FAILED"
+        click.echo(f"gate {gate['layer']}: {verdict} for {gate['snapshot_date']} ({gate['critical_failed']} critical, "
+                   f"{gate['warnings_failed']} warnings) at {gate['finished_at']:%Y-%m-%d %H:%M}")
+    for row in scored:
+        click.echo(f"scored {row['score_date']}: {row['customers']} customers by {row['model_versions']}"
+                   f" at {row['scored_at']:%Y-%m-%d %H:%M}")
+    if not scored:
+        click.echo("scored: no date yet")
+    for claim in (c for c in claims.list_claims(engine) if c["live"]):
+        click.echo(f"claim {claim['pipeline']} {claim['snapshot_date']}: {claim['run_id']} ({claim['step']}), "
+                   f"expires {claim['expires_at']:%Y-%m-%d %H:%M}")
+
+
+@main.command()
+@click.argument("day", metavar="DATE", callback=_date)
+def rescore(day: dt.date) -> None:
+    """Score DATE's published features again with the champion, gate and publish the scores."""
+    published = _score(_engine(), day, _run_id("rescore"))
+    click.echo(f"{published['score_date']}: {published['rows']} scores published by {published['model_version']}")
+
+
+@main.command()
+@click.argument("first", metavar="FROM", callback=_date)
+@click.argument("last", metavar="TO", callback=_date)
+def backfill(first: dt.date, last: dt.date) -> None:
+    """Ingest and score every date FROM..TO (inclusive) from DATA_DIR ({snapshot_date} in it is
+    replaced by each date); stops at the first date that fails, the dates before it stay done."""
+    from etl import ingest
+    from job import runtime
+
+    if last < first:
+        raise click.BadParameter(f"TO {last} is before FROM {first}")
+    engine = _engine()
+    for offset in range((last - first).days + 1):
+        day = first + dt.timedelta(days=offset)
+        run = _run_id("backfill")
+        _fail_clearly(lambda: ingest.run_snapshot(engine, runtime.data_dir_for(day), day, run), day)
+        published = _score(engine, day, run)
+        click.echo(f"{day}: ingested, {published['rows']} scores published by {published['model_version']}")
+
+
+@main.command()
+@click.option("--reason", required=True, help="why the current champion must go (recorded)")
+@click.option("--by", "changed_by", default=getpass.getuser, show_default="the current user", help="who rolls back")
+def rollback(reason: str, changed_by: str) -> None:
+    """Re-promote the previous champion; the current one is retired. The next scoring run uses it."""
+    from ml import registry
+
+    outcome = _fail_clearly(lambda: registry.roll_back(_engine(), changed_by, reason))
+    click.echo(f"champion is {outcome['champion']} again; {outcome['retired']} retired ({reason}, by {changed_by})")
+
+
+@main.command()
+def reports() -> None:
+    """Where the HTML reports are: GX Data Docs and the champion's model card."""
+    from etl import quality
+    from ml import registry
+
+    click.echo(f"Data Docs:  {quality.data_docs_dir() / 'index.html'}")
+    champion = registry.champion_summary(_engine())
+    click.echo(f"model card: {champion['model_card_path']}" if champion else "model card: no champion yet")
+
+
+def _score(engine: Any, day: dt.date, run: str) -> dict[str, Any]:
+    """score → gate → publish → drift for one date, as churn_score's tasks do; the claims of
+    `run` are given up when a step fails."""
+    from etl.ops import claims
+    from ml import monitoring, scoring
+
+    def steps() -> dict[str, Any]:
+        scoring.score_to_staged(engine, day, run=run)
+        scoring.validate(engine, day, run=run)
+        published = scoring.publish(engine, day, run=run)
+        monitoring.compute_psi(engine, day)
+        return published
+
+    try:
+        return _fail_clearly(steps, day)
+    finally:
+        claims.release_run(engine, run)
+
+
+def _fail_clearly(action: Any, day: dt.date | None = None) -> Any:
+    """Our own refusals (bad data, failed gate, busy date, no champion) as one line, exit 1."""
+    try:
+        return action()
+    except (LookupError, RuntimeError, ValueError) as error:
+        where = f"{day}: " if day else ""
+        raise click.ClickException(f"{where}{type(error).__name__}: {str(error).strip().splitlines()[0]}") from error
+
+
+def _run_id(command: str) -> str:
+    import uuid
+
+    return f"churn-cli/{command}/{uuid.uuid4().hex[:12]}"

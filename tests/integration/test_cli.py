@@ -1,0 +1,95 @@
+"""job/cli.py (`churn`): status, rescore, backfill, rollback and reports on a real warehouse.
+
+Each test works in a database of its own holding a copy of the scoring chain's champion (its
+artifact is in the session's model store), so the chain's own database is never touched.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from etl.warehouse import db, server
+from job.cli import main
+from tests.helpers import rows
+from tests.integration.scoring_chain import chain  # noqa: F401 (fixture)
+
+
+@pytest.fixture()
+def warehouse(chain, real_data_dir):  # noqa: F811
+    """A fresh database with the chain's champion registered, and the env the CLI reads."""
+    url = server.create_database(f"churn_test_cli_{uuid.uuid4().hex[:8]}")
+    engine = db.get_engine(url)
+    db.ensure_schema(engine)
+    [champion] = rows(chain["engine"], "SELECT to_jsonb(r) AS row FROM ml.model_registry r WHERE status = 'champion'")
+    _insert_model(engine, champion["row"])
+    yield {"engine": engine, "champion": champion["row"]["model_version"],
+           "env": {"WAREHOUSE_URL": url, "DATA_DIR": str(real_data_dir)}}
+    engine.dispose()
+    server.drop_database(url)
+
+
+def _insert_model(engine: sa.Engine, row: dict) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO ml.model_registry "
+                             "SELECT * FROM jsonb_populate_record(NULL::ml.model_registry, CAST(:row AS jsonb))"),
+                     {"row": json.dumps(row, default=str)})
+
+
+def churn(warehouse, *args: str):
+    return CliRunner().invoke(main, list(args), env=warehouse["env"], catch_exceptions=False)
+
+
+def scored(engine: sa.Engine) -> dict[dt.date, set[str]]:
+    found: dict[dt.date, set[str]] = {}
+    for r in rows(engine, "SELECT DISTINCT score_date, model_version FROM scoring.churn_scores"):
+        found.setdefault(r["score_date"], set()).add(r["model_version"])
+    return found
+
+
+def test_backfill_ingests_and_scores_every_date_and_status_lists_them(warehouse):
+    result = churn(warehouse, "backfill", "2026-09-01", "2026-09-02")
+    assert result.exit_code == 0, result.output
+    assert scored(warehouse["engine"]) == {dt.date(2026, 9, 1): {warehouse["champion"]}, dt.date(2026, 9, 2): {warehouse["champion"]}}
+    status = churn(warehouse, "status")
+    assert status.exit_code == 0, status.output
+    assert f"champion: {warehouse['champion']}" in status.output
+    assert "scored 2026-09-02: 1297 customers" in status.output and "scored 2026-09-01: 1297 customers" in status.output
+    assert "gate raw: passed for 2026-09-02" in status.output and "claim " not in status.output  # all released
+
+
+def test_rollback_restores_the_previous_champion_and_the_next_scoring_uses_it(warehouse):
+    engine, original = warehouse["engine"], warehouse["champion"]
+    [row] = rows(engine, "SELECT to_jsonb(r) AS row FROM ml.model_registry r WHERE model_version = :v", v=original)
+    newer = {**row["row"], "model_version": f"{original}-newer", "run_key": f"{row['row']['run_key']}-newer"}
+    with engine.begin() as conn:  # the original was the champion before a newer one replaced it
+        conn.execute(sa.text("UPDATE ml.model_registry SET status = 'retired', status_changed_at = now() - interval '1 day'"))
+    _insert_model(engine, newer)
+    assert churn(warehouse, "backfill", "2026-09-01", "2026-09-01").exit_code == 0
+    assert scored(engine) == {dt.date(2026, 9, 1): {newer["model_version"]}}
+    result = churn(warehouse, "rollback", "--reason", "drift on 2026-09-01", "--by", "on-call")
+    assert result.exit_code == 0, result.output
+    assert f"champion is {original} again; {newer['model_version']} retired" in result.output
+    statuses = {r["model_version"]: r for r in rows(engine, "SELECT model_version, status, status_changed_by, status_reason FROM ml.model_registry")}
+    assert statuses[original]["status"] == "champion" and statuses[newer["model_version"]]["status"] == "retired"
+    assert {statuses[v]["status_changed_by"] for v in statuses} == {"on-call"}
+    assert statuses[original]["status_reason"] == "rollback: drift on 2026-09-01"
+    assert churn(warehouse, "rescore", "2026-09-01").exit_code == 0
+    assert scored(engine) == {dt.date(2026, 9, 1): {original}}
+
+
+def test_rollback_without_a_previous_champion_changes_nothing(warehouse):
+    result = CliRunner().invoke(main, ["rollback", "--reason", "test"], env=warehouse["env"])
+    assert result.exit_code == 1 and "nothing to roll back to" in result.output
+    assert [r["status"] for r in rows(warehouse["engine"], "SELECT status FROM ml.model_registry")] == ["champion"]
+
+
+def test_a_bad_date_is_a_usage_error_and_reports_name_the_files(warehouse):
+    bad = CliRunner().invoke(main, ["rescore", "27.11.2026"], env=warehouse["env"])
+    assert bad.exit_code == 2 and "DAY='27.11.2026' is not a date" in bad.output
+    reports = churn(warehouse, "reports")
+    assert "Data Docs:" in reports.output and "model card: " in reports.output and ".html" in reports.output
