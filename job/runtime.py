@@ -28,15 +28,22 @@ DAG_SETTINGS: dict[str, Any] = {
 def default_args(retries: int, execution_timeout: dt.timedelta, **more: Any) -> dict[str, Any]:
     """Task defaults: retries (taken only by transient failures, see retry_only_transient) five
     minutes apart, a timeout for every task (a hung task fails instead of holding its date), and
-    the failure callback that gives up the run's snapshot claims."""
+    the failure callbacks: give up the run's snapshot claims, then alert (job/alerts.py)."""
     return {
         "owner": "data-engineering",
         "retries": retries,
         "execution_timeout": execution_timeout,
         "retry_delay": dt.timedelta(minutes=5),
-        "on_failure_callback": release_claims,
+        "on_failure_callback": [release_claims, notify_failure],
         **more,
     }
+
+
+def notify_failure(context: Mapping[str, Any]) -> None:
+    """Failure callback: the alert of job/alerts.py (imported when a task fails, not at parse)."""
+    from job import alerts
+
+    alerts.notify_failure(context)
 
 
 def snapshot_task(

@@ -43,7 +43,7 @@ def test_only_the_three_contract_dags_exist():
 
 
 @pytest.mark.parametrize("dag_id", ["churn_ingest", "churn_retrain", "churn_score"])
-def test_every_task_has_a_timeout_limited_retries_and_releases_its_claims_on_failure(dag_id):
+def test_every_task_has_a_timeout_limited_retries_and_on_failure_releases_its_claims_and_alerts(dag_id):
     from job import runtime
     from tests.helpers import load_dag
 
@@ -51,4 +51,4 @@ def test_every_task_has_a_timeout_limited_retries_and_releases_its_claims_on_fai
         assert task.execution_timeout is not None and task.execution_timeout.total_seconds() > 0, task.task_id
         assert task.retries <= 2, task.task_id
         callbacks = task.on_failure_callback if isinstance(task.on_failure_callback, list) else [task.on_failure_callback]
-        assert runtime.release_claims in callbacks, task.task_id
+        assert runtime.release_claims in callbacks and runtime.notify_failure in callbacks, task.task_id
