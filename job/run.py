@@ -210,7 +210,7 @@ def _stop_group(process: subprocess.Popen, grace_seconds: float = 10) -> None:
         os.killpg(process.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace_seconds
     while time.monotonic() < deadline and _group_alive(process.pid):
-        process.poll()  # reap the leader: a zombie would keep the group looking alive
+        process.poll()  # collect the exited Airflow process: as a zombie it would keep the group alive
         time.sleep(0.2)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
