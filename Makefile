@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test unit integration bench lock venv psql churn clean-local
+.PHONY: run test unit integration bench lock venv psql churn airflow airflow-stop clean-local
 
 venv: $(INSTALLED)
 
@@ -38,6 +38,14 @@ integration: venv
 
 bench: venv
 	$(BIN)/python -m bench.run
+
+# A real local Airflow (scheduler, dag-processor, triggerer, API server + UI on 127.0.0.1) until
+# Ctrl-C; AIRFLOW_PORT picks the port, AIRFLOW__CORE__EXECUTOR=CeleryExecutor adds a Celery worker.
+airflow: venv
+	$(BIN)/python -m job.deployment start --foreground
+
+airflow-stop: venv
+	$(BIN)/python -m job.deployment stop
 
 # psql on the warehouse (WAREHOUSE_URL or the embedded server), e.g. make psql ARGS='-c "table mart.segment_summary"'
 psql: venv

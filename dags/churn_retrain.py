@@ -1,15 +1,23 @@
-"""churn_retrain — monthly: train the churn model from features.customer_features and decide
-whether it replaces the champion.
+"""churn_retrain — monthly, after ingest: train the churn model from features.customer_features
+and decide whether it replaces the champion.
 
-prepare_training_set → train_candidate (one mapped task per candidate family, in parallel)
-→ register_challenger (best family: final calibrated fit, paired comparison with the champion on
-the same CV folds, artifact + model card, registry row) → apply_promotion_gate (promote, retiring
-the old champion in the same transaction, or reject).
+**When.** Triggered by the features Asset that churn_ingest publishes, so training always comes
+after the snapshot it learns from. `retrain_due` lets a run go on only for the first snapshot of
+a month (a champion trained on an earlier month), or when there is no champion yet (the first
+published snapshot bootstraps one); every other features event skips the run, saying why.
+Unpausing never starts a retrain by itself. A manual run always trains.
+
+**What.** prepare_training_set → train_candidate (one mapped task per candidate family, two at
+a time) → register_challenger (best family: final calibrated fit, paired comparison with the
+champion on the same CV folds, artifact + model card, registry row) → apply_promotion_gate
+(promote, retiring the old champion in the same transaction, or reject) → announce_champion
+(only on promotion: emits the champion Asset, which makes churn_score rescore the newest
+snapshot with the new model).
 
 Training snapshot: params.snapshot_date if given, else the latest labelled snapshot on or before
-the run's logical date. params.search_budget ('full' | 'reduced') overrides env
-CHURN_SEARCH_BUDGET; params.families restricts the candidate families. Tasks are thin calls into
-`ml.training`; only small JSON goes through XCom.
+the triggering snapshot (a manual run: today). params.search_budget ('full' | 'reduced')
+overrides env CHURN_SEARCH_BUDGET; params.families restricts the candidate families. Only small
+JSON goes through XCom; only transient failures are retried.
 """
 from __future__ import annotations
 
@@ -18,16 +26,17 @@ import datetime as dt
 from airflow.sdk import Param, dag, task
 
 from job import runtime
-
+from job.assets import CHAMPION_MODEL, CUSTOMER_FEATURES
 from ml.candidates import FAMILIES  # names only: ml.candidates imports sklearn lazily
+
 
 @dag(
     dag_id="churn_retrain",
-    schedule="@monthly",
+    schedule=[CUSTOMER_FEATURES],
     default_args=runtime.default_args(retries=1, execution_timeout=dt.timedelta(minutes=45)),
     params={
         "snapshot_date": Param(None, type=["null", "string"], format="date",
-                               description="train on this snapshot (default: latest labelled as of the logical date)"),
+                               description="train on this snapshot (default: latest labelled as of the run's snapshot)"),
         "search_budget": Param(None, type=["null", "string"], enum=[None, "full", "reduced"],
                                description="hyperparameter search budget (default: env CHURN_SEARCH_BUDGET or full)"),
         "families": Param(None, type=["null", "array"], items={"type": "string", "enum": list(FAMILIES)},
@@ -38,16 +47,33 @@ from ml.candidates import FAMILIES  # names only: ml.candidates imports sklearn 
     **runtime.DAG_SETTINGS,
 )
 def churn_retrain():
+    """Monthly retraining after ingest; long because a TaskFlow DAG declares its six tasks inside it."""
+
     @task
-    def prepare_training_set(**context) -> list[dict]:
-        """params.snapshot_date pins the training snapshot; else the latest labelled one as of the
-        run's date (runtime.snapshot_date: the logical date, today for a run without one)."""
+    def retrain_due(**context) -> dt.date:
+        """The run's snapshot if training is due for it (ml.training.retrain_due); else skip."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from etl.warehouse import db
+        from ml import training
+
+        with runtime.retry_only_transient():
+            day = runtime.snapshot_date(context, default=dt.date.today())
+            if context.get("triggering_asset_events") and not context["params"].get("snapshot_date"):
+                reason = training.retrain_due(db.get_engine(), day)
+                if reason is None:
+                    raise AirflowSkipException(f"snapshot {day}: not the first of its month, the champion stays")
+                print(f"retraining for snapshot {day}: {reason}")
+        return day
+
+    @task
+    def prepare_training_set(day: dt.date, **context) -> list[dict]:
+        """params.snapshot_date pins the training snapshot; else the latest labelled one as of `day`."""
         from etl.warehouse import db
         from ml import training
 
         params = context["params"]
         with runtime.retry_only_transient():
-            day = runtime.snapshot_date(context, default=dt.date.today())
             return training.prepare(
                 db.get_engine(),
                 day if params.get("snapshot_date") else None,
@@ -84,8 +110,25 @@ def churn_retrain():
         with runtime.retry_only_transient():
             return training.apply_gate(db.get_engine(), registered)
 
-    results = train_candidate.expand(job=prepare_training_set())
-    apply_promotion_gate(register_challenger(results))
+    @task(outlets=[CHAMPION_MODEL])
+    def announce_champion(outcome: dict, *, outlet_events=None) -> str:
+        """A promoted challenger emits the champion Asset (its event names the newest features
+        snapshot, which churn_score rescores); a rejected one skips, emitting nothing."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from etl.warehouse import db
+        from ml import scoring
+
+        if not outcome["promote"]:
+            raise AirflowSkipException(f"{outcome['model_version']} rejected: {outcome['reason']}")
+        newest = scoring.latest_features_snapshot(db.get_engine())
+        outlet_events[CHAMPION_MODEL].extra = {
+            "model_version": outcome["model_version"], **({"snapshot_date": newest.isoformat()} if newest else {}),
+        }
+        return outcome["model_version"]
+
+    results = train_candidate.expand(job=prepare_training_set(retrain_due()))
+    announce_champion(apply_promotion_gate(register_challenger(results)))
 
 
 churn_retrain()

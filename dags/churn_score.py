@@ -1,5 +1,5 @@
-"""churn_score — when churn_ingest publishes a snapshot's features: score every active customer
-with the champion model and publish the scores for BI.
+"""churn_score — when churn_ingest publishes a snapshot's features, or churn_retrain promotes a
+new champion: score every active customer with the champion model and publish the scores for BI.
 
 snapshots_to_score → per snapshot (one mapped instance each, named by its date):
 score (champion hash-checked, features streamed in chunks, segments/offers/reasons, COPY into
@@ -8,13 +8,21 @@ on the staged rows) → publish (the date's rows of scoring.churn_scores replace
 transaction; emits the scores Asset) → monitor_drift (PSI of inputs and score into
 scoring.drift_psi, a warning in the log above 0.2).
 
-Snapshots: params.snapshot_date, else every `snapshot_date` the triggering features Asset events
-carry (events that arrive while a run is busy are coalesced into the next run: each of their
-dates is scored, with its newest features), else the run's logical date; a manual run with none
-of these scores the newest features snapshot. A failed gate leaves the published scores of that date untouched; a retry of any task
-after it succeeded changes nothing. One run per date at a time (the run claims the date; a task
-of another run fails naming it). Only transient failures are retried: no champion, a tampered
-artifact or a failed gate fail at once.
+**Snapshots.** params.snapshot_date, or the run's logical date, is scored alone. An
+Asset-triggered run scores every snapshot whose published features are newer than its published
+scores, plus the newest one when the champion did not score it; with none due it skips. The
+events only wake the DAG: Airflow merges events that arrive while a run is queued and can lose
+some of them, so the warehouse, not the event, says what is due, and a date is scored once per
+publication, with its newest features. A manual run with nothing due scores the newest
+snapshot. An Asset-triggered run's id carries no date: each mapped task instance is named by
+its snapshot.
+
+**Failures.** No champion yet (the first snapshot ever): the run skips, and churn_retrain, which
+the same event bootstraps, scores the snapshot when it promotes the first champion. A failed
+gate leaves the published scores of that date untouched; a retry of any task after it succeeded
+changes nothing. One run per date at a time (the run claims the date; a task of another run
+fails naming it). Only transient failures are retried: a tampered artifact or a failed gate fail
+at once. Alerted: every failure, and a run not done within an hour of being queued.
 """
 from __future__ import annotations
 
@@ -22,18 +30,19 @@ import datetime as dt
 
 from airflow.sdk import Param, dag, task
 
-from job import runtime
-from job.assets import CHURN_SCORES, CUSTOMER_FEATURES
+from job import alerts, runtime
+from job.assets import CHAMPION_MODEL, CHURN_SCORES, CUSTOMER_FEATURES
 
 
 @dag(
     dag_id="churn_score",
-    schedule=[CUSTOMER_FEATURES],
+    schedule=(CUSTOMER_FEATURES | CHAMPION_MODEL),
     default_args=runtime.default_args(retries=2, execution_timeout=dt.timedelta(hours=2)),
     params={
         "snapshot_date": Param(None, type=["null", "string"], format="date",
                                description="score this snapshot (default: the features event's date, else the logical date)"),
     },
+    deadline=alerts.deadline("scores published", after_queued=dt.timedelta(hours=1)),
     tags=["churn", "scoring"],
     doc_md=__doc__,
     **runtime.DAG_SETTINGS,
@@ -41,19 +50,28 @@ from job.assets import CHURN_SCORES, CUSTOMER_FEATURES
 def churn_score():
     @task
     def snapshots_to_score(**context) -> list[dt.date]:
-        """Every snapshot this run was triggered for (runtime.snapshot_dates: a burst of Asset
-        events reaches one run); a manual run without a date scores the newest features."""
+        """A date asked for (params, logical date) is scored alone. Otherwise the warehouse says
+        what is due (ml.scoring.snapshots_to_score): the Asset events only wake the DAG, as
+        Airflow merges, and can drop, events that arrive while a run is queued. A bare manual
+        run with nothing due scores the newest features."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from etl.warehouse import db
-        from ml import scoring
+        from ml import registry, scoring
 
         with runtime.retry_only_transient():
-            try:
+            engine = db.get_engine()
+            if registry.get_champion(engine) is None:
+                raise AirflowSkipException("no champion model yet: churn_retrain trains the first one, then rescores")
+            if context["params"].get("snapshot_date") or context.get("logical_date"):
                 return runtime.snapshot_dates(context)
-            except LookupError:
-                newest = scoring.latest_features_snapshot(db.get_engine())
-                if newest is None:
-                    raise
-                return [newest]
+            due = scoring.snapshots_to_score(engine)
+            if not due and context.get("triggering_asset_events"):
+                raise AirflowSkipException("nothing due: every published snapshot has current scores of the champion")
+            newest = scoring.latest_features_snapshot(engine)
+            if not due and newest is None:
+                raise LookupError("no published features to score")
+            return due or [newest]
 
     score = runtime.snapshot_task(
         "ml.scoring:score_to_staged", task_id="score",

@@ -1,13 +1,18 @@
-"""Failure alerts: every task that fails for good is reported, configured from the environment only.
+"""Alerts: every task that fails for good, and every missed deadline, is reported; configured from
+the environment only.
 
-`CHURN_ALERT_WEBHOOK` — a URL that receives one JSON POST per failed task: `text` (one line, the
-shape Slack/Mattermost/Teams incoming webhooks display) plus the fields a receiver can route on.
+`CHURN_ALERT_WEBHOOK` — a URL that receives one JSON POST per failed task or missed deadline:
+`text` (one line, the shape Slack/Mattermost/Teams incoming webhooks display) plus the fields a
+receiver can route on. Deadlines are Airflow Deadline Alerts (experimental in Airflow 3.1+): the
+scheduler notices the miss and the triggerer runs `deadline_missed`.
 Unset, alerts are off and the failure callback says so in the task log, so a silent pipeline is
 a visible decision, not an accident. A webhook that cannot be reached never hides the task's own
 failure: the error is logged and the callback returns.
 """
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import logging
 import os
@@ -17,6 +22,7 @@ from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 WEBHOOK_VARIABLE = "CHURN_ALERT_WEBHOOK"
+DEADLINES_VARIABLE = "CHURN_DEADLINES"
 TIMEOUT_SECONDS = 10
 
 
@@ -38,13 +44,50 @@ def failure_message(context: Mapping[str, Any]) -> dict[str, Any]:
 
 def notify_failure(context: Mapping[str, Any]) -> None:
     """Failure callback: POST the failure to CHURN_ALERT_WEBHOOK, or log that alerts are off."""
-    message = failure_message(context)
+    send(failure_message(context))
+
+
+def deadline(what: str, *, after_logical_date: dt.timedelta | None = None, after_queued: dt.timedelta | None = None):
+    """A DAG's Deadline Alert: `what` must be done this long after the run's logical date (a
+    scheduled run) or after it was queued (an Asset-triggered run has no logical date).
+
+    None when `CHURN_DEADLINES=off`: deadlines need a scheduler, and `airflow dags test` (3.3.2)
+    fails a finished run of a DAG that has one (DagRun.update_state looks its alerts up by an id
+    that dag.test never stored), so `make run` and the dag.test-based tests turn them off.
+    """
+    if os.environ.get(DEADLINES_VARIABLE, "on") == "off":
+        return None
+    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    reference, interval = (
+        (DeadlineReference.DAGRUN_LOGICAL_DATE, after_logical_date) if after_logical_date is not None
+        else (DeadlineReference.DAGRUN_QUEUED_AT, after_queued)
+    )
+    return DeadlineAlert(
+        reference=reference, interval=interval,
+        callback=AsyncCallback(f"{__name__}.deadline_missed", kwargs={"what": what, "interval": str(interval)}),
+    )
+
+
+async def deadline_missed(what: str, interval: str, context: Mapping[str, Any] | None = None, **_: Any) -> None:
+    """Deadline callback (runs in the triggerer): alert that `what` is late."""
+    run = (context or {}).get("dag_run") or {}
+    dag_id, run_id = run.get("dag_id", "?"), run.get("dag_run_id", "?")
+    message = {
+        "text": f"churn job: {what} is late: {dag_id} run {run_id} not done {interval} after its reference time",
+        "dag_id": dag_id, "run_id": run_id, "reason": f"deadline missed: {what}",
+    }
+    await asyncio.to_thread(send, message)
+
+
+def send(message: Mapping[str, Any]) -> None:
+    """POST `message` to CHURN_ALERT_WEBHOOK, or log that alerts are off; never raises."""
     url = os.environ.get(WEBHOOK_VARIABLE)
     if not url:
         log.warning("alerts are off (%s is unset): %s", WEBHOOK_VARIABLE, message["text"])
         return
     request = urllib.request.Request(
-        url, data=json.dumps(message, ensure_ascii=False).encode("utf-8"),
+        url, data=json.dumps(message, ensure_ascii=False, default=str).encode("utf-8"),
         headers={"Content-Type": "application/json"}, method="POST",
     )
     try:

@@ -11,3 +11,7 @@ CHURN_SCORES = Asset(
     name="scoring.churn_scores",
     uri="postgres://warehouse:5432/warehouse/scoring/churn_scores",
 )
+CHAMPION_MODEL = Asset(
+    name="ml.model_registry.champion",
+    uri="postgres://warehouse:5432/warehouse/ml/model_registry",
+)

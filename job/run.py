@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from etl.warehouse import db, server, settings
-from job import progress, summary
+from job import processes, progress, summary
 
 SYNTH_CUSTOMERS = int(os.environ.get("SYNTH_CUSTOMERS", "2000"))
 SYNTH_SEED = int(os.environ.get("SYNTH_SEED", "7"))
@@ -154,6 +154,7 @@ def _job_environment(url: str, data_dir: Path) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(settings.PROJECT_ROOT / "dags"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("GX_ANALYTICS_ENABLED", "False")
+    env["CHURN_DEADLINES"] = "off"  # `airflow dags test` cannot run a DAG with a Deadline Alert (job/alerts.py)
     # `airflow dags test` runs mapped candidate families one after another: give each both cores.
     env.setdefault("CHURN_N_JOBS", "2")
     return env
@@ -166,21 +167,18 @@ def _log_path(name: str) -> Path:
 
 
 def _airflow(args: list[str], env: dict[str, str], log_name: str) -> bool:
-    """Run an Airflow command in a process group of its own, output to a log file.
-
-    Its own group, so that on SIGTERM/SIGINT the whole group (the command and the training
-    workers it spawns) is stopped here, never left running after `make run` ends.
-    """
+    """Run an Airflow command in a process group of its own (job.processes), output to a log
+    file: on SIGTERM/SIGINT the whole group (the command and the training workers it spawns) is
+    stopped here, never left running after `make run` ends."""
     log_file = _log_path(log_name)
-    with log_file.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "airflow", *args], env=env, stdout=out, stderr=subprocess.STDOUT, process_group=0
-        )
-        try:
-            returncode = _wait_following(process, log_file)
-        except BaseException:
-            _stop_group(process)
-            raise
+    log_file.write_text("")
+    process = processes.start_airflow(args, env, log_file)
+    try:
+        returncode = _wait_following(process, log_file)
+    except BaseException:
+        processes.ignore_stop_signals()
+        processes.stop_group(process.pid, process=process)
+        raise
     if returncode != 0:
         print(f"FAILED: airflow {' '.join(args)} (exit {returncode}); full log: {log_file}")
     return returncode == 0
@@ -200,29 +198,6 @@ def _wait_following(process: subprocess.Popen, log_file: Path) -> int:
             if finished:
                 return process.returncode
             time.sleep(0.5)
-
-
-def _stop_group(process: subprocess.Popen, grace_seconds: float = 10) -> None:
-    """SIGTERM to the process group, SIGKILL to whatever is left of it after `grace_seconds`."""
-    for signum in (signal.SIGTERM, signal.SIGINT):  # a second Ctrl-C must not cut this short
-        signal.signal(signum, signal.SIG_IGN)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_seconds
-    while time.monotonic() < deadline and _group_alive(process.pid):
-        process.poll()  # collect the exited Airflow process: as a zombie it would keep the group alive
-        time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _run_dag(dag_id: str, snapshot: dt.date, env: dict[str, str], engine) -> bool:

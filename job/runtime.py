@@ -140,15 +140,16 @@ def run_label(context: Mapping[str, Any]) -> str:
 @contextlib.contextmanager
 def retry_only_transient() -> Iterator[None]:
     """Let a failure a retry can heal (etl.warehouse.db.is_transient) go to Airflow's retries; fail any
-    other at once (AirflowFailException), so bad data or a tampered model never looks hung."""
+    other at once (AirflowFailException), so bad data or a tampered model never looks hung. A
+    task's own decision (fail now, skip) passes through as it is."""
     try:
         yield
     except Exception as error:
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from etl.warehouse import db
 
-        if isinstance(error, AirflowFailException) or db.is_transient(error):
+        if isinstance(error, (AirflowFailException, AirflowSkipException)) or db.is_transient(error):
             raise
         raise AirflowFailException(f"{type(error).__name__}: {error}") from error
 

@@ -80,12 +80,13 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def create_database(name: str, *, replace: bool = False) -> str:
+def create_database(name: str, *, replace: bool = False, exist_ok: bool = False) -> str:
     """A new empty database `name` on the warehouse server; returns its URL.
 
     For tests and the benchmark, which must never touch what `make run` built (`replace` drops
-    a database of that name first). `name` is chosen by the caller's code, never input, and
-    checked to be a plain identifier before it is quoted into the statement.
+    a database of that name first), and for Airflow's metadata (`exist_ok` keeps one that is
+    there). `name` is chosen by the caller's code, never input, and checked to be a plain
+    identifier before it is quoted into the statement.
     """
     import sqlalchemy as sa
 
@@ -95,7 +96,9 @@ def create_database(name: str, *, replace: bool = False) -> str:
     if replace:
         drop_database(url)
     with _admin_connection(url) as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
+        if not (exists and exist_ok):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     return url
 
 

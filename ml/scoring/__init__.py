@@ -6,8 +6,8 @@ customer: calibrated churn probability, risk band, segment and offer from the ru
 (ml/segments.py, config/segments.yaml) and the top factors.
 
 Modules (the names below are re-exported here, so `from ml import scoring` is all callers need):
-- `steps` — what the churn_score DAG's tasks call: `score_to_staged`, `validate`, `publish`,
-  `latest_features_snapshot`; and the chunk stream ml/monitoring.py reuses.
+- `steps` — what the churn_score DAG's tasks call: `snapshots_to_score`, `score_to_staged`,
+  `validate`, `publish`, `latest_features_snapshot`; and the chunk stream ml/monitoring.py reuses.
 - `champion` — the registry's champion wrapped for scoring (`Champion`, training baseline).
 - `reasons` — the top factors: what-if impacts (`Explainer`), exact for linear models and RBF SVC.
 - `run_summary` — `summary` / `render_summary`, the lines `make run` prints.
@@ -25,6 +25,7 @@ from ml.scoring.steps import (
     publish,
     score_chunk,
     score_to_staged,
+    snapshots_to_score,
     validate,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "render_summary",
     "score_chunk",
     "score_to_staged",
+    "snapshots_to_score",
     "summary",
     "validate",
 ]

@@ -222,3 +222,12 @@ def latest_features_snapshot(engine: sa.Engine) -> dt.date | None:
 
     with engine.connect() as conn:
         return db.run_sql(conn, "scoring", "select_latest_features_snapshot").scalar()
+
+
+def snapshots_to_score(engine: sa.Engine) -> list[dt.date]:
+    """Snapshots whose published features are newer than their published scores, and the newest
+    one when the champion did not score it (sql/scoring/select_snapshots_to_score.sql)."""
+    from etl.warehouse import db
+
+    with engine.connect() as conn:
+        return list(db.run_sql(conn, "scoring", "select_snapshots_to_score").scalars())

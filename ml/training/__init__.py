@@ -6,10 +6,10 @@
                                                            #            registration: artifact, card, row
     outcome = apply_gate(engine, registered)               # promotion: promote (retire old champion) or reject
 
-`retrain(engine, snapshot_date)` runs the four steps in one process and `training_needed` tells
-`make run` whether to (whole_job). Only small JSON crosses task boundaries (XCom); per-family
-details are JSON files under `<model store>/runs/<run_key>/`, and every step re-reads the training
-rows and checks their sha256 against the one `prepare` recorded.
+`retrain(engine, snapshot_date)` runs the four steps in one process; `training_needed` tells
+`make run` whether to, `retrain_due` the monthly DAG (whole_job). Only small JSON crosses task
+boundaries (XCom); per-family details are JSON files under `<model store>/runs/<run_key>/`, and
+every step re-reads the training rows and checks their sha256 against the one `prepare` recorded.
 
 Light on import, like the rest of `ml`: sklearn, pandas and numpy load inside the functions.
 """
@@ -17,6 +17,6 @@ from ml.training.dataset import prepare
 from ml.training.promotion import apply_gate
 from ml.training.search import train_family
 from ml.training.selection import select_and_register
-from ml.training.whole_job import retrain, training_needed
+from ml.training.whole_job import retrain, retrain_due, training_needed
 
-__all__ = ["apply_gate", "prepare", "retrain", "select_and_register", "train_family", "training_needed"]
+__all__ = ["apply_gate", "prepare", "retrain", "retrain_due", "select_and_register", "train_family", "training_needed"]

@@ -1,4 +1,5 @@
-"""The retrain job in one process, and `make run`'s question whether it is due."""
+"""The retrain job in one process, and the two questions whether it is due: `make run`'s
+(training_needed) and the scheduled DAG's (retrain_due)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -37,4 +38,19 @@ def training_needed(engine: sa.Engine, snapshot_date: dt.date) -> str | None:
     bundle, _ = registry.load_bundle(engine, champion["model_version"])
     if bundle.get("training_fingerprint") != features.fingerprint(frame):
         return f"champion {champion['model_version']} was trained on other rows than snapshot {snapshot_date}"
+    return None
+
+
+def retrain_due(engine: sa.Engine, snapshot_date: dt.date) -> str | None:
+    """Why churn_retrain, triggered by the features of `snapshot_date`, should train, or None.
+
+    Monthly: the first snapshot of a month whose champion was trained on an earlier month
+    retrains; the other snapshots of that month do not. No champion → train the first one.
+    """
+    champion = registry.get_champion(engine)
+    if champion is None:
+        return "no champion model yet"
+    trained = champion["training_snapshot"]
+    if (trained.year, trained.month) < (snapshot_date.year, snapshot_date.month):
+        return f"first snapshot of {snapshot_date:%Y-%m}; champion {champion['model_version']} was trained on {trained}"
     return None

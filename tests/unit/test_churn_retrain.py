@@ -14,11 +14,15 @@ def test_dag_shape():
     dag = load_dag("churn_retrain")
     assert dag.dag_id == "churn_retrain"
     assert dag.catchup is False
-    assert dag.timetable.expression == "0 0 1 * *"  # @monthly
-    assert set(dag.task_dict) == {"prepare_training_set", "train_candidate", "register_challenger", "apply_promotion_gate"}
+    assert set(dag.task_dict) == {
+        "retrain_due", "prepare_training_set", "train_candidate", "register_challenger", "apply_promotion_gate",
+        "announce_champion",
+    }
+    assert dag.task_dict["prepare_training_set"].upstream_task_ids == {"retrain_due"}
     assert dag.task_dict["train_candidate"].upstream_task_ids == {"prepare_training_set"}
     assert dag.task_dict["register_challenger"].upstream_task_ids == {"train_candidate"}
     assert dag.task_dict["apply_promotion_gate"].upstream_task_ids == {"register_challenger"}
+    assert dag.task_dict["announce_champion"].upstream_task_ids == {"apply_promotion_gate"}
     mapped = dag.task_dict["train_candidate"]
     assert type(mapped).__name__.endswith("MappedOperator")  # dynamic task mapping
     assert mapped.max_active_tis_per_dagrun == 2

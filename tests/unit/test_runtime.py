@@ -65,6 +65,14 @@ def test_other_failures_fail_at_once_with_their_message(name):
     assert str(error) in str(failed.value) and failed.value.__cause__ is error
 
 
+def test_a_task_deciding_to_skip_is_skipped_not_failed():
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    with pytest.raises(AirflowSkipException, match="champion stays"):
+        with runtime.retry_only_transient():
+            raise AirflowSkipException("not the first snapshot of its month, the champion stays")
+
+
 def test_snapshot_dates_come_from_params_events_or_the_logical_date():
     class Event:
         extra = {"snapshot_date": "2026-11-27"}

@@ -1,0 +1,258 @@
+"""`make airflow`: a real local Airflow deployment of this project, on the embedded default.
+
+scheduler, dag-processor, triggerer and api-server (plus a Celery worker with the
+CeleryExecutor), each in a process group of its own, logs under `<home>/logs/`. Airflow's
+metadata lives in a database of the warehouse server (not SQLite); the Celery broker and result
+backend are databases there too (kombu's SQLAlchemy transport), so nothing depends on a system
+service. The API server binds 127.0.0.1 on 8080 when free, else on a free port (or on
+`AIRFLOW_PORT`); every port a component listens on is chosen here, so two deployments on one
+machine never report to each other's servers. `python -m job.deployment start [--foreground] | stop | status`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etl.warehouse import server, settings
+from job import processes
+
+COMPONENTS: dict[str, list[str]] = {
+    "scheduler": ["scheduler"],
+    "dag-processor": ["dag-processor"],
+    "triggerer": ["triggerer"],
+    "api-server": ["api-server"],
+}
+CELERY_WORKER = {"celery-worker": ["celery", "worker", "--concurrency", "2"]}
+DEFAULT_PORT = 8080  # Airflow's own default, when free: the address a user expects
+HEALTHY_WITHIN_SECONDS = 180
+STATE_FILE = "deployment.json"
+
+
+class DeploymentError(RuntimeError):
+    """A component did not start or stopped by itself; the message names its log."""
+
+
+@dataclass
+class Deployment:
+    """One local deployment: its Airflow home, executor, port and metadata database."""
+
+    home: Path = field(default_factory=lambda: settings.local_dir() / "deployment")
+    executor: str = "LocalExecutor"
+    port: int | None = None
+    metadata_database: str = "airflow"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # what it was started with
+
+    @property
+    def state_file(self) -> Path:
+        return self.home / STATE_FILE
+
+    def components(self) -> dict[str, list[str]]:
+        return {**COMPONENTS, **(CELERY_WORKER if self.executor == "CeleryExecutor" else {})}
+
+    def environment(self) -> dict[str, str]:
+        """What every component runs with; secrets are made once per home and kept there (0600)."""
+        port = self.port or int(os.environ.get("AIRFLOW_PORT") or free_port(prefer=DEFAULT_PORT))
+        self.port = port
+        base_url = f"http://127.0.0.1:{port}"
+        metadata_url = server.create_database(self.metadata_database, exist_ok=True)
+        env = dict(os.environ)
+        env.update({
+            "AIRFLOW_HOME": str(self.home),
+            "PYTHONPATH": str(settings.PROJECT_ROOT),
+            "WAREHOUSE_URL": server.server_url() if not os.environ.get("WAREHOUSE_URL") else os.environ["WAREHOUSE_URL"],
+            "DATA_DIR": os.environ.get("DATA_DIR") or str(settings.local_dir() / "exports" / "{snapshot_date}"),
+            "GX_ANALYTICS_ENABLED": "False",
+            "CHURN_DEADLINES": "on",  # a scheduler runs here (job/alerts.py)
+            "CHURN_N_JOBS": "1",  # two candidate families train at once, one core each
+            "AIRFLOW__CORE__DAGS_FOLDER": str(settings.PROJECT_ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__CORE__EXECUTOR": self.executor,
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API__BASE_URL": base_url,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            **self._secrets(),
+        })
+        if self.executor == "CeleryExecutor":
+            celery_url = server.create_database(f"{self.metadata_database}_celery", exist_ok=True)
+            env["AIRFLOW__CELERY__BROKER_URL"] = "sqla+" + celery_url
+            env["AIRFLOW__CELERY__RESULT_BACKEND"] = "db+" + celery_url
+        env.update(self.extra_env)
+        return env
+
+    def _secrets(self) -> dict[str, str]:
+        """The JWT secret every component must share (the API server signs the task tokens it
+        checks) and the API session key."""
+        path = self.home / "secrets.json"
+        if not path.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+            }))
+            path.chmod(0o600)
+        return json.loads(path.read_text())
+
+    def start(self) -> dict[str, int]:
+        """Migrate the metadata, start every component, wait until the API reports all healthy."""
+        if self.running():
+            raise DeploymentError(f"a deployment already runs from {self.home}: `make airflow-stop` first")
+        env = self.env = self.environment()
+        logs = self.home / "logs"
+        migrate = subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True,
+        )
+        if migrate.returncode != 0:
+            raise DeploymentError(f"airflow db migrate failed:\n{migrate.stderr[-3000:]}")
+        pids = {}
+        for name, args in self.components().items():
+            pids[name] = processes.start_airflow(args, env, logs / f"{name}.log").pid
+        self.state_file.write_text(json.dumps({"pids": pids, "url": self.url, "executor": self.executor}))
+        try:
+            self.wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return pids
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_healthy(self, within_seconds: float = HEALTHY_WITHIN_SECONDS) -> dict:
+        """Poll /api/v2/monitor/health until the metadata DB, scheduler, triggerer and
+        dag-processor are healthy; fail naming the log of a component that died."""
+        deadline, health = time.monotonic() + within_seconds, {}
+        while time.monotonic() < deadline:
+            self._raise_if_one_died()
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/monitor/health", timeout=5) as response:
+                    health = json.load(response)
+            except OSError:
+                health = {}
+            if health and all((part or {}).get("status") == "healthy" for part in health.values()):
+                return health
+            time.sleep(1)
+        raise DeploymentError(f"not healthy within {within_seconds:.0f} s: {health or 'API not answering'}; logs: {self.home / 'logs'}")
+
+    def _raise_if_one_died(self) -> None:
+        for name, pid in self._pids().items():
+            if not processes.group_alive(pid) or _exited(pid):
+                raise DeploymentError(f"{name} stopped by itself; see {self.home / 'logs' / (name + '.log')}")
+
+    def running(self) -> bool:
+        return any(processes.group_alive(pid) for pid in self._pids().values())
+
+    def _pids(self) -> dict[str, int]:
+        if not self.state_file.exists():
+            return {}
+        return json.loads(self.state_file.read_text())["pids"]
+
+    def stop(self) -> list[str]:
+        """Stop every component's process group (SIGTERM, then SIGKILL after a grace period)."""
+        stopped = []
+        for name, pid in self._pids().items():
+            if processes.group_alive(pid):
+                processes.stop_group(pid, grace_seconds=20)
+                _exited(pid)
+                stopped.append(name)
+        self.state_file.unlink(missing_ok=True)
+        return stopped
+
+    def admin_password(self) -> str | None:
+        """The password the simple auth manager generated for `admin` (written by the API server)."""
+        path = self.home / "simple_auth_manager_passwords.json.generated"
+        return json.loads(path.read_text()).get("admin") if path.exists() else None
+
+
+def _exited(pid: int) -> bool:
+    """Reap `pid` if it is our child and has exited (a zombie still counts as alive otherwise)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == pid
+
+
+def free_port(prefer: int = 0) -> int:
+    """`prefer` if nothing listens on it, else a port the system picks."""
+    for port in (prefer, 0) if prefer else (0,):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise DeploymentError("no free port on 127.0.0.1")
+
+
+def _serve_until_stopped(deployment: Deployment) -> int:
+    """`make airflow`: print where the UI is, then wait for Ctrl-C (or a component dying)."""
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"Airflow UI: {deployment.url}   login: admin / {deployment.admin_password()}")
+    print(f"DAGs start paused: unpause them in the UI. Exports are read from {deployment.env['DATA_DIR']}")
+    print(f"logs: {deployment.home / 'logs'}   stop: Ctrl-C or `make airflow-stop`", flush=True)
+    try:
+        while True:
+            deployment._raise_if_one_died()
+            time.sleep(2)
+    except KeyboardInterrupt:
+        print("stopping Airflow …", flush=True)
+        return 0
+    except DeploymentError as error:
+        print(f"make airflow stopped: {error}")
+        return 1
+    finally:
+        processes.ignore_stop_signals()
+        deployment.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m job.deployment", description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("--foreground", action="store_true", help="keep running until Ctrl-C, then stop")
+    parser.add_argument("--executor", default=os.environ.get("AIRFLOW__CORE__EXECUTOR") or "LocalExecutor",
+                        choices=["LocalExecutor", "CeleryExecutor"])
+    args = parser.parse_args(argv)
+    deployment = Deployment(executor=args.executor)
+    if args.action == "stop":
+        stopped = deployment.stop()
+        print(f"stopped: {', '.join(stopped)}" if stopped else "no local Airflow deployment was running")
+        return 0
+    if args.action == "status":
+        state = json.loads(deployment.state_file.read_text()) if deployment.running() else None
+        print(f"running at {state['url']} ({state['executor']})" if state else "not running")
+        return 0 if state else 1
+    try:
+        print(f"starting Airflow ({args.executor}, metadata on the warehouse server) …", flush=True)
+        deployment.start()
+    except DeploymentError as error:
+        print(f"make airflow stopped: {error}")
+        return 1
+    return _serve_until_stopped(deployment) if args.foreground else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
