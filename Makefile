@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test unit integration bench lock venv psql churn airflow airflow-stop clean-local
+.PHONY: run test unit integration bench lock venv psql churn airflow airflow-stop airflow-cli clean-local
 
 venv: $(INSTALLED)
 
@@ -46,6 +46,10 @@ airflow: venv
 
 airflow-stop: venv
 	$(BIN)/python -m job.deployment stop
+
+# The airflow CLI on that deployment, e.g. make airflow-cli ARGS='dags list-runs churn_score'
+airflow-cli: venv
+	$(BIN)/python -m job.deployment airflow $(ARGS)
 
 # psql on the warehouse (WAREHOUSE_URL or the embedded server), e.g. make psql ARGS='-c "table mart.segment_summary"'
 psql: venv

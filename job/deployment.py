@@ -6,7 +6,7 @@ metadata lives in a database of the warehouse server (not SQLite); the Celery br
 backend are databases there too (kombu's SQLAlchemy transport), so nothing depends on a system
 service. The API server binds 127.0.0.1 on 8080 when free, else on a free port (or on
 `AIRFLOW_PORT`); every port a component listens on is chosen here, so two deployments on one
-machine never report to each other's servers. `python -m job.deployment start [--foreground] | stop | status`.
+machine never report to each other's servers. `python -m job.deployment start [--foreground] | stop | status | airflow <args>`.
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class Deployment:
 
     def environment(self) -> dict[str, str]:
         """What every component runs with; secrets are made once per home and kept there (0600)."""
-        port = self.port or int(os.environ.get("AIRFLOW_PORT") or free_port(prefer=DEFAULT_PORT))
+        port = self.port or self._started_port() or int(os.environ.get("AIRFLOW_PORT") or free_port(prefer=DEFAULT_PORT))
         self.port = port
         base_url = f"http://127.0.0.1:{port}"
         metadata_url = server.create_database(self.metadata_database, exist_ok=True)
@@ -154,11 +154,18 @@ class Deployment:
 
     def _raise_if_one_died(self) -> None:
         for name, pid in self._pids().items():
-            if not processes.group_alive(pid) or _exited(pid):
+            processes.reap_children(pid)
+            if not processes.alive(pid):  # the component itself, not only its helpers
                 raise DeploymentError(f"{name} stopped by itself; see {self.home / 'logs' / (name + '.log')}")
 
     def running(self) -> bool:
         return any(processes.group_alive(pid) for pid in self._pids().values())
+
+    def _started_port(self) -> int | None:
+        """The port of the deployment running from this home (the CLI talks to that one)."""
+        if not self.running():
+            return None
+        return int(json.loads(self.state_file.read_text())["url"].rsplit(":", 1)[1])
 
     def _pids(self) -> dict[str, int]:
         if not self.state_file.exists():
@@ -171,7 +178,6 @@ class Deployment:
         for name, pid in self._pids().items():
             if processes.group_alive(pid):
                 processes.stop_group(pid, grace_seconds=20)
-                _exited(pid)
                 stopped.append(name)
         self.state_file.unlink(missing_ok=True)
         return stopped
@@ -180,15 +186,6 @@ class Deployment:
         """The password the simple auth manager generated for `admin` (written by the API server)."""
         path = self.home / "simple_auth_manager_passwords.json.generated"
         return json.loads(path.read_text()).get("admin") if path.exists() else None
-
-
-def _exited(pid: int) -> bool:
-    """Reap `pid` if it is our child and has exited (a zombie still counts as alive otherwise)."""
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        return False
-    return done == pid
 
 
 def free_port(prefer: int = 0) -> int:
@@ -231,7 +228,8 @@ def _serve_until_stopped(deployment: Deployment) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m job.deployment", description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["start", "stop", "status"])
+    parser.add_argument("action", choices=["start", "stop", "status", "airflow"])
+    parser.add_argument("airflow_args", nargs=argparse.REMAINDER, help="airflow: the CLI's arguments")
     parser.add_argument("--foreground", action="store_true", help="keep running until Ctrl-C, then stop")
     parser.add_argument("--executor", default=os.environ.get("AIRFLOW__CORE__EXECUTOR") or "LocalExecutor",
                         choices=["LocalExecutor", "CeleryExecutor"])
@@ -241,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         stopped = deployment.stop()
         print(f"stopped: {', '.join(stopped)}" if stopped else "no local Airflow deployment was running")
         return 0
+    if args.action == "airflow":  # the airflow CLI on this deployment's metadata and settings
+        return subprocess.run([sys.executable, "-m", "airflow", *args.airflow_args], env=deployment.environment()).returncode
     if args.action == "status":
         state = json.loads(deployment.state_file.read_text()) if deployment.running() else None
         print(f"running at {state['url']} ({state['executor']})" if state else "not running")

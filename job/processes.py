@@ -27,22 +27,55 @@ def start_airflow(args: list[str], env: Mapping[str, str], log_file: Path) -> su
 
 
 def stop_group(pgid: int, grace_seconds: float = 10, process: subprocess.Popen | None = None) -> None:
-    """SIGTERM to the process group `pgid`, SIGKILL to whatever is left of it after `grace_seconds`.
+    """SIGTERM to the process group `pgid`, SIGKILL to whatever is left of it after
+    `grace_seconds`; returns once the group is gone (or 10 s after the SIGKILL).
 
-    `process`, when this process started the group's first member, is reaped meanwhile: as a
-    zombie it would keep the group alive until the deadline.
+    Our own children in the group are reaped meanwhile: as zombies they would keep it "alive".
+    `process` is the Popen of the group's first member, if this process started it.
     """
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGTERM)
-    deadline = time.monotonic() + grace_seconds
-    while time.monotonic() < deadline and group_alive(pgid):
-        if process is not None:
-            process.poll()
-        time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
+    if not _wait_gone(pgid, grace_seconds, process):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+        _wait_gone(pgid, 10, process)
     if process is not None:
         process.wait()
+
+
+def _wait_gone(pgid: int, seconds: float, process: subprocess.Popen | None) -> bool:
+    deadline = time.monotonic() + seconds
+    while True:
+        if process is not None:
+            process.poll()
+        reap_children(pgid)
+        if not group_alive(pgid):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+
+
+def reap_children(pgid: int) -> None:
+    """Collect every exited child of this process that belongs to group `pgid`."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-pgid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists (reap your own exited children first: a zombie exists)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def group_alive(pgid: int) -> bool:

@@ -27,8 +27,16 @@ The warehouse URL reaches GX only as the in-memory config variable `${GX_WAREHOU
 Modules: `suites` (the suite files), `results` (findings, suite and gate results), `gate` (the GX
 run and the dq record), `data_docs` (where the HTML goes, escaped). The names re-exported here
 are the package's interface.
+
+GX's own INFO logging (on import: hundreds of "Skipping registering function …" lines; per
+expectation: "_get_default_value called with key …") made up ~90 % of a gate task's log; it is
+capped at WARNING here, before anything imports GX, so the log shows the gate's own table.
 """
-from etl.quality.data_docs import data_docs_dir
+import logging
+
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+from etl.quality.data_docs import data_docs_dir  # noqa: E402 (after the logger is capped)
 from etl.quality.gate import critical_failures, record, validate
 from etl.quality.results import Finding, GateResult, QualityGateFailed, SuiteResult
 from etl.quality.suites import ExpectationSpec, Layer, SuiteFileError, SuiteSpec, load_suites, parse_suite, read_suite, to_gx

@@ -179,6 +179,8 @@ def _context(url: str):
         ProgressBarsConfig,
     )
 
+    _cap_gx_loggers()
+
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         progress_bars=ProgressBarsConfig(globally=False),
@@ -257,3 +259,11 @@ def _exception_message(info: Any) -> str | None:
         if isinstance(candidate, Mapping) and candidate.get("raised_exception"):
             return str(candidate.get("exception_message") or "exception")
     return None
+
+
+def _cap_gx_loggers() -> None:
+    """A few GX modules set their own logger to INFO when imported, past the WARNING cap that
+    etl.quality puts on `great_expectations`: let them inherit the cap again."""
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.startswith("great_expectations.") and isinstance(logger, logging.Logger) and 0 < logger.level < logging.WARNING:
+            logger.setLevel(logging.NOTSET)

@@ -1,15 +1,16 @@
 -- Snapshots churn_score must (re)score, whichever Asset events reached its run: Airflow merges,
 -- and can drop, events that arrive while a run is queued, so the warehouse is the record. Each
--- snapshot whose published features are newer than its published scores (or that has none), and
--- the newest snapshot when its scores are not the champion's (a promotion rescoring it).
+-- snapshot whose features were last published after its scores (or that has no scores), and the
+-- newest snapshot when its scores are not the champion's (a promotion rescoring it). A rescoring
+-- whose gate failed leaves the earlier scores published: the date is not due again for it.
 WITH published_features AS (
-    SELECT snapshot_date, published_at
+    SELECT snapshot_date, last_published_at AS published_at
     FROM ops.staged_batches
-    WHERE layer = 'features' AND published_at IS NOT NULL
+    WHERE layer = 'features' AND last_published_at IS NOT NULL
 ),
 
 published_scores AS (
-    SELECT snapshot_date, published_at
+    SELECT snapshot_date, last_published_at AS published_at
     FROM ops.staged_batches
     WHERE layer = 'scoring'
 ),

@@ -197,11 +197,12 @@ def test_assets_link_churn_ingest_to_churn_score(chain):
     from airflow.utils.session import create_session
 
     from job import runtime
-    from job.assets import CHURN_SCORES, CUSTOMER_FEATURES
+    from job.assets import CHAMPION_MODEL, CHURN_SCORES, CUSTOMER_FEATURES
 
     ingest, score = load_dag("churn_ingest"), load_dag("churn_score")
     assert CUSTOMER_FEATURES in ingest.get_task("publish_features").outlets
-    assert tuple(score.timetable.asset_condition.objects) == (CUSTOMER_FEATURES,)  # schedule=[features]
+    # features | champion: a published snapshot, or a promotion (which rescores the newest)
+    assert tuple(score.timetable.asset_condition.objects) == (CUSTOMER_FEATURES, CHAMPION_MODEL)
     assert CHURN_SCORES in score.get_task("publish").outlets
 
     with create_session() as session:

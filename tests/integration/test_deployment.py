@@ -7,6 +7,7 @@ warehouse server). Each test starts and stops every process itself and checks no
 from __future__ import annotations
 
 import datetime as dt
+import urllib.request
 import uuid
 
 import pytest
@@ -95,6 +96,10 @@ def test_a_backfill_scores_each_night_once_and_a_republished_night_is_rescored(w
     engine, api = warehouse["engine"], AirflowApi(deployment)
     dags = wait_for(lambda: len(found := api.dags()) == 3 and found, 120, "the three DAGs appear in the API")
     assert all(dag["is_paused"] for dag in dags.values())  # nothing runs before a person unpauses it
+    for dag_id in dags:  # each DAG shows its schedule semantics in the UI
+        assert "**" in api.get(f"/api/v2/dags/{dag_id}/details")["doc_md"], dag_id
+    with urllib.request.urlopen(deployment.url + "/", timeout=30) as ui:
+        assert ui.status == 200 and b"<html" in ui.read().lower()
     for dag_id in dags:
         api.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
 

@@ -27,13 +27,19 @@ def test_nothing_is_due_once_the_champion_scored_the_newest_features(chain, engi
 
 
 def test_features_published_after_their_scores_make_the_date_due(chain, engine):
-    assert _due_after(engine, "UPDATE ops.staged_batches SET published_at = now() + interval '1 s' "
+    assert _due_after(engine, "UPDATE ops.staged_batches SET last_published_at = now() + interval '1 s' "
                               "WHERE layer = 'features' AND snapshot_date = :d") == [SNAPSHOT]
 
 
 def test_scores_that_never_got_published_make_the_date_due(chain, engine):
-    assert _due_after(engine, "UPDATE ops.staged_batches SET published_at = NULL "
+    assert _due_after(engine, "UPDATE ops.staged_batches SET published_at = NULL, last_published_at = NULL "
                               "WHERE layer = 'scoring' AND snapshot_date = :d") == [SNAPSHOT]
+
+
+def test_a_rescoring_stopped_by_its_gate_does_not_make_the_date_due_again(chain, engine):
+    """Its staged batch is unpublished, but the earlier scores of the date are still published."""
+    assert _due_after(engine, "UPDATE ops.staged_batches SET published_at = NULL, gate_run_id = NULL "
+                              "WHERE layer = 'scoring' AND snapshot_date = :d") == []
 
 
 def test_a_new_champion_makes_the_newest_snapshot_due(chain, engine):
