@@ -20,14 +20,14 @@ time.sleep(600)
 
 
 def test_stop_group_stops_the_command_and_a_child_that_ignores_sigterm():
-    leader = subprocess.Popen([sys.executable, "-c", STUBBORN_FAMILY], process_group=0)
+    command = subprocess.Popen([sys.executable, "-c", STUBBORN_FAMILY], process_group=0)
     time.sleep(1)  # the child is started
-    assert processes.alive(leader.pid) and processes.group_alive(leader.pid)
+    assert processes.alive(command.pid) and processes.group_alive(command.pid)
     started = time.monotonic()
-    processes.stop_group(leader.pid, grace_seconds=1, process=leader)
+    processes.stop_group(command.pid, grace_seconds=1, process=command)
     assert time.monotonic() - started < 8
-    assert not processes.group_alive(leader.pid)
-    assert leader.returncode is not None
+    assert not processes.group_alive(command.pid)
+    assert command.returncode is not None
 
 
 def test_an_exited_child_is_reaped_and_no_longer_alive():
