@@ -103,11 +103,9 @@ class Deployment:
         path = self.home / "secrets.json"
         if not path.exists():
             self.home.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps({
-                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
-                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
-            }))
-            path.chmod(0o600)
+            made = {"AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32), "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32)}
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:  # never readable by others
+                json.dump(made, out)
         return json.loads(path.read_text())
 
     def start(self) -> dict[str, int]:
@@ -124,7 +122,8 @@ class Deployment:
         pids = {}
         for name, args in self.components().items():
             pids[name] = processes.start_airflow(args, env, logs / f"{name}.log").pid
-        self.state_file.write_text(json.dumps({"pids": pids, "url": self.url, "executor": self.executor}))
+        started = {name: processes.start_ticks(pid) for name, pid in pids.items()}
+        self.state_file.write_text(json.dumps({"pids": pids, "started": started, "url": self.url, "executor": self.executor}))
         try:
             self.wait_healthy()
         except BaseException:
@@ -168,9 +167,16 @@ class Deployment:
         return int(json.loads(self.state_file.read_text())["url"].rsplit(":", 1)[1])
 
     def _pids(self) -> dict[str, int]:
+        """The components' pids from the state file, leaving out any pid that now names another
+        process (same pid, other start time: the file outlived its deployment, e.g. a reboot)."""
         if not self.state_file.exists():
             return {}
-        return json.loads(self.state_file.read_text())["pids"]
+        state = json.loads(self.state_file.read_text())
+        started = state.get("started", {})
+        return {
+            name: pid for name, pid in state["pids"].items()
+            if started.get(name) is None or processes.start_ticks(pid) in (None, started[name])
+        }
 
     def stop(self) -> list[str]:
         """Stop every component's process group (SIGTERM, then SIGKILL after a grace period)."""

@@ -67,6 +67,17 @@ def reap_children(pgid: int) -> None:
             return
 
 
+def start_ticks(pid: int) -> int | None:
+    """When process `pid` started (clock ticks since boot, /proc/<pid>/stat), or None when it
+    does not exist or the system has no /proc. With the pid it names one process for good: a pid
+    in a stale state file may belong to an unrelated process by now."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])  # field 22; the name before ")" may hold spaces
+
+
 def alive(pid: int) -> bool:
     """Whether process `pid` exists (reap your own exited children first: a zombie exists)."""
     try:

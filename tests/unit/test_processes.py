@@ -36,3 +36,30 @@ def test_an_exited_child_is_reaped_and_no_longer_alive():
     assert processes.alive(child.pid)  # a zombie until someone reaps it
     processes.reap_children(child.pid)
     assert not processes.alive(child.pid) and not processes.group_alive(child.pid)
+
+
+def test_a_stale_state_file_never_stops_an_unrelated_process(tmp_path):
+    """After a reboot the pids in .local/deployment/deployment.json may name other processes:
+    `make airflow-stop` must leave those alone (their start time differs from the recorded one)."""
+    import json
+
+    from job.deployment import Deployment
+
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], process_group=0)
+    try:
+        ticks = processes.start_ticks(bystander.pid)
+        assert ticks is not None and ticks == processes.start_ticks(bystander.pid)
+        state = {"pids": {"scheduler": bystander.pid}, "started": {"scheduler": ticks - 1}, "url": "http://127.0.0.1:1"}
+        (tmp_path / "deployment.json").write_text(json.dumps(state))
+        deployment = Deployment(home=tmp_path)
+        assert not deployment.running()
+        assert deployment.stop() == []
+        assert bystander.poll() is None  # still running
+
+        state["started"]["scheduler"] = ticks  # the recorded process itself: it is stopped
+        (tmp_path / "deployment.json").write_text(json.dumps(state))
+        assert deployment.running() and deployment.stop() == ["scheduler"]
+        assert bystander.wait(timeout=30) is not None
+    finally:
+        bystander.kill()
+        bystander.wait()
