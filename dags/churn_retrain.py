@@ -112,19 +112,14 @@ def churn_retrain():
 
     @task(outlets=[CHAMPION_MODEL])
     def announce_champion(outcome: dict, *, outlet_events=None) -> str:
-        """A promoted challenger emits the champion Asset (its event names the newest features
-        snapshot, which churn_score rescores); a rejected one skips, emitting nothing."""
+        """A promoted challenger emits the champion Asset, which wakes churn_score: the newest
+        snapshot is then due (its scores are not the champion's). A rejected one skips, emitting
+        nothing."""
         from airflow.sdk.exceptions import AirflowSkipException
-
-        from etl.warehouse import db
-        from ml import scoring
 
         if not outcome["promote"]:
             raise AirflowSkipException(f"{outcome['model_version']} rejected: {outcome['reason']}")
-        newest = scoring.latest_features_snapshot(db.get_engine())
-        outlet_events[CHAMPION_MODEL].extra = {
-            "model_version": outcome["model_version"], **({"snapshot_date": newest.isoformat()} if newest else {}),
-        }
+        outlet_events[CHAMPION_MODEL].extra = {"model_version": outcome["model_version"]}
         return outcome["model_version"]
 
     results = train_candidate.expand(job=prepare_training_set(retrain_due()))

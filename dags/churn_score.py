@@ -40,7 +40,7 @@ from job.assets import CHAMPION_MODEL, CHURN_SCORES, CUSTOMER_FEATURES
     default_args=runtime.default_args(retries=2, execution_timeout=dt.timedelta(hours=2)),
     params={
         "snapshot_date": Param(None, type=["null", "string"], format="date",
-                               description="score this snapshot (default: the features event's date, else the logical date)"),
+                               description="score this snapshot alone (default: every snapshot the warehouse shows due)"),
     },
     deadline=alerts.deadline("scores published", after_queued=dt.timedelta(hours=1)),
     tags=["churn", "scoring"],
@@ -64,7 +64,7 @@ def churn_score():
             if registry.get_champion(engine) is None:
                 raise AirflowSkipException("no champion model yet: churn_retrain trains the first one, then rescores")
             if context["params"].get("snapshot_date") or context.get("logical_date"):
-                return runtime.snapshot_dates(context)
+                return [runtime.snapshot_date(context)]
             due = scoring.snapshots_to_score(engine)
             if not due and context.get("triggering_asset_events"):
                 raise AirflowSkipException("nothing due: every published snapshot has current scores of the champion")

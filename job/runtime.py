@@ -97,19 +97,17 @@ def run_step(step: Callable[..., T], snapshot: dt.date, context: Mapping[str, An
         return step(db.get_engine(), snapshot, run=run_label(context))
 
 
-def snapshot_dates(context: Mapping[str, Any], default: dt.date | None = None) -> list[dt.date]:
-    """The run's snapshots, the one resolver of all three DAGs: the `snapshot_date` param if
-    given; else every date the triggering Asset events carry; else the logical date; else
-    `default` (LookupError when there is none).
-
-    Every event counts: Asset events that arrive while a run is busy are coalesced into the next
-    run, so a burst or a backfill of several snapshots reaches one run, which must score each.
-    """
+def snapshot_date(context: Mapping[str, Any], default: dt.date | None = None) -> dt.date:
+    """The run's snapshot, the one resolver of all three DAGs: the `snapshot_date` param if
+    given; else the newest date the triggering Asset events carry (events that arrive while a
+    run is queued are merged into it); else the logical date; else `default` (LookupError when
+    there is none). Which snapshots churn_score must score, the warehouse says
+    (ml.scoring.snapshots_to_score), not the events."""
     from etl.warehouse import settings
 
     params = context.get("params") or {}
     if params.get("snapshot_date"):
-        return [settings.parse_date(params["snapshot_date"], "params.snapshot_date")]
+        return settings.parse_date(params["snapshot_date"], "params.snapshot_date")
     carried = {
         settings.parse_date(value, "the asset event's snapshot_date")
         for events in (context.get("triggering_asset_events") or {}).values()
@@ -117,18 +115,13 @@ def snapshot_dates(context: Mapping[str, Any], default: dt.date | None = None) -
         if (value := (event.extra or {}).get("snapshot_date"))
     }
     if carried:
-        return sorted(carried)
+        return max(carried)
     logical = context.get("logical_date")
     if logical is not None:
-        return [dt.date(logical.year, logical.month, logical.day)]  # a plain date, not pendulum's
+        return dt.date(logical.year, logical.month, logical.day)  # a plain date, not pendulum's
     if default is not None:
-        return [default]
+        return default
     raise LookupError("no snapshot date: pass params.snapshot_date or run with a logical date")
-
-
-def snapshot_date(context: Mapping[str, Any], default: dt.date | None = None) -> dt.date:
-    """The run's one snapshot (ingest, retraining): the newest of `snapshot_dates`."""
-    return snapshot_dates(context, default)[-1]
 
 
 def run_label(context: Mapping[str, Any]) -> str:

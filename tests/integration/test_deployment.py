@@ -81,7 +81,8 @@ def _active(engine, day: dt.date) -> int:
 def _settled(api: AirflowApi, dag_id: str, expected_runs: int) -> list[dict] | None:
     """The DAG's runs once none is queued or running and there are `expected_runs` finished ones;
     fails at once naming a failed run."""
-    runs = [run for run in api.runs(dag_id) if run["run_type"] != "scheduled" or dag_id != "churn_ingest"]
+    waiting = dag_id == "churn_ingest"  # its scheduled latest night waits for an export that never comes
+    runs = [run for run in api.runs(dag_id) if not (waiting and run["run_type"] == "scheduled")]
     failed = [run["dag_run_id"] for run in runs if run["state"] == "failed"]
     assert not failed, f"{dag_id} runs failed: {failed}"
     done = [run for run in runs if run["state"] == "success"]

@@ -73,7 +73,7 @@ def test_a_task_deciding_to_skip_is_skipped_not_failed():
             raise AirflowSkipException("not the first snapshot of its month, the champion stays")
 
 
-def test_snapshot_dates_come_from_params_events_or_the_logical_date():
+def test_the_snapshot_comes_from_params_events_or_the_logical_date():
     class Event:
         extra = {"snapshot_date": "2026-11-27"}
 
@@ -92,7 +92,7 @@ def test_snapshot_dates_come_from_params_events_or_the_logical_date():
         runtime.snapshot_date({"params": {"snapshot_date": "garbage"}})
 
 
-def test_every_snapshot_the_triggering_events_carry_is_a_snapshot_of_the_run():
+def test_a_burst_of_merged_events_resolves_to_its_newest_snapshot():
     class Event:
         def __init__(self, day: str | None) -> None:
             self.extra = {"snapshot_date": day} if day else {}
@@ -100,10 +100,9 @@ def test_every_snapshot_the_triggering_events_carry_is_a_snapshot_of_the_run():
     burst = {"features": [Event("2026-11-28"), Event("2026-11-27"), Event("2026-11-29"), Event("2026-11-27")],
              "other": [Event(None)]}  # a backfill of three dates coalesced into one run, one re-published
     context = {"triggering_asset_events": burst, "logical_date": None}
-    assert runtime.snapshot_dates(context) == [dt.date(2026, 11, 27), dt.date(2026, 11, 28), dt.date(2026, 11, 29)]
     assert runtime.snapshot_date(context) == dt.date(2026, 11, 29)
     # a pinned date wins over the events
-    assert runtime.snapshot_dates({**context, "params": {"snapshot_date": "2026-11-01"}}) == [dt.date(2026, 11, 1)]
+    assert runtime.snapshot_date({**context, "params": {"snapshot_date": "2026-11-01"}}) == dt.date(2026, 11, 1)
 
 
 def test_a_bad_snapshot_date_setting_names_the_variable(monkeypatch):
