@@ -1,11 +1,12 @@
 """Load one snapshot of the four CSV exports into `raw.*` with COPY, all-or-nothing.
 
 Each file is streamed with COPY FROM STDIN into a temporary text table (nothing is parsed row by
-row in Python), checked there in SQL (types, empties, ranges a column type can hold), and only
-when all four files are good are the snapshot's raw partitions replaced, in the same transaction.
-Then, still inside it, market_file is compared with the nearest other snapshot to catch exchanged
-header names (etl/ingest/column_profile.py). So a bad file raises `LoadError` naming the file, column and
-lines (invisible characters shown as escapes, etl/warehouse/text.py), and every existing partition stays.
+row in Python), then checked, converted and written into the snapshot's raw partition by one
+INSERT … SELECT (etl/ingest/casts.py), all in one transaction. Only when the database refuses a
+row are the checks run one by one, to name the file, column and lines (invisible characters shown
+as escapes, etl/warehouse/text.py); the transaction then rolls back and every existing partition
+stays. Then, still inside it, market_file is compared with the nearest other snapshot to catch
+exchanged header names (etl/ingest/column_profile.py).
 
 Accepted variants of the export (same values after loading): CRLF or LF endings, no final newline,
 a UTF-8 BOM, columns in any order, money.csv with ';' + decimal comma, ',' + '.', or ',' with
@@ -22,9 +23,11 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
 
 import sqlalchemy as sa
+import psycopg2
 from psycopg2 import sql as pgsql
 
-from etl.ingest import column_profile
+from etl.ingest import casts, column_profile
+from etl.ingest.casts import SPACES
 from etl.warehouse import db
 from etl.warehouse.sources import MARKET_FILE, SOURCES, Column, Source
 from etl.warehouse.text import has_hidden_characters, quoted, visible
@@ -36,14 +39,6 @@ SAMPLE_SIZE = 5
 SAMPLE_CHARS = 80
 REASON_CHARS = 200
 MAX_HEADER_BYTES = 1 << 16
-SPACES = " \t\r\n\f\v"  # what the integer and float casts skip (not NBSP or other Unicode spaces)
-_SPACE = r"[ \t\r\n\f\v]*"
-INT_PATTERN = rf"^{_SPACE}[-+]?[0-9]+{_SPACE}$"
-FLOAT_PATTERN = rf"^{_SPACE}[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?{_SPACE}$"
-MAX_NUMBER_CHARS = 100  # the export writes at most ~10; a double has 17 significant digits
-FLOAT_LIMITS = (1e-300, 1e300)  # non-zero magnitudes outside these are refused
-INT_MAX_DIGITS = {"customer_id": 18}
-DEFAULT_INT_MAX_DIGITS = 9  # fits `integer`
 NUL_PROBLEM = "contains a NUL byte (binary data)"
 
 
@@ -79,13 +74,12 @@ def load_snapshot(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.dat
             hold(conn)
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(727002)"))  # one raw load at a time
         db.run_sql(conn, "raw", "create_load_tables")
-        for source in SOURCES:
-            counts[source.file_name] = _copy_into_load_table(conn, source, data_dir / source.file_name)
-            _check_load_table(conn, source)
-        params = {"snapshot_date": snapshot_date, "source_dir": str(data_dir.resolve())}
+        params = {"snapshot_date": snapshot_date}
         db.run_sql(conn, "raw", "replace_snapshot_partitions", params)
         for source in SOURCES:
-            _insert(conn, source, params)
+            path = data_dir / source.file_name
+            counts[source.file_name] = _copy_into_load_table(conn, source, path)
+            _insert(conn, source, {**params, "source_file": str(path.resolve())})
         swap = column_profile.check_market_file(conn, snapshot_date)
         if swap is not None:
             raise LoadError(MARKET_FILE.file_name, swap.describe(), columns=swap.headers)
@@ -95,11 +89,24 @@ def load_snapshot(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.dat
 
 
 def _insert(conn: sa.Connection, source: Source, params: dict) -> None:
-    """Fill the raw partition; a database error still names the file, in one line."""
+    """Check, convert and store the landing table in one pass (etl/ingest/casts.py); when the
+    database refuses a row, name the file, column and lines, else its own one-line reason."""
+    savepoint = conn.begin_nested()  # the landing rows stay for the diagnosis
     try:
-        db.run_sql(conn, "raw", f"insert_{source.table}", params)
-    except (sa.exc.DataError, sa.exc.IntegrityError) as error:  # a lost connection stays itself (retried)
+        _execute(conn, casts.insert_statement(source), params)
+        savepoint.commit()
+    except (sa.exc.DataError, sa.exc.IntegrityError, psycopg2.DataError, psycopg2.IntegrityError) as error:
+        savepoint.rollback()  # a lost connection stays itself (retried)
+        _check_load_table(conn, source)
         raise LoadError(source.file_name, f"could not be stored in raw.{source.table}: {_reason(error)}") from None
+
+
+def _execute(conn: sa.Connection, statement: pgsql.Composable, params: dict) -> None:
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(statement, params)
+    finally:
+        cursor.close()
 
 
 def _reason(error: Exception) -> str:
@@ -222,12 +229,12 @@ def _find_nul(path: Path, columns: list[Column], delimiter: str) -> tuple | None
 
 
 def _check_load_table(conn: sa.Connection, source: Source) -> None:
-    """Reject empties where not allowed and values the raw column type cannot hold.
+    """Name the first refused value: empties where not allowed, values the raw column type cannot hold.
 
-    One scan counts the bad values of every check; sample lines are fetched only for a check
-    that has any, so a good file costs a single pass over the landing table.
+    Runs only after the INSERT refused a row: one scan counts the bad values of every check, then
+    sample lines are fetched for the first check that has any.
     """
-    checks = [(column, predicate, problem) for column in source.columns for predicate, problem in _checks(column)]
+    checks = [(column, predicate, problem) for column in source.columns for predicate, problem in casts.checks(column)]
     table = pgsql.Identifier(f"load_{source.table}")
     counts_query = pgsql.SQL("SELECT {counts} FROM {table}").format(
         counts=pgsql.SQL(", ").join(pgsql.SQL("count(*) FILTER (WHERE {p})").format(p=p) for _, p, _ in checks),
@@ -255,38 +262,3 @@ def _fetch(conn: sa.Connection, query: pgsql.Composable) -> list[tuple]:
         return cursor.fetchall()
     finally:
         cursor.close()
-
-
-def _checks(column: Column) -> list[tuple[pgsql.Composable, str]]:
-    """(predicate true for a bad value, what is wrong) for one landing column, in reporting order."""
-    value = pgsql.Identifier(column.name)
-    sql = lambda text, **more: pgsql.SQL(text).format(v=value, **more)  # noqa: E731
-    empty = sql("({v} IS NULL OR btrim({v}, {s}) = '')", s=pgsql.Literal(SPACES))
-    if column.kind == "text":
-        return [] if column.nullable else [(empty, "empty value")]
-    too_long = (sql("length({v}) > {n}", n=pgsql.Literal(MAX_NUMBER_CHARS)),
-                f"number text longer than {MAX_NUMBER_CHARS} characters")
-    if column.kind == "int":
-        digits = INT_MAX_DIGITS.get(column.name, DEFAULT_INT_MAX_DIGITS)
-        pattern = pgsql.Literal(INT_PATTERN)
-        return [
-            (sql("({v} IS NULL OR {v} !~ {p})", p=pattern), "value is not a whole number"),
-            too_long,
-            (sql("({v} ~ {p} AND length(ltrim(btrim({v}, {s}), '+-0')) > {d})", p=pattern,
-                 s=pgsql.Literal(SPACES), d=pgsql.Literal(digits)),
-             f"whole number too large for the column (over {digits} digits)"),
-        ]
-    number = sql("replace(btrim({v}, {s}), ',', '.')", s=pgsql.Literal(SPACES))
-    low, high = (pgsql.Literal(limit) for limit in FLOAT_LIMITS)
-    not_number = sql("({v} IS NULL OR replace({v}, ',', '.') !~ {p})", p=pgsql.Literal(FLOAT_PATTERN))
-    out_of_range = pgsql.SQL(
-        "(CASE WHEN {not_number} THEN false"
-        " WHEN NOT pg_input_is_valid({x}, 'double precision') THEN true"
-        " ELSE abs({x}::double precision) >= {high}::double precision"
-        " OR ({x}::double precision <> 0 AND abs({x}::double precision) < {low}::double precision) END)"
-    ).format(not_number=not_number, x=number, low=low, high=high)
-    return [
-        (not_number, "value is not a number"),
-        too_long,
-        (out_of_range, "number a double precision cannot hold (|x| ≥ 1e300, or non-zero |x| < 1e-300)"),
-    ]

