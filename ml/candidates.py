@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from ml.features import CATEGORICAL, NUMERIC_INPUT
 
@@ -91,6 +91,9 @@ class Family:
     make_model: Callable[[], Any]
     space: Callable[[], dict[str, Any]]  # plain-value distributions (lists or scipy.stats)
     n_iter: int  # draws in the full budget
+    # Training rows above which the family is left out of a run: SVC's fit and KNN's predict
+    # grow with the square of the rows (ml/README.md, "Training at scale").
+    max_rows: int | None = None
 
 
 def _logreg():
@@ -178,8 +181,8 @@ def _boosting_space() -> dict[str, Any]:
 
 FAMILY_SPECS: dict[str, Family] = {
     "logreg": Family("logreg", "LogisticRegression", _logreg, _logreg_space, 40),
-    "svc": Family("svc", "SVC", _svc, _svc_space, 40),
-    "knn": Family("knn", "KNeighborsClassifier", _knn, _knn_space, 40),
+    "svc": Family("svc", "SVC", _svc, _svc_space, 40, max_rows=5_000),
+    "knn": Family("knn", "KNeighborsClassifier", _knn, _knn_space, 40, max_rows=10_000),
     "tree": Family("tree", "DecisionTreeClassifier", _tree, _tree_space, 40),
     "forest": Family("forest", "RandomForestClassifier", _forest, _forest_space, 12),
     "boosting": Family("boosting", "HistGradientBoostingClassifier", _boosting, _boosting_space, 20),
@@ -190,6 +193,12 @@ def family(name: str) -> Family:
     if name not in FAMILY_SPECS:
         raise ValueError(f"unknown candidate family {name!r}; choose one of {', '.join(FAMILIES)}")
     return FAMILY_SPECS[name]
+
+
+def families_for(names: Sequence[str], rows: int) -> tuple[list[str], list[str]]:
+    """(families that train on `rows` training rows, families left out because of their max_rows)."""
+    kept = [n for n in names if family(n).max_rows is None or rows <= family(n).max_rows]
+    return kept, [n for n in names if n not in kept]
 
 
 def n_iter(name: str, chosen: Budget) -> int:

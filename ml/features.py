@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # keep the import light for DAG parsing
@@ -62,21 +63,54 @@ def latest_labelled_snapshot(engine: sa.Engine, as_of: dt.date) -> dt.date | Non
 
 
 def load_training_frame(engine: sa.Engine, snapshot_date: dt.date) -> pd.DataFrame:
-    """Labelled active customers of `snapshot_date` (LookupError when it has none).
+    """Labelled active customers of `snapshot_date`, at most `max_training_rows()` of them
+    (`sample_training_rows`); LookupError when it has none.
 
     Columns: customer_id, churn_label, then FEATURES as stored; ordered by customer_id.
     """
     import pandas as pd
-    import sqlalchemy as sa
 
-    from etl.warehouse import db
+    from etl.warehouse import frames
 
     with engine.connect() as conn:
-        frame = pd.read_sql(sa.text(db.read_sql("ml", "select_training_set")), conn, params={"snapshot_date": snapshot_date})
+        chunks = list(frames.stream_frames(conn, "ml", "select_training_set", {"snapshot_date": snapshot_date}, 250_000))
+    frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
     if frame.empty:
         raise LookupError(f"no labelled active customers in features.customer_features for {snapshot_date}")
+    frame = sample_training_rows(frame[[ID, TARGET, *FEATURES]], max_training_rows())
     frame.attrs["snapshot_date"] = snapshot_date
-    return frame[[ID, TARGET, *FEATURES]]
+    return frame
+
+
+# Training rows per retraining (env CHURN_TRAINING_MAX_ROWS): the search and the 25-fold
+# evaluation of the full budget fit each family ~100 times, so their cost grows with the rows
+# while ROC-AUC stops improving long before (ml/README.md, "Training at scale").
+DEFAULT_MAX_TRAINING_ROWS = 20_000
+
+
+def max_training_rows() -> int:
+    return max(100, int(os.environ.get("CHURN_TRAINING_MAX_ROWS", DEFAULT_MAX_TRAINING_ROWS)))
+
+
+def sample_training_rows(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """All rows when there are at most `limit`; else a sample of about `limit` rows that keeps
+    the label shares (stratified) and keeps duplicate customers together (grouped, see
+    DUPLICATE_KEY). Deterministic: rows are ranked by the hash of their group's features, so
+    every task of a run, and a rerun, draws the same rows."""
+    import numpy as np
+
+    if len(frame) <= limit:
+        return frame
+    groups = duplicate_groups(to_model_input(frame))
+    labels = frame[TARGET].to_numpy()
+    keep = np.zeros(len(frame), dtype=bool)
+    for label in np.unique(labels):
+        rows = np.flatnonzero(labels == label)
+        wanted = round(limit * len(rows) / len(frame))
+        ranked = rows[np.lexsort((frame[ID].to_numpy()[rows], groups[rows]))]
+        keep[ranked[:wanted]] = True
+    keep |= np.isin(groups, groups[keep])  # a group is in or out as a whole
+    return frame[keep].sort_values(ID).reset_index(drop=True)
 
 
 def to_model_input(frame: pd.DataFrame) -> pd.DataFrame:

@@ -112,6 +112,11 @@ def prepare(
     snapshot = resolve_snapshot(engine, snapshot_date, as_of)
     frame = features.load_training_frame(engine, snapshot)
     positives = _check_cross_validatable(snapshot, frame, chosen)
+    names, left_out = candidates.families_for(names, len(frame))
+    if left_out:
+        log.warning("retrain on %d rows leaves out %s (more rows than their max_rows)", len(frame), ", ".join(left_out))
+    if not names:
+        raise ValueError(f"no candidate family trains on {len(frame)} rows: every one asked for has a lower max_rows")
     started = dt.datetime.now(dt.timezone.utc)
     run_key = f"{snapshot:%Y%m%d}-{started:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
     run_dir = settings.model_store_dir() / "runs" / run_key

@@ -1,0 +1,47 @@
+"""The bounded-retraining rule: a stratified, grouped, deterministic sample above the row limit,
+and the super-linear families left out above their size."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml import candidates, features
+
+pytestmark = pytest.mark.unit
+
+
+def _frame(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    data = {features.ID: np.arange(rows), features.TARGET: (rng.random(rows) < 0.3).astype(int)}
+    for column in features.CATEGORICAL:
+        data[column] = rng.choice(["a", "b", "c"], rows)
+    for column in features.NUMERIC_INPUT:
+        data[column] = rng.integers(0, 1000, rows).astype(float)
+    frame = pd.DataFrame(data)
+    frame.loc[rows // 2, list(features.DUPLICATE_KEY)] = frame.loc[0, list(features.DUPLICATE_KEY)].to_numpy()
+    return frame
+
+
+def test_small_sets_are_kept_whole():
+    frame = _frame(1297)
+    assert features.sample_training_rows(frame, 20_000) is frame
+
+
+def test_large_sets_are_sampled_stratified_grouped_and_repeatably():
+    frame = _frame(50_000)
+    sample = features.sample_training_rows(frame, 5_000)
+    assert abs(len(sample) - 5_000) <= 5
+    assert abs(sample[features.TARGET].mean() - frame[features.TARGET].mean()) < 0.01
+    assert sample[features.ID].is_monotonic_increasing and sample[features.ID].is_unique
+    pair = {0, 25_000}  # the same customer twice (all features but profit equal)
+    assert len(pair & set(sample[features.ID])) in (0, 2)
+    again = features.sample_training_rows(frame.sample(frac=1, random_state=3), 5_000)
+    assert again[features.ID].tolist() == sample[features.ID].tolist()
+
+
+def test_super_linear_families_are_left_out_above_their_size():
+    kept, left_out = candidates.families_for(candidates.FAMILIES, 1297)
+    assert left_out == [] and kept == list(candidates.FAMILIES)
+    kept, left_out = candidates.families_for(candidates.FAMILIES, 20_000)
+    assert set(left_out) == {"svc", "knn"} and "logreg" in kept and "boosting" in kept
