@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test unit integration bench lock venv psql churn airflow airflow-stop airflow-cli clean-local
+.PHONY: run test unit integration bench bench-retrain lock venv psql churn airflow airflow-stop airflow-cli clean-local
 
 venv: $(INSTALLED)
 
@@ -36,8 +36,13 @@ unit: venv
 integration: venv
 	$(BIN)/python -m pytest -m integration
 
+# The nightly path's phases and baselines at BENCH_CUSTOMERS (default 200000; 1000000 works):
+# bench/results/<date>-<customers>.json. bench-retrain: monthly retraining at that size.
 bench: venv
 	$(BIN)/python -m bench.run
+
+bench-retrain: venv
+	$(BIN)/python -m bench.retrain
 
 # A real local Airflow (scheduler, dag-processor, triggerer, API server + UI on 127.0.0.1) until
 # Ctrl-C; AIRFLOW_PORT picks the port, AIRFLOW__CORE__EXECUTOR=CeleryExecutor adds a Celery worker.

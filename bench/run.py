@@ -1,17 +1,18 @@
-"""`make bench`: each phase of the job as rows/s, against a naive baseline measured in the same run.
+"""`make bench`: every phase of the nightly path at BENCH_CUSTOMERS customers, with its baselines.
 
-Runs in its own database (`churn_bench`, recreated) on the warehouse server so it never touches
-what `make run` built. Results are printed as a table and written to .local/bench/results.json.
+Runs the same functions the DAG tasks call, in their own database `churn_bench` (recreated, so it
+never touches what `make run` built), prints phase | rows | seconds | rows/s | peak RSS and writes
+bench/results/<date>-<customers>.json so numbers can be compared over time.
 
-    python -m bench.run [--customers 200000] [--seed 1] [--baseline-rows 100000]
+    BENCH_CUSTOMERS=1000000 make bench        # or: python -m bench.run --customers 1000000
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+import os
 import platform
-import resource
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,140 +20,139 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from etl import ingest, quality, synth
+from bench import baselines
+from bench.memory import PeakRss
+from etl import ingest, synth
 from etl.warehouse import db, server, settings
 
 SNAPSHOT = dt.date(2026, 11, 1)
 TRAINING_SNAPSHOT = dt.date(2026, 10, 1)
+DEFAULT_CUSTOMERS = 200_000
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# The phases a night runs (the sum is the nightly path; generation and the reload are extra).
+NIGHTLY = ("load raw", "gate raw", "staging", "features", "gate features", "publish features",
+           "score", "gate scores", "publish scores")
 
 
 @dataclass
 class Phase:
-    name: str
+    phase: str
     rows: int
     seconds: float
-    baseline: str = ""
-    baseline_rows_per_s: float | None = None
+    peak_rss_mb: float
 
     @property
     def rows_per_s(self) -> float:
         return self.rows / self.seconds if self.seconds else float("inf")
 
 
-def timed(function: Callable[[], object]) -> tuple[object, float]:
-    started = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - started
+class Recorder:
+    """Times each phase and samples its peak RSS."""
+
+    def __init__(self) -> None:
+        self.phases: list[Phase] = []
+
+    def __call__(self, name: str, rows: int | Callable[[object], int], step: Callable[[], object]) -> object:
+        with PeakRss() as peak:
+            started = time.perf_counter()
+            result = step()
+            seconds = time.perf_counter() - started
+        count = rows(result) if callable(rows) else rows
+        self.phases.append(Phase(name, count, round(seconds, 3), round(peak.mb, 1)))
+        print(f"  {name}: {seconds:.2f} s", flush=True)
+        return result
 
 
-def bench_database() -> str:
-    """A fresh `churn_bench` database on the warehouse server."""
-    return server.create_database("churn_bench", replace=True)
+def run(customers: int, seed: int, baseline_rows: int) -> dict:
+    from ml import scoring
 
-
-def naive_load_rows_per_s(engine: sa.Engine, data_dir: Path, limit: int) -> float:
-    """Baseline: pandas read_csv + to_sql (multi-row INSERTs) of the revenue file's first rows."""
-    import pandas as pd
-
-    frame = pd.read_csv(data_dir / "market_money.csv", nrows=limit)
-    started = time.perf_counter()
-    frame.to_sql("naive_market_money", engine, schema="public", if_exists="replace", index=False, chunksize=10_000)
-    return len(frame) / (time.perf_counter() - started)
-
-
-def run(customers: int, seed: int, baseline_rows: int) -> list[Phase]:
     out_dir = settings.local_dir() / "bench" / f"synthetic-v{synth.GENERATOR_VERSION}-{customers}-seed{seed}"
-    phases: list[Phase] = []
-
-    counts, seconds = timed(lambda: synth.generate_snapshot(out_dir, customers=customers, seed=seed))
-    total_rows = sum(counts.values())
-    phases.append(Phase("generate synthetic CSVs", total_rows, seconds))
-
-    engine = db.get_engine(bench_database())
+    record = Recorder()
+    counts = record("generate synthetic CSVs", lambda c: sum(c.values()),
+                    lambda: synth.generate_snapshot(out_dir, customers=customers, seed=seed))
+    csv_rows = sum(counts.values())
+    engine = db.get_engine(server.create_database("churn_bench", replace=True))
     db.ensure_schema(engine)
-    _, seconds = timed(lambda: ingest.load_raw(engine, out_dir, SNAPSHOT))
-    phases.append(
-        Phase("load raw (COPY, checked, 1 txn)", total_rows, seconds, "pandas to_sql",
-              naive_load_rows_per_s(engine, out_dir, baseline_rows))
-    )
-    _, seconds = timed(lambda: ingest.load_raw(engine, out_dir, SNAPSHOT))
-    phases.append(Phase("reload same snapshot (idempotent)", total_rows, seconds))
-    _, seconds = timed(lambda: quality.validate(engine, "raw", SNAPSHOT))
-    phases.append(Phase("GX gate on raw (in database)", total_rows, seconds))
-    _, seconds = timed(lambda: ingest.build_staging(engine, SNAPSHOT))
-    phases.append(Phase("staging (SQL)", total_rows, seconds))
-    _, seconds = timed(lambda: ingest.build_features(engine, SNAPSHOT))
-    phases.append(Phase("staged features (SQL pivots)", customers, seconds))
-    _, seconds = timed(lambda: ingest.validate_features(engine, SNAPSHOT))
-    phases.append(Phase("GX gate on features", customers, seconds))
-    _, seconds = timed(lambda: ingest.publish_features(engine, SNAPSHOT))
-    phases.append(Phase("publish features (1 txn)", customers, seconds))
-    phases.extend(scoring_phases(engine, customers))
-    return phases
+    train_champion(engine)
+
+    plain = baselines.plain_copy(engine, out_dir)
+    record("load raw", csv_rows, lambda: ingest.load_raw(engine, out_dir, SNAPSHOT))
+    to_sql = baselines.pandas_to_sql(engine, out_dir, baseline_rows)
+    record("reload same snapshot (idempotent)", csv_rows, lambda: ingest.load_raw(engine, out_dir, SNAPSHOT))
+    record("gate raw", csv_rows, lambda: ingest.validate_raw(engine, SNAPSHOT))
+    record("staging", csv_rows, lambda: ingest.build_staging(engine, SNAPSHOT))
+    record("features", customers, lambda: ingest.build_features(engine, SNAPSHOT))
+    record("gate features", customers, lambda: ingest.validate_features(engine, SNAPSHOT))
+    record("publish features", customers, lambda: ingest.publish_features(engine, SNAPSHOT))
+    scored = record("score", lambda r: int(r["rows"]), lambda: scoring.score_to_staged(engine, SNAPSHOT))
+    record("gate scores", int(scored["rows"]), lambda: scoring.validate(engine, SNAPSHOT))
+    record("publish scores", int(scored["rows"]), lambda: scoring.publish(engine, SNAPSHOT))
+    naive_scoring = baselines.read_all_predict_proba(engine, SNAPSHOT)
+    return summarize(customers, record.phases, plain, to_sql, naive_scoring)
 
 
-def scoring_phases(engine: sa.Engine, customers: int) -> list[Phase]:
-    """Train a small LogReg champion on a separate synthetic snapshot, then score the big one:
-    chunked streaming scoring vs the naive way (whole snapshot into pandas, predict, nothing else)."""
-    from ml import scoring, training
+def train_champion(engine: sa.Engine) -> None:
+    """A small LogReg champion from a separate 3000-customer snapshot (not timed); loading it
+    once here also imports scikit-learn, so neither the scorer nor its baseline pays for that."""
+    from ml import registry, training
 
     training_dir = settings.local_dir() / "bench" / f"synthetic-v{synth.GENERATOR_VERSION}-3000-seed99"
     synth.generate_snapshot(training_dir, customers=3000, seed=99)
     ingest.run_snapshot(engine, training_dir, TRAINING_SNAPSHOT)
     training.retrain(engine, TRAINING_SNAPSHOT, budget_name="reduced", families=["logreg"], n_jobs=2)
-
-    result, seconds = timed(lambda: scoring.score_to_staged(engine, SNAPSHOT))
-    rows = int(result["rows"])
-    naive = naive_scoring_rows_per_s(engine)
-    phases = [Phase("score (stream, explain, segment, COPY)", rows, seconds,
-                    "read all + predict only", naive)]
-    _, seconds = timed(lambda: scoring.validate(engine, SNAPSHOT))
-    phases.append(Phase("GX gate on scores", rows, seconds))
-    _, seconds = timed(lambda: scoring.publish(engine, SNAPSHOT))
-    phases.append(Phase("publish scores (1 txn)", rows, seconds))
-    return phases
+    registry.load_champion(engine)
 
 
-def naive_scoring_rows_per_s(engine: sa.Engine) -> float:
-    """Baseline: pandas.read_sql of the whole snapshot, then predict_proba (no explanations,
-    segments or writes) — what a notebook would do; memory grows with the snapshot."""
-    import pandas as pd
+def summarize(customers: int, phases: list[Phase], plain: dict, to_sql: dict, naive_scoring: dict) -> dict:
+    by_name = {p.phase: p for p in phases}
+    load, score = by_name["load raw"], by_name["score"]
+    nightly = sum(by_name[name].seconds for name in NIGHTLY)
+    gates = sum(by_name[name].seconds for name in NIGHTLY if name.startswith("gate"))
+    return {
+        "date": dt.date.today().isoformat(),
+        "customers": customers,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "phases": [asdict(p) for p in phases],
+        "nightly_seconds": round(nightly, 2),
+        "gates_share": round(gates / nightly, 3),
+        "baselines": {"plain_copy": plain, "pandas_to_sql": to_sql, "read_all_predict_proba": naive_scoring},
+        "ratios": {
+            "load_vs_pandas_to_sql": round(load.rows_per_s / to_sql["rows_per_s"], 2),
+            "load_vs_plain_copy": round(load.rows_per_s / plain["rows_per_s"], 2),
+            "score_vs_read_all_predict_proba": round(score.rows_per_s / naive_scoring["rows_per_s"], 2),
+        },
+    }
 
-    from ml import features, registry
 
-    started = time.perf_counter()
-    bundle, _ = registry.load_champion(engine)
-    with engine.connect() as conn:
-        frame = pd.read_sql(sa.text(db.read_sql("scoring", "select_scoring_input")), conn,
-                            params={"score_date": SNAPSHOT})
-    bundle["model"].predict_proba(features.to_model_input(frame))
-    return len(frame) / (time.perf_counter() - started)
-
-
-def report(phases: list[Phase], customers: int) -> str:
-    lines = [f"benchmark: {customers} customers, {platform.processor() or platform.machine()}, "
-             f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB",
-             f"{'phase':40} {'rows':>10} {'seconds':>9} {'rows/s':>12}   baseline"]
-    for p in phases:
-        base = f"{p.baseline}: {p.baseline_rows_per_s:,.0f} rows/s ({p.rows_per_s / p.baseline_rows_per_s:.2g}x)" if p.baseline_rows_per_s else ""
-        lines.append(f"{p.name:40} {p.rows:>10,} {p.seconds:>9.2f} {p.rows_per_s:>12,.0f}   {base}")
+def report(results: dict) -> str:
+    lines = [f"benchmark: {results['customers']:,} customers, {results['machine']}, load average "
+             f"{results['load_average']}",
+             f"{'phase':36} {'rows':>10} {'seconds':>9} {'rows/s':>12} {'peak RSS MiB':>13}"]
+    for p in results["phases"]:
+        rate = p["rows"] / p["seconds"] if p["seconds"] else float("inf")
+        lines.append(f"{p['phase']:36} {p['rows']:>10,} {p['seconds']:>9.2f} {rate:>12,.0f} {p['peak_rss_mb']:>13.0f}")
+    lines.append(f"nightly path (load … publish scores): {results['nightly_seconds']:.1f} s, "
+                 f"gates {results['gates_share']:.0%} of it")
+    for name, base in results["baselines"].items():
+        lines.append(f"baseline {name}: {base['rows']:,} rows in {base['seconds']:.2f} s ({base['rows_per_s']:,} rows/s)")
+    lines.append("ratios (same run): " + ", ".join(f"{k} {v}x" for k, v in results["ratios"].items()))
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--customers", type=int, default=int(os.environ.get("BENCH_CUSTOMERS", DEFAULT_CUSTOMERS)))
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--baseline-rows", type=int, default=100_000)
+    parser.add_argument("--baseline-rows", type=int, default=100_000, help="rows of the pandas to_sql baseline")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
-    phases = run(args.customers, args.seed, args.baseline_rows)
-    text = report(phases, args.customers)
-    print(text)
-    results = settings.local_dir() / "bench" / "results.json"
-    results.write_text(json.dumps(
-        {"customers": args.customers, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-         "phases": [asdict(p) | {"rows_per_s": p.rows_per_s} for p in phases]}, indent=2))
-    print(f"results: {results}")
+    results = run(args.customers, args.seed, args.baseline_rows)
+    print(report(results))
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    path = args.results_dir / f"{results['date']}-{args.customers}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results: {path}")
 
 
 if __name__ == "__main__":

@@ -199,6 +199,13 @@ def to_gx(spec: ExpectationSpec, index: int) -> Expectation:
     """The GX expectation object for one entry (its class is found from the snake_case type)."""
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
+    if spec.type == "unexpected_rows_expectation":
+        from etl.quality.single_pass import SinglePassUnexpectedRows
+
+        return SinglePassUnexpectedRows(
+            **spec.kwargs, meta={"gate_index": index, "column": spec.reported_column},
+            notes=spec.notes, description=spec.description, severity=spec.severity,
+        )
     config = ExpectationConfiguration(
         type=spec.type,
         kwargs=dict(spec.kwargs),

