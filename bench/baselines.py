@@ -56,7 +56,7 @@ def read_all_predict_proba(engine: sa.Engine, score_date: dt.date) -> dict[str, 
     started = time.perf_counter()
     bundle, _ = registry.load_champion(engine)
     with engine.connect() as conn:
-        frame = pd.read_sql(sa.text(db.read_sql("scoring", "select_scoring_input")), conn, params={"score_date": score_date})
+        frame = pd.read_sql(sa.text(db.read_sql("scoring", "select_scoring_input")), conn, params={"score_date": score_date, "shard": 0, "shards": 1})
     bundle["model"].predict_proba(features.to_model_input(frame))
     return _result(len(frame), time.perf_counter() - started)
 

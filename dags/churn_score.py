@@ -1,12 +1,14 @@
 """churn_score — when churn_ingest publishes a snapshot's features, or churn_retrain promotes a
 new champion: score every active customer with the champion model and publish the scores for BI.
 
-snapshots_to_score → per snapshot (one mapped instance each, named by its date):
-score (champion hash-checked, features streamed in chunks, segments/offers/reasons, COPY into
-scoring.churn_scores_staged) → validate_scores (GX suite expectations/scoring.churn_scores.json
-on the staged rows) → publish (the date's rows of scoring.churn_scores replaced in one
-transaction; emits the scores Asset) → monitor_drift (PSI of inputs and score into
-scoring.drift_psi, a warning in the log above 0.2).
+snapshots_to_score → plan_shards (per snapshot CHURN_SCORE_SHARDS shards, default 2, the
+champion version fixed for all of them) → score_shard (one mapped instance per snapshot and
+shard, side by side; on Celery spread over the workers: champion hash-checked, features streamed
+by COPY in chunks, segments/offers/reasons, COPY into scoring.churn_scores_staged) → then per
+snapshot: collect_shards (every shard complete, one model) → validate_scores (GX suite
+expectations/scoring.churn_scores.json on the staged rows) → publish (the date's rows of
+scoring.churn_scores replaced in one transaction; emits the scores Asset) → monitor_drift (PSI
+of inputs and score into scoring.drift_psi, a warning in the log above 0.2).
 
 **Snapshots.** params.snapshot_date, or the run's logical date, is scored alone. An
 Asset-triggered run scores every snapshot whose published features are newer than its published
@@ -19,7 +21,8 @@ its snapshot.
 
 **Failures.** No champion yet (the first snapshot ever): the run skips, and churn_retrain, which
 the same event bootstraps, scores the snapshot when it promotes the first champion. A failed
-gate leaves the published scores of that date untouched; a retry of any task after it succeeded
+gate leaves the published scores of that date untouched; a failed shard is retried alone and
+nothing is published before every shard is complete; a retry of any task after it succeeded
 changes nothing. One run per date at a time (the run claims the date; a task of another run
 fails naming it). Only transient failures are retried: a tampered artifact or a failed gate fail
 at once. Alerted: every failure, and a run not done within an hour of being queued.
@@ -48,6 +51,8 @@ from job.assets import CHAMPION_MODEL, CHURN_SCORES, CUSTOMER_FEATURES
     **runtime.DAG_SETTINGS,
 )
 def churn_score():
+    """The DAG's tasks, long because it declares all seven of them; each only calls a step of ml.scoring."""
+
     @task
     def snapshots_to_score(**context) -> list[dt.date]:
         """A date asked for (params, logical date) is scored alone. Otherwise the warehouse says
@@ -73,9 +78,32 @@ def churn_score():
                 raise LookupError("no published features to score")
             return due or [newest]
 
-    score = runtime.snapshot_task(
-        "ml.scoring:score_to_staged", task_id="score",
-        doc="Score the snapshot's active customers with the champion into scoring.churn_scores_staged.",
+    @task
+    def plan_shards(snapshots: list[dt.date], **context) -> list[dict]:
+        """Per snapshot: clear its staged scores and hand out one job per shard (ml/scoring/shards.py)."""
+        from etl.warehouse import db
+        from ml import scoring
+
+        with runtime.retry_only_transient():
+            engine = db.get_engine()
+            return [job for snapshot in snapshots
+                    for job in scoring.plan_shards(engine, snapshot, run=runtime.run_label(context))]
+
+    @task(map_index_template=runtime.SNAPSHOT_MAP_INDEX)
+    def score_shard(job: dict, **context) -> dict:
+        """Score one shard of one snapshot into scoring.churn_scores_staged (its rows only)."""
+        from airflow.sdk import get_current_context
+
+        from etl.warehouse import db
+        from ml import scoring
+
+        get_current_context()["snapshot_date"] = f"{job['snapshot_date']} shard {job['shard'] + 1}/{job['shards']}"
+        with runtime.retry_only_transient():
+            return scoring.score_shard(db.get_engine(), job, run=runtime.run_label(context))
+
+    collect_shards = runtime.snapshot_task(
+        "ml.scoring:collect_shards",
+        doc="Check that every shard of the snapshot is scored, by one model; record the staged batch for the gate.",
     )
     validate_scores = runtime.snapshot_task(
         "ml.scoring:validate", task_id="validate_scores",
@@ -97,9 +125,13 @@ def churn_score():
         with runtime.retry_only_transient():
             return monitoring.compute_psi(db.get_engine(), snapshot)
 
-    # one mapped instance per snapshot, each step after the one before for the same date
+    # the shards of every snapshot side by side; then one mapped instance per snapshot, each
+    # step after the one before for the same date
     snapshots = snapshots_to_score()
-    monitor_drift.expand(snapshot=publish.expand(snapshot=validate_scores.expand(snapshot=score.expand(snapshot=snapshots))))
+    scored = score_shard.expand(job=plan_shards(snapshots))
+    collected = collect_shards.expand(snapshot=snapshots)
+    scored >> collected
+    monitor_drift.expand(snapshot=publish.expand(snapshot=validate_scores.expand(snapshot=collected)))
 
 
 churn_score()

@@ -1,13 +1,15 @@
 """Nightly scoring: the champion scores every active customer of a snapshot, in chunks.
 
 Why chunks: at 1M customers the features do not fit comfortably in a worker next to the model,
-so features stream from a server-side cursor; memory depends on the chunk size only. Per
+so features stream by COPY; memory depends on the chunk size only. Per
 customer: calibrated churn probability, risk band, segment and offer from the rule file
 (ml/segments.py, config/segments.yaml) and the top factors.
 
 Modules (the names below are re-exported here, so `from ml import scoring` is all callers need):
 - `steps` — what the churn_score DAG's tasks call: `snapshots_to_score`, `score_to_staged`,
   `validate`, `publish`, `latest_features_snapshot`; and the chunk stream ml/monitoring.py reuses.
+- `shards` — the DAG's sharded path: `plan_shards` → `score_shard` (mapped, in parallel) →
+  `collect_shards`, then the same gate and publish.
 - `champion` — the registry's champion wrapped for scoring (`Champion`, training baseline).
 - `reasons` — the top factors: what-if impacts (`Explainer`), exact for linear models and RBF SVC.
 - `run_summary` — `summary` / `render_summary`, the lines `make run` prints.
@@ -17,6 +19,7 @@ Light on import: the submodules load numpy, pandas and scikit-learn inside the f
 from ml.scoring.champion import Champion, baseline_from_bundle
 from ml.scoring.reasons import Explainer
 from ml.scoring.run_summary import render_summary, summary
+from ml.scoring.shards import ShardsIncomplete, collect_shards, plan_shards, score_shard, shard_count_from_env
 from ml.scoring.steps import (
     OUTPUT_COLUMNS,
     chunk_size_from_env,
@@ -32,6 +35,11 @@ from ml.scoring.steps import (
 __all__ = [
     "OUTPUT_COLUMNS",
     "Champion",
+    "ShardsIncomplete",
+    "collect_shards",
+    "plan_shards",
+    "score_shard",
+    "shard_count_from_env",
     "Explainer",
     "baseline_from_bundle",
     "chunk_size_from_env",

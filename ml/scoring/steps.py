@@ -72,11 +72,15 @@ def score_chunk(
     }, columns=list(OUTPUT_COLUMNS))
 
 
-def iter_feature_chunks(conn: sa.Connection, score_date: dt.date, chunk_size: int) -> Iterator[pd.DataFrame]:
-    """Active customers of the snapshot, `chunk_size` rows at a time from a server-side cursor."""
+def iter_feature_chunks(
+    conn: sa.Connection, score_date: dt.date, chunk_size: int, shard: int = 0, shards: int = 1
+) -> Iterator[pd.DataFrame]:
+    """Active customers of the snapshot (of one shard: customer_id mod `shards` = `shard`),
+    `chunk_size` rows at a time, streamed by COPY."""
     from etl.warehouse import frames
 
-    yield from frames.stream_frames(conn, "scoring", "select_scoring_input", {"score_date": score_date}, chunk_size)
+    params = {"score_date": score_date, "shard": shard, "shards": shards}
+    yield from frames.stream_frames(conn, "scoring", "select_scoring_input", params, chunk_size)
 
 
 def score_to_staged(
@@ -105,7 +109,7 @@ def score_to_staged(
         db.run_sql(writer, "scoring", "lock_scoring")
         record_rules(writer, rules)
         db.run_sql(writer, "scoring", "delete_churn_scores_staged_partition", {"score_date": score_date})
-        rows, chunks, predict_seconds = _copy_scored_chunks(reader, writer, score_date, chunk_size, champion, explainer, rules)
+        rows, chunks, predict_seconds = copy_scored_chunks(reader, writer, score_date, chunk_size, champion, explainer, rules)
         if rows == 0:
             raise LookupError(
                 f"no active customers in features.customer_features for {score_date}: run churn_ingest for that date first"
@@ -131,7 +135,7 @@ def score_to_staged(
     return result
 
 
-def _copy_scored_chunks(
+def copy_scored_chunks(
     reader: sa.Connection,
     writer: sa.Connection,
     score_date: dt.date,
@@ -139,16 +143,18 @@ def _copy_scored_chunks(
     champion: Champion,
     explainer: Explainer,
     rules: segments.Rules,
+    shard: int = 0,
+    shards: int = 1,
 ) -> tuple[int, int, float]:
-    """Score each chunk read by `reader` and COPY it in `writer`'s transaction: (rows, chunks,
-    seconds spent scoring)."""
+    """Score each chunk (of one shard) read by `reader` and COPY it in `writer`'s transaction:
+    (rows, chunks, seconds spent scoring)."""
     from etl.warehouse import db
 
     copy_sql = db.read_sql("scoring", "copy_churn_scores_staged")
     cursor = writer.connection.dbapi_connection.cursor()
     rows = chunks = 0
     predict_seconds = 0.0
-    for chunk in iter_feature_chunks(reader, score_date, chunk_size):
+    for chunk in iter_feature_chunks(reader, score_date, chunk_size, shard, shards):
         tick = time.perf_counter()
         scored = score_chunk(chunk, champion, explainer, rules, score_date)
         predict_seconds += time.perf_counter() - tick

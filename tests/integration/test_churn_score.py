@@ -16,8 +16,9 @@ from tests.helpers import independent_psi, load_dag, mapped_instances, rows, tas
 from tests.integration.scoring_chain import LOGICAL, SNAPSHOT, published
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
-SCORE_TASKS = {"snapshots_to_score", "score", "validate_scores", "publish", "monitor_drift"}
-PER_SNAPSHOT = SCORE_TASKS - {"snapshots_to_score"}  # mapped: one instance per snapshot
+SCORE_TASKS = {"snapshots_to_score", "plan_shards", "score_shard", "collect_shards", "validate_scores", "publish",
+               "monitor_drift"}
+PER_SNAPSHOT = SCORE_TASKS - {"snapshots_to_score", "plan_shards", "score_shard"}  # mapped: one instance per snapshot
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,9 @@ def rules():
 def test_churn_score_dag_succeeds_with_the_champion_from_churn_retrain(chain, engine):
     assert chain["score"].state == "success", chain["score_states"]
     assert chain["score_states"] == {task: "success" for task in SCORE_TASKS}
-    assert mapped_instances(chain["score"]) == {task: [SNAPSHOT.isoformat()] for task in PER_SNAPSHOT}
+    shards = [f"{SNAPSHOT.isoformat()} shard {i}/2" for i in (1, 2)]  # CHURN_SCORE_SHARDS default 2
+    assert mapped_instances(chain["score"]) == {task: [SNAPSHOT.isoformat()] for task in PER_SNAPSHOT} | {
+        "score_shard": shards}
     # churn_retrain registered one model on the snapshot churn_ingest loaded; it is the champion
     # (first model, CV ROC-AUC >= 0.85) and every published score comes from it
     [registered] = chain["registered"]
@@ -172,7 +175,7 @@ def test_gx_gate_rejects_corrupted_scores_and_keeps_the_published_ones(chain, en
     monkeypatch.setattr(steps, "score_chunk", corrupted)
     run = load_dag("churn_score").test(logical_date=LOGICAL)
     states = task_states(run)
-    assert states["score"] == "success"
+    assert states["score_shard"] == "success" and states["collect_shards"] == "success"
     assert states["validate_scores"] == "failed"
     assert states["publish"] == "upstream_failed" and states["monitor_drift"] == "upstream_failed"
     assert published(engine) == before
@@ -184,7 +187,8 @@ def test_gx_gate_rejects_corrupted_scores_and_keeps_the_published_ones(chain, en
     )
     assert gate["success"] is False
     failed = [d for d in gate["details"] if not d["success"]]
-    assert any(d["column"] == "churn_probability" and d["sample"] == [1.5] for d in failed), failed
+    # the first row of each shard's first chunk was corrupted: one per shard
+    assert any(d["column"] == "churn_probability" and d["sample"] == [1.5, 1.5] for d in failed), failed
     # publish refuses to run on its own without validated staged rows of another date
     from etl.ops.batches import PublishRefused
 
@@ -313,11 +317,10 @@ def test_a_tampered_champion_fails_the_score_task_at_once_and_keeps_the_scores(c
     finally:
         artifact.write_bytes(original)
     assert run.state == "failed"
-    assert task_states(run)["score"] == "failed"
+    assert task_states(run)["score_shard"] == "failed"
     assert seconds < 120, f"the failed score task was retried ({seconds:.0f} s)"
     assert published(engine) == before
-    [attempt] = _attempts(run, "score")
-    assert attempt == 1
+    assert _attempts(run, "score_shard") == [1, 1]
     from etl.ops import claims
 
     held = [c for c in claims.list_claims(engine) if c["run_id"].startswith("churn_score/")]
