@@ -20,7 +20,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from bench import baselines
+from bench import baselines, shards
 from bench.memory import PeakRss
 from etl import ingest, synth
 from etl.warehouse import db, server, settings
@@ -31,7 +31,7 @@ DEFAULT_CUSTOMERS = 200_000
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 # The phases a night runs (the sum is the nightly path; generation and the reload are extra).
 NIGHTLY = ("load raw", "gate raw", "staging", "features", "gate features", "publish features",
-           "score", "gate scores", "publish scores")
+           "score, 2 shards", "gate scores", "publish scores")
 
 
 @dataclass
@@ -85,6 +85,10 @@ def run(customers: int, seed: int, baseline_rows: int) -> dict:
     record("gate features", customers, lambda: ingest.validate_features(engine, SNAPSHOT))
     record("publish features", customers, lambda: ingest.publish_features(engine, SNAPSHOT))
     scored = record("score", lambda r: int(r["rows"]), lambda: scoring.score_to_staged(engine, SNAPSHOT))
+    for count in (1, 2):  # as churn_score runs it: one process per shard (its peak RSS is the shard's)
+        sharded = shards.score_in_processes(engine, SNAPSHOT, count)
+        record.phases.append(Phase(f"score, {count} shard{'s' * (count > 1)}", sharded["rows"],
+                                   round(sharded["seconds"], 3), round(sharded["peak_rss_mb"], 1)))
     record("gate scores", int(scored["rows"]), lambda: scoring.validate(engine, SNAPSHOT))
     record("publish scores", int(scored["rows"]), lambda: scoring.publish(engine, SNAPSHOT))
     naive_scoring = baselines.read_all_predict_proba(engine, SNAPSHOT)
@@ -106,6 +110,7 @@ def train_champion(engine: sa.Engine) -> None:
 def summarize(customers: int, phases: list[Phase], plain: dict, to_sql: dict, naive_scoring: dict) -> dict:
     by_name = {p.phase: p for p in phases}
     load, score = by_name["load raw"], by_name["score"]
+    one, two = by_name["score, 1 shard"], by_name["score, 2 shards"]
     nightly = sum(by_name[name].seconds for name in NIGHTLY)
     gates = sum(by_name[name].seconds for name in NIGHTLY if name.startswith("gate"))
     return {
@@ -121,6 +126,7 @@ def summarize(customers: int, phases: list[Phase], plain: dict, to_sql: dict, na
             "load_vs_pandas_to_sql": round(load.rows_per_s / to_sql["rows_per_s"], 2),
             "load_vs_plain_copy": round(load.rows_per_s / plain["rows_per_s"], 2),
             "score_vs_read_all_predict_proba": round(score.rows_per_s / naive_scoring["rows_per_s"], 2),
+            "two_shards_vs_one": round(one.seconds / two.seconds, 2),
         },
     }
 

@@ -1,5 +1,8 @@
 -- staging: cleaned copies of raw, one row set per snapshot_date (replaced on rebuild).
-CREATE TABLE IF NOT EXISTS staging.customers (
+-- UNLOGGED: every churn_ingest run rebuilds its date's rows from raw, so they need no WAL; after a
+-- server crash these tables are empty until the next build (the features of a date are built in
+-- the same run, right after its staging).
+CREATE UNLOGGED TABLE IF NOT EXISTS staging.customers (
     snapshot_date             date    NOT NULL,
     customer_id               bigint  NOT NULL,
     churn_label               smallint,          -- 1 = «Снизилась», 0 = «Прежний уровень», NULL = unknown
@@ -17,7 +20,7 @@ CREATE TABLE IF NOT EXISTS staging.customers (
     PRIMARY KEY (snapshot_date, customer_id)
 );
 
-CREATE TABLE IF NOT EXISTS staging.revenue (
+CREATE UNLOGGED TABLE IF NOT EXISTS staging.revenue (
     snapshot_date     date    NOT NULL,
     customer_id       bigint  NOT NULL,
     period            text    NOT NULL,          -- two_months_ago / last_month / current_month
@@ -27,7 +30,7 @@ CREATE TABLE IF NOT EXISTS staging.revenue (
     PRIMARY KEY (snapshot_date, customer_id, period)
 );
 
-CREATE TABLE IF NOT EXISTS staging.minutes (
+CREATE UNLOGGED TABLE IF NOT EXISTS staging.minutes (
     snapshot_date  date    NOT NULL,
     customer_id    bigint  NOT NULL,
     period         text    NOT NULL,             -- last_month / current_month («предыдцщий» fixed)
@@ -35,9 +38,23 @@ CREATE TABLE IF NOT EXISTS staging.minutes (
     PRIMARY KEY (snapshot_date, customer_id, period)
 );
 
-CREATE TABLE IF NOT EXISTS staging.profit (
+CREATE UNLOGGED TABLE IF NOT EXISTS staging.profit (
     snapshot_date  date    NOT NULL,
     customer_id    bigint  NOT NULL,
     profit         double precision NOT NULL,
     PRIMARY KEY (snapshot_date, customer_id)
 );
+
+-- Warehouses created before staging was UNLOGGED are converted once (rows kept).
+DO $$
+DECLARE
+    logged regclass;
+BEGIN
+    FOR logged IN
+        SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'staging' AND c.relkind = 'r' AND c.relpersistence = 'p'
+    LOOP
+        EXECUTE format('ALTER TABLE %s SET UNLOGGED', logged);
+    END LOOP;
+END
+$$;

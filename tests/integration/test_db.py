@@ -42,3 +42,26 @@ def test_a_warehouse_built_before_the_staged_names_keeps_its_rows(scratch_engine
         index = conn.execute(sa.text("SELECT to_regclass('scoring.churn_scores_staged_date_idx')")).scalar()
     assert set(RENAMED.values()) <= tables and not set(RENAMED) & tables
     assert kept == 1 and index is not None
+
+
+REBUILT = ("staging.customers", "staging.revenue", "staging.minutes", "staging.profit",
+           "features.customer_features_staged", "scoring.churn_scores_staged")
+
+
+def test_rebuilt_layers_are_unlogged_and_older_warehouses_are_converted_with_their_rows(scratch_engine):
+    """Staging and the staged tables are rebuilt by reruns: no WAL for them (config/warehouse.conf)."""
+    db.ensure_schema(scratch_engine)
+    with scratch_engine.begin() as conn:  # a warehouse from before: logged tables with a row
+        for table in REBUILT:
+            conn.execute(sa.text(f"ALTER TABLE {table} SET LOGGED"))
+        conn.execute(sa.text("INSERT INTO staging.profit VALUES ('2026-11-30', 1, 2.5)"))
+    db.ensure_schema(scratch_engine)
+    with scratch_engine.connect() as conn:
+        persistence = dict(conn.execute(sa.text(
+            "SELECT n.nspname || '.' || c.relname, c.relpersistence FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' "
+            "AND n.nspname IN ('staging', 'features', 'scoring', 'raw')")).all())
+        kept = conn.execute(sa.text("SELECT profit FROM staging.profit")).scalar()
+    assert {table: persistence[table] for table in REBUILT} == {table: "u" for table in REBUILT}
+    assert persistence["features.customer_features"] == "p" and persistence["scoring.churn_scores"] == "p"
+    assert kept == 2.5
