@@ -10,6 +10,7 @@ Measured here: logreg ≈ 1.2M explained rows/s, RBF SVC ≈ 16k (what-if: 2.8k)
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -21,6 +22,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _impact_texts() -> tuple[np.ndarray, np.ndarray]:
+    """("0." and "1.", the four-decimal texts 0000…9999): formatting an impact is a lookup."""
+    import numpy as np
+
+    return np.array(["0.", "1."], dtype=object), np.array([f"{i:04d}" for i in range(10_000)], dtype=object)
 
 
 class Explainer:
@@ -66,31 +75,49 @@ class Explainer:
         return out
 
     def top_factors(self, X: pd.DataFrame, impacts: np.ndarray) -> list[str]:
-        """Per row a JSON array [{feature, direction, text, impact}], strongest first."""
+        """Per row a JSON array [{feature, direction, text, impact}], strongest first.
+
+        numpy picks each row's factors and codes them (input × direction or value); the JSON
+        of a code is made once, an impact's text is a lookup in the 10 000 four-decimal texts,
+        and only the final joins are Python, as list comprehensions.
+        """
         import numpy as np
 
+        whole, decimals = _impact_texts()
         count = min(self.rules.factor_count, impacts.shape[1])
+        if len(X) == 0 or count == 0:
+            return ["[]"] * len(X)
         order = np.argsort(-impacts, axis=1, kind="stable")[:, :count]
         top = np.take_along_axis(impacts, order, axis=1)
-        keep = (top > 0) & (top >= self.rules.factor_min_impact)
-        categorical = {j for j, c in enumerate(self.columns) if c in features.CATEGORICAL}
-        values = {j: X[c].to_numpy() for j, c in enumerate(self.columns)}
-        baseline = [self.baseline[c] for c in self.columns]
-        result = []
-        for i in range(len(X)):
-            parts = []
-            for r in range(count):
-                if not keep[i, r]:
-                    break
-                j = int(order[i, r])
-                value = values[j][i]
-                if j in categorical:
-                    key = str(value)
-                else:
-                    key = "low" if value < baseline[j] else "high"
-                parts.append(f"{self._fragment(j, key)}{top[i, r]:.4f}}}")
-            result.append("[" + ", ".join(parts) + "]")
-        return result
+        # kept factors are a prefix of each row: `top` is sorted, the thresholds are fixed
+        kept = ((top > 0) & (top >= self.rules.factor_min_impact)).sum(axis=1).tolist()
+        codes, fragments = self._codes(X)
+        chosen = np.take_along_axis(codes, order, axis=1)
+        ten_thousandths = np.rint(np.clip(top, 0, None) * 10_000).astype(np.int64)
+        impact_text = whole[np.minimum(ten_thousandths // 10_000, 1)] + decimals[ten_thousandths % 10_000]
+        pieces = [[f + i + "}" for f, i in zip(fragments[chosen[:, r]].tolist(), impact_text[:, r].tolist())]
+                  for r in range(count)]
+        return ["[" + ", ".join(row[:k]) + "]" for row, k in zip(zip(*pieces), kept)]
+
+    def _codes(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(rows × inputs codes, the JSON fragment of each code): a numeric input's code says
+        low or high against the baseline, a categorical one's the value."""
+        import numpy as np
+        import pandas as pd
+
+        codes = np.empty((len(X), len(self.columns)), dtype=np.int64)
+        texts: list[str] = []
+        for j, column in enumerate(self.columns):
+            values = X[column].to_numpy()
+            if column in features.CATEGORICAL:
+                local, uniques = pd.factorize(values)
+                keys = [str(u) for u in uniques]
+            else:
+                local = (values < self.baseline[column]).astype(np.int64)
+                keys = ["high", "low"]
+            codes[:, j] = len(texts) + local.reshape(-1)
+            texts.extend(self._fragment(j, key) for key in keys)
+        return codes, np.array(texts, dtype=object)
 
     def _fragment(self, j: int, key: str) -> str:
         """`{"feature": …, "direction": …, "text": …, "impact": ` (cached per input and direction)."""
