@@ -100,45 +100,67 @@ def _run_gx(
     run_id: str,
     started_at: dt.datetime,
 ) -> tuple[list[SuiteResult], Path | None]:
-    """One ephemeral GX context; one query asset + suite + validation definition per table; one
-    checkpoint; then one Data Docs build for the run's results."""
+    """One ephemeral GX context; one asset + suite + validation definition per table (the
+    snapshot's partition, else a query of the snapshot's rows); one checkpoint; then one Data
+    Docs build for the run's results."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
+    partitions = _partitions(engine, specs, snapshot_date)
     context = _context(engine.url.render_as_string(hide_password=False))
-    datasource = _datasource(context)
+    sources = (_datasource(context), _datasource(context, "warehouse_partitions", create_temp_table=False))
     try:
         checkpoint = context.checkpoints.add(gx.Checkpoint(
             name=f"{layer}_gate",
-            validation_definitions=[_validation(context, datasource, spec, snapshot_date) for spec in specs],
+            validation_definitions=[_validation(context, sources, spec, snapshot_date, partitions.get(spec.name))
+                                    for spec in specs],
             result_format=RESULT_FORMAT,
         ))
         run_name = f"{layer}_{snapshot_date.isoformat()}_{run_id[:8]}"
         outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_name, run_time=started_at))
     finally:
-        datasource.get_engine().dispose()  # GX keeps its own pool; do not leak connections
+        for source in sources:
+            source.get_engine().dispose()  # GX keeps its own pools; do not leak connections
     return _suite_results(context, outcome, specs)
 
 
-def _datasource(context):
-    """The warehouse as a GX SQL datasource, its URL passed only as a config variable."""
+def _datasource(context, name: str = "warehouse", create_temp_table: bool = True):
+    """The warehouse as a GX SQL datasource, its URL passed only as a config variable.
+
+    For query assets GX must copy each batch into a temp table: it reads a query asset's column
+    names by running the whole query and keeping only the header, which pulls the snapshot to the
+    client, while a temp table (server-side, dropped with GX's connections) is reflected without
+    reading rows. Table assets (partitions) are reflected from the catalog and read in place, by
+    a second datasource without the copy.
+    """
     with warnings.catch_warnings():  # "a PostgresDatasource may be more appropriate": it rejects
         warnings.simplefilter("ignore")  # the embedded server's socket-only URL, add_sql does not
         return context.data_sources.add_sql(
-            name="warehouse",
-            connection_string="${" + URL_VARIABLE + "}",
-            # GX reads a query asset's column names by running the whole query and keeping only the
-            # header, which pulls the snapshot to the client; a temp table (CREATE TEMP TABLE AS,
-            # server-side, dropped with GX's connections) is reflected without reading rows.
-            create_temp_table=True,
-        )
+            name=name, connection_string="${" + URL_VARIABLE + "}", create_temp_table=create_temp_table)
 
 
-def _validation(context, datasource, spec: SuiteSpec, snapshot_date: dt.date):
-    """The suite of one table as a GX validation definition over that table's snapshot query."""
+def _partitions(engine: sa.Engine, specs: Sequence[SuiteSpec], snapshot_date: dt.date) -> dict[str, tuple[str, str]]:
+    """suite name → (schema, table) of its table's partition for the snapshot, where there is one."""
+    found = {}
+    with engine.connect() as conn:
+        for spec in specs:
+            row = db.run_sql(conn, "dq", "select_snapshot_partition",
+                             {"parent": spec.table, "snapshot_date": snapshot_date}).first()
+            if row is not None:
+                found[spec.name] = (row.schema_name, row.table_name)
+    return found
+
+
+def _validation(context, sources, spec: SuiteSpec, snapshot_date: dt.date, partition: tuple[str, str] | None):
+    """The suite of one table as a GX validation definition over the snapshot: its partition as
+    a table asset, else the snapshot query as a query asset (copied into a temp table by GX)."""
     import great_expectations as gx
 
-    asset = datasource.add_query_asset(name=spec.name, query=spec.snapshot_query(snapshot_date))
+    queries, partitions = sources
+    if partition is not None:
+        asset = partitions.add_table_asset(name=spec.name, schema_name=partition[0], table_name=partition[1])
+    else:
+        asset = queries.add_query_asset(name=spec.name, query=spec.snapshot_query(snapshot_date))
     batch = asset.add_batch_definition_whole_table(name=f"snapshot_{snapshot_date.isoformat()}")
     suite = context.suites.add(gx.ExpectationSuite(name=spec.name, meta={"table": spec.table, "notes": spec.description}))
     for index, expectation in enumerate(spec.all_expectations()):

@@ -34,3 +34,14 @@ def test_unexpected_rows_query_runs_once_with_count_and_sample(engine):
     assert finding.unexpected_count == 250
     assert [row["v"] for row in finding.sample] == [51, 52, 53, 54, 55]
     assert calls == 250  # every unexpected row was produced once: no second COUNT(*) pass
+
+
+def test_raw_suites_read_the_snapshot_partition_in_place(engine, real_data_dir):
+    """No copy of a raw batch: the gate hands GX the partition; unpartitioned tables keep the query."""
+    from etl import ingest
+    from etl.quality import gate
+
+    day = dt.date(2031, 1, 2)
+    ingest.load_raw(engine, real_data_dir, day)
+    found = gate._partitions(engine, quality.load_suites(), day)
+    assert found == {f"raw.{t}": ("raw", f"{t}_p20310102") for t in ("market_file", "market_money", "market_time", "money")}

@@ -22,14 +22,14 @@ def _ddl_columns() -> dict[str, dict[str, str]]:
     tables: dict[str, dict[str, str]] = {}
     for path in sorted((settings.SQL_DIR / "schema").glob("*.sql")):
         text = path.read_text(encoding="utf-8")
-        for name, body in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+\.\w+) \((.*?)\n\)", text, re.S):
+        for name, body in re.findall(r"CREATE (?:UNLOGGED )?TABLE IF NOT EXISTS (\w+\.\w+) \((.*?)\n\)", text, re.S):
             columns = {}
             for line in body.splitlines():
                 match = re.match(r"\s+([a-z_][a-z0-9_]*)\s+(double precision|[a-z]+)\b", line)
                 if match and match.group(1) not in ("primary", "check"):
                     columns[match.group(1)] = TYPE_ALIASES.get(match.group(2), match.group(2))
             tables[name] = columns
-        for name, like in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+\.\w+)\s*\(LIKE (\w+\.\w+)", text):
+        for name, like in re.findall(r"CREATE (?:UNLOGGED )?TABLE IF NOT EXISTS (\w+\.\w+)\s*\(LIKE (\w+\.\w+)", text):
             tables[name] = tables[like]
     return tables
 
