@@ -40,7 +40,7 @@ def run(customers: int, seed: int, budget: str | None) -> dict:
     return {
         "date": dt.date.today().isoformat(),
         "customers": customers,
-        "budget": candidates.budget(budget).name,
+        "budget": candidates.budget_for(candidates.budget(budget), rows).name,
         "training_rows": rows,
         "families": candidates.families_for(candidates.FAMILIES, rows)[0],
         "seconds": round(seconds, 1),

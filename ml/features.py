@@ -85,7 +85,7 @@ def load_training_frame(engine: sa.Engine, snapshot_date: dt.date) -> pd.DataFra
 # Training rows per retraining (env CHURN_TRAINING_MAX_ROWS): the search and the 25-fold
 # evaluation of the full budget fit each family ~100 times, so their cost grows with the rows
 # while ROC-AUC stops improving long before (ml/README.md, "Training at scale").
-DEFAULT_MAX_TRAINING_ROWS = 20_000
+DEFAULT_MAX_TRAINING_ROWS = 10_000
 
 
 def max_training_rows() -> int:

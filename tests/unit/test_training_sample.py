@@ -45,3 +45,12 @@ def test_super_linear_families_are_left_out_above_their_size():
     assert left_out == [] and kept == list(candidates.FAMILIES)
     kept, left_out = candidates.families_for(candidates.FAMILIES, 20_000)
     assert set(left_out) == {"svc", "knn"} and "logreg" in kept and "boosting" in kept
+
+
+def test_large_training_sets_use_the_large_budget_unless_reduced_was_asked_for():
+    full, reduced = candidates.budget("full"), candidates.budget("reduced")
+    assert candidates.budget_for(full, 1297) is full  # the real export keeps its budget
+    large = candidates.budget_for(full, candidates.LARGE_SET_ROWS + 1)
+    assert large.name == "large" and large.eval_splits * large.eval_repeats < full.eval_splits * full.eval_repeats
+    assert candidates.budget_for(reduced, 10_000) is reduced
+    assert features.DEFAULT_MAX_TRAINING_ROWS > candidates.LARGE_SET_ROWS
