@@ -62,6 +62,11 @@ def build_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = 
     params = {"snapshot_date": snapshot_date}
     with engine.begin() as conn:
         claims.hold(conn, PIPELINE, snapshot_date, run, "build_features")
+        if not db.run_sql(conn, "staging", "count_snapshot_rows", params).mappings().one()["customers"]:
+            # staging is UNLOGGED: a server crash since build_staging emptied it; a retry of this
+            # task rebuilds it from raw (raw is logged) instead of building no features
+            log.warning("staging of %s is empty (server restart?): rebuilding it from raw", snapshot_date)
+            db.run_layer(conn, "staging", params)
         db.run_layer(conn, "features", params)
         counts = dict(db.run_sql(conn, "features", "count_staged_rows", params).mappings().one())
         batches.record_staged(conn, "features", snapshot_date, run, counts["customers"])

@@ -1,7 +1,6 @@
 -- staging: cleaned copies of raw, one row set per snapshot_date (replaced on rebuild).
--- UNLOGGED: every churn_ingest run rebuilds its date's rows from raw, so they need no WAL; after a
--- server crash these tables are empty until the next build (the features of a date are built in
--- the same run, right after its staging).
+-- UNLOGGED: every churn_ingest run rebuilds its date's rows from raw, so they need no WAL. A server
+-- crash empties them; build_features then rebuilds the date's staging from raw (logged) first.
 CREATE UNLOGGED TABLE IF NOT EXISTS staging.customers (
     snapshot_date             date    NOT NULL,
     customer_id               bigint  NOT NULL,

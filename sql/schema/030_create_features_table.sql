@@ -30,14 +30,5 @@ CREATE TABLE IF NOT EXISTS features.customer_features (
 -- never see an ungated snapshot and a failed rerun leaves the published rows of its date intact.
 -- (Warehouses built before the table had its name are renamed in place, rows kept.)
 ALTER TABLE IF EXISTS features.customer_features_candidate RENAME TO customer_features_staged;
--- UNLOGGED: a staged build is rebuilt by a rerun; after a server crash it is empty, and publish
--- refuses a batch whose staged rows are not the ones its gate counted (etl/ops/batches.py).
-CREATE UNLOGGED TABLE IF NOT EXISTS features.customer_features_staged
+CREATE TABLE IF NOT EXISTS features.customer_features_staged
     (LIKE features.customer_features INCLUDING ALL);
-DO $$
-BEGIN  -- a table created before it was UNLOGGED is converted once (rows kept; no lock otherwise)
-    IF (SELECT relpersistence FROM pg_class WHERE oid = 'features.customer_features_staged'::regclass) = 'p' THEN
-        ALTER TABLE features.customer_features_staged SET UNLOGGED;
-    END IF;
-END
-$$;

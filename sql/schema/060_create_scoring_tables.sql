@@ -11,9 +11,7 @@
 -- (Warehouses built before the table had its name are renamed in place, rows kept.)
 ALTER TABLE IF EXISTS scoring.churn_scores_pending RENAME TO churn_scores_staged;
 ALTER INDEX IF EXISTS scoring.churn_scores_pending_date_idx RENAME TO churn_scores_staged_date_idx;
--- UNLOGGED: rescoring rebuilds them; after a server crash they are empty and publish refuses the
--- batch (its staged rows are not the ones the gate counted).
-CREATE UNLOGGED TABLE IF NOT EXISTS scoring.churn_scores_staged (
+CREATE TABLE IF NOT EXISTS scoring.churn_scores_staged (
     score_date         date             NOT NULL,
     customer_id        bigint           NOT NULL,
     model_version      text             NOT NULL,
@@ -27,13 +25,6 @@ CREATE UNLOGGED TABLE IF NOT EXISTS scoring.churn_scores_staged (
     scored_at          timestamptz      NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS churn_scores_staged_date_idx ON scoring.churn_scores_staged (score_date);
-DO $$
-BEGIN  -- a table created before it was UNLOGGED is converted once (rows kept; no lock otherwise)
-    IF (SELECT relpersistence FROM pg_class WHERE oid = 'scoring.churn_scores_staged'::regclass) = 'p' THEN
-        ALTER TABLE scoring.churn_scores_staged SET UNLOGGED;
-    END IF;
-END
-$$;
 
 -- Published scores: history, one row per (score_date, customer_id); a date is replaced as a whole.
 CREATE TABLE IF NOT EXISTS scoring.churn_scores (
