@@ -2,7 +2,7 @@
 
 Each check is a predicate true for a bad value (`checks`). The INSERT into a raw partition
 converts every value behind a guard that accepts exactly what the checks accept (`converted`): a
-bad value becomes NULL, which the raw table's NOT NULL refuses. So a good file is checked and converted in
+bad value becomes NULL, which the raw table's NOT NULL refuses, or makes the cast fail. So a good file is checked and converted in
 the one pass that writes it, and only a refused INSERT runs the checks one by one to name the
 column, problem and lines (etl/ingest/loader.py). The checks are stated here once, for both.
 """
@@ -62,10 +62,11 @@ def int_digits(column: Column) -> int:
 
 
 def converted(column: Column) -> pgsql.Composable:
-    """The raw value of a landing column, NULL exactly when one of its `checks` fails (or, for
-    nullable text, when empty). The CASE tests the cheap conditions first and evaluates the cast
-    only for an accepted value, so no bad value can raise; tests/integration/test_casts.py
-    checks that it refuses exactly what `checks` refuses."""
+    """The raw value of a landing column; for a value one of its `checks` refuses, NULL (which the
+    raw column's NOT NULL refuses) or, for a number text without letters, an error of the cast:
+    either way the INSERT is refused (nullable text: empty is NULL and allowed). The CASE tests
+    the cheap conditions first; tests/integration/test_casts.py checks that it refuses exactly
+    what `checks` refuses."""
     value = pgsql.Identifier(column.name)
     sql = lambda text, **more: pgsql.SQL(text).format(v=value, **more)  # noqa: E731
     spaces, longest = pgsql.Literal(SPACES), pgsql.Literal(MAX_NUMBER_CHARS)
@@ -82,13 +83,17 @@ def converted(column: Column) -> pgsql.Composable:
                    " WHEN length({v}) <= {d} OR length(ltrim(btrim({v}, {s}), '+-0')) <= {d}"
                    " THEN btrim({v})::{t} END",
                    n=longest, p=pgsql.Literal(INT_PATTERN), d=pgsql.Literal(digits), s=spaces, t=target)
-    # Without an exponent a number text of at most MAX_NUMBER_CHARS characters is well inside
-    # FLOAT_LIMITS, so the range is tested only for texts with an exponent.
+    # The common case first: a text without letters (so without an exponent, NaN, Infinity or
+    # hex) of at most MAX_NUMBER_CHARS characters is either a plain decimal well inside
+    # FLOAT_LIMITS, which the cast accepts as the checks do, or no number, on which the cast
+    # raises and the INSERT is refused just the same (the loader then names the value). Only
+    # texts with letters take the pattern and range tests.
     number = sql("replace(btrim({v}, {s}), ',', '.')", s=spaces)
     low, high = (pgsql.Literal(limit) for limit in FLOAT_LIMITS)
     return pgsql.SQL(
-        "CASE WHEN length({v}) > {n} OR replace({v}, ',', '.') !~ {p} THEN NULL"
-        " WHEN strpos({v}, 'e') = 0 AND strpos({v}, 'E') = 0 THEN {x}::double precision"
+        "CASE WHEN length({v}) > {n} THEN NULL"
+        " WHEN {v} !~ '[[:alpha:]]' THEN replace({v}, ',', '.')::double precision"
+        " WHEN replace({v}, ',', '.') !~ {p} THEN NULL"
         " WHEN pg_input_is_valid({x}, 'double precision')"
         " AND abs({x}::double precision) < {high}::double precision"
         " AND ({x}::double precision = 0 OR abs({x}::double precision) >= {low}::double precision)"
