@@ -5,7 +5,7 @@ Per scoring run the published scores and the snapshot's features are compared wi
 reference stored at registration (`ml.model_registry.reference`, built by ml/reference.py:
 training deciles for numeric inputs and the score, category shares for categorical ones).
 
-Counts are accumulated chunk by chunk from a server-side cursor (memory does not grow with the
+Counts are accumulated chunk by chunk, streamed by COPY (memory does not grow with the
 number of customers) and binned exactly like ml/reference.py (numeric: `searchsorted(edges, v,
 side="right")`, open outer bins; categorical: the training categories + one "__other__" bin).
 PSI = Σ (actual − expected) · ln(actual / expected), shares floored at reference.EPSILON.

@@ -2,9 +2,10 @@
 
 Each check is a predicate true for a bad value (`checks`). The INSERT into a raw partition
 converts every value behind a guard that accepts exactly what the checks accept (`converted`): a
-bad value becomes NULL, which the raw table's NOT NULL refuses, or makes the cast fail. So a good file is checked and converted in
-the one pass that writes it, and only a refused INSERT runs the checks one by one to name the
-column, problem and lines (etl/ingest/loader.py). The checks are stated here once, for both.
+bad value becomes NULL, which the raw table's NOT NULL refuses, or makes the cast fail. So a good
+file is checked and converted in the one pass that writes it, and only a refused INSERT runs the
+checks one by one to name the column, problem and lines (etl/ingest/loader.py). The checks are
+stated here once, for both.
 """
 from __future__ import annotations
 

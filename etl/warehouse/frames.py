@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # pandas dtypes for the Postgres types of a result (pg_type oids); booleans arrive as t/f.
 _BOOL, _FLOAT = {16}, {700, 701, 1700}
-_INT, _TEXT, _DATE = {20, 21, 23}, {25, 1043, 1042}, {1082}
+_TEXT, _DATE = {25, 1043, 1042}, {1082}  # integers are left to pandas (int64, float64 with NULLs)
 
 
 def stream_frames(
@@ -34,8 +34,8 @@ def stream_frames(
     import pandas as pd
 
     cursor = conn.connection.dbapi_connection.cursor()
-    query = cursor.mogrify(_pyformat(db.read_sql(layer, name)), dict(params)).decode()
-    cursor.execute(f"SELECT * FROM ({query.rstrip().rstrip(';')}) AS result LIMIT 0")
+    query = cursor.mogrify(_pyformat(db.read_sql(layer, name)), dict(params)).decode().rstrip().rstrip(";")
+    cursor.execute(f"SELECT * FROM ({query}) AS result LIMIT 0")
     columns = [(column.name, column.type_code) for column in cursor.description]
     read_fd, write_fd = os.pipe()
     failure: list[BaseException] = []
@@ -43,7 +43,7 @@ def stream_frames(
     def produce() -> None:
         try:
             with os.fdopen(write_fd, "wb", buffering=1 << 20) as sink:
-                cursor.copy_expert(f"COPY ({query.rstrip().rstrip(';')}) TO STDOUT WITH (FORMAT csv)", sink, size=1 << 20)
+                cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)", sink, size=1 << 20)
         except BaseException as error:  # handed to the reading side
             failure.append(error)
 

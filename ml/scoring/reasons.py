@@ -110,7 +110,7 @@ class Explainer:
         for j, column in enumerate(self.columns):
             values = X[column].to_numpy()
             if column in features.CATEGORICAL:
-                local, uniques = pd.factorize(values)
+                local, uniques = pd.factorize(values, use_na_sentinel=False)  # a missing value is a key too
                 keys = [str(u) for u in uniques]
             else:
                 local = (values < self.baseline[column]).astype(np.int64)

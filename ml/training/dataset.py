@@ -113,10 +113,11 @@ def prepare(
     frame = features.load_training_frame(engine, snapshot)
     positives = _check_cross_validatable(snapshot, frame, chosen)
     names, left_out = candidates.families_for(names, len(frame))
-    if candidates.budget_for(chosen, len(frame)) is not chosen:
-        chosen = candidates.budget_for(chosen, len(frame))
-        log.warning("retrain on %d rows uses the %s budget (more than %d rows)", len(frame), chosen.name,
+    sized = candidates.budget_for(chosen, len(frame))
+    if sized is not chosen:
+        log.warning("retrain on %d rows uses the %s budget (more than %d rows)", len(frame), sized.name,
                     candidates.LARGE_SET_ROWS)
+        chosen = sized
     if left_out:
         log.warning("retrain on %d rows leaves out %s (more rows than their max_rows)", len(frame), ", ".join(left_out))
     if not names:

@@ -50,5 +50,6 @@ def test_stopping_early_leaves_the_pool_usable(engine, query):
         first = next(stream)
         stream.close()
         assert len(first) == 1000
+        assert conn.invalidated  # not handed back to the pool in the middle of a COPY
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT 1")).scalar() == 1

@@ -19,7 +19,11 @@ def _frame(rows: int, seed: int = 0) -> pd.DataFrame:
     for column in features.NUMERIC_INPUT:
         data[column] = rng.integers(0, 1000, rows).astype(float)
     frame = pd.DataFrame(data)
-    frame.loc[rows // 2, list(features.DUPLICATE_KEY)] = frame.loc[0, list(features.DUPLICATE_KEY)].to_numpy()
+    pairs = min(2000, rows // 2)  # customers i and i + rows // 2 agree on all but profit
+    key = list(features.DUPLICATE_KEY)
+    frame.loc[rows // 2: rows // 2 + pairs - 1, key] = frame.loc[: pairs - 1, key].to_numpy()
+    # with opposite labels, so the two fall into different strata of the stratified draw
+    frame.loc[rows // 2: rows // 2 + pairs - 1, features.TARGET] = 1 - frame.loc[: pairs - 1, features.TARGET].to_numpy()
     return frame
 
 
@@ -34,8 +38,9 @@ def test_large_sets_are_sampled_stratified_grouped_and_repeatably():
     assert abs(len(sample) - 5_000) <= 5
     assert abs(sample[features.TARGET].mean() - frame[features.TARGET].mean()) < 0.01
     assert sample[features.ID].is_monotonic_increasing and sample[features.ID].is_unique
-    pair = {0, 25_000}  # the same customer twice (all features but profit equal)
-    assert len(pair & set(sample[features.ID])) in (0, 2)
+    drawn = set(sample[features.ID])
+    together = [(i in drawn) + (i + 25_000 in drawn) for i in range(2000)]  # the same customer twice
+    assert set(together) <= {0, 2} and together.count(2) > 50
     again = features.sample_training_rows(frame.sample(frac=1, random_state=3), 5_000)
     assert again[features.ID].tolist() == sample[features.ID].tolist()
 
