@@ -6,8 +6,8 @@ champion version fixed for all of them) → score_shard (one mapped instance per
 shard, side by side; on Celery spread over the workers: champion hash-checked, features streamed
 by COPY in chunks, segments/offers/reasons, COPY into scoring.churn_scores_staged) → then per
 snapshot: collect_shards (every shard complete, one model) → validate_scores (GX suite
-expectations/scoring.churn_scores.json on the staged rows) → publish (the date's rows of
-scoring.churn_scores replaced in one transaction; emits the scores Asset) → monitor_drift (PSI
+expectations/scoring.churn_scores.json on the staged rows) → publish (the staged partition
+replaces the date's partition of scoring.churn_scores in one transaction; emits the scores Asset) → monitor_drift (PSI
 of inputs and score into scoring.drift_psi, a warning in the log above 0.2).
 
 **Snapshots.** params.snapshot_date, or the run's logical date, is scored alone. An

@@ -57,7 +57,7 @@ def plan_shards(engine: sa.Engine, score_date: dt.date, shards: int | None = Non
         claims.hold(conn, "score", score_date, run, "plan_shards")
         db.run_sql(conn, "scoring", "lock_scoring")
         record_rules(conn, rules)
-        db.run_sql(conn, "scoring", "delete_churn_scores_staged_partition", {"score_date": score_date})
+        db.run_sql(conn, "scoring", "replace_churn_scores_staged_partition", {"score_date": score_date})
         batches.record_staged(conn, "scoring", score_date, run, 0)  # voids an earlier audit of the date
     common = {"snapshot_date": score_date.isoformat(), "shards": shards,
               "model_version": champion["model_version"], "rules_version": rules.version}
@@ -119,7 +119,7 @@ def collect_shards(engine: sa.Engine, score_date: dt.date, shards: int | None = 
                 + "; ".join(f"shard {c['shard']}/{shards}: {c['scores']} scores for {c['customers']} customers" for c in wrong)
                 + (f"; models {sorted(models)}, rule versions {sorted(rule_files)}" if len(models) != 1 or len(rule_files) != 1 else "")
                 + ": rerun churn_score for the date")
-        db.run_sql(conn, "scoring", "analyze_churn_scores_staged")
+        db.run_sql(conn, "scoring", "analyze_churn_scores_staged", {"score_date": score_date})
         batches.record_staged(conn, "scoring", score_date, run, customers)
     result = {"score_date": score_date.isoformat(), "rows": customers, "shards": shards, "model_version": models.pop()}
     log.info("collected %d shard(s) of %s: %d staged scores by %s", shards, score_date, customers, result["model_version"])

@@ -2,12 +2,13 @@
 
 - `score_to_staged(engine, score_date)`: one transaction replaces the date's staged rows.
 - `validate(engine, score_date)`: the GX gate (`etl.ops.batches.audit`) on the staged rows.
-- `publish(engine, score_date)`: one transaction deletes the date's published rows and inserts
-  the staged ones, so a rerun of a date gives the same rows and a failed gate publishes nothing.
+- `publish(engine, score_date)`: one transaction moves the date's staged partition into the
+  published table in place of the date's old one (the rows are written once, by the scoring COPY),
+  so a rerun of a date gives the same rows and a failed gate publishes nothing.
 
 Features stream `chunk_size` rows at a time (default 50 000, env CHURN_SCORE_CHUNK_SIZE); each
 chunk is predicted, explained (ml/scoring/reasons.py), segmented (ml/segments.py) and COPYed into
-`scoring.churn_scores_staged`, and nothing of it is kept.
+the date's partition of `scoring.churn_scores_staged`, and nothing of it is kept.
 """
 from __future__ import annotations
 
@@ -108,13 +109,13 @@ def score_to_staged(
         claims.hold(writer, "score", score_date, run, "score")
         db.run_sql(writer, "scoring", "lock_scoring")
         record_rules(writer, rules)
-        db.run_sql(writer, "scoring", "delete_churn_scores_staged_partition", {"score_date": score_date})
+        db.run_sql(writer, "scoring", "replace_churn_scores_staged_partition", {"score_date": score_date})
         rows, chunks, predict_seconds = copy_scored_chunks(reader, writer, score_date, chunk_size, champion, explainer, rules)
         if rows == 0:
             raise LookupError(
                 f"no active customers in features.customer_features for {score_date}: run churn_ingest for that date first"
             )
-        db.run_sql(writer, "scoring", "analyze_churn_scores_staged")
+        db.run_sql(writer, "scoring", "analyze_churn_scores_staged", {"score_date": score_date})
         batches.record_staged(writer, "scoring", score_date, run, rows)
     seconds = time.perf_counter() - started
     result = {
@@ -189,7 +190,8 @@ def validate(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> 
 
 
 def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> dict[str, Any]:
-    """Replace the date's published scores with the audited staged ones, one transaction.
+    """Replace the date's published scores with the audited staged ones, one transaction (the
+    staged partition becomes the published one: sql/scoring/publish_churn_scores_staged.sql).
 
     Refuses staged rows that are missing or not gated since they were scored (`PublishRefused`);
     after a successful publish a retry returns the published rows and changes nothing.
@@ -204,9 +206,7 @@ def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> d
         return db.run_sql(conn, "scoring", "count_staged_scores", params).mappings().one()["rows"]
 
     def move_rows(conn: sa.Connection) -> None:
-        db.run_sql(conn, "scoring", "delete_churn_scores_partition", params)
-        db.run_sql(conn, "scoring", "insert_churn_scores_from_staged", params)
-        db.run_sql(conn, "scoring", "delete_churn_scores_staged_partition", params)
+        db.run_sql(conn, "scoring", "publish_churn_scores_staged", params)
 
     moved = batches.publish(engine, "scoring", score_date, run, count_staged, move_rows)
     with engine.connect() as conn:

@@ -1,6 +1,6 @@
 -- The snapshot the swap check compares :snapshot_date's market_file with: the latest loaded
 -- snapshot before it, else the earliest after it (NULL when no other snapshot is loaded).
--- Dates come from the partition catalogue (raw.partition_name: market_file_pYYYYMMDD), so no
+-- Dates come from the partition catalogue (ops.partition_name: market_file_pYYYYMMDD), so no
 -- partition is scanned to find them.
 WITH loaded AS (
     SELECT to_date(substring(c.relname FROM '_p([0-9]{8})$'), 'YYYYMMDD') AS snapshot_date

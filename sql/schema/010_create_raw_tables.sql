@@ -45,33 +45,9 @@ CREATE TABLE IF NOT EXISTS raw.money (
     loaded_at       timestamptz      NOT NULL
 ) PARTITION BY LIST (snapshot_date);
 
--- The qualified, quoted name of a parent table's partition for one snapshot
--- (raw.market_money, 2026-11-24 → raw.market_money_p20261124). Identifiers are quoted by
--- format(%I), so a partition name never comes from input text.
-CREATE OR REPLACE FUNCTION raw.partition_name(parent regclass, snapshot date)
-RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT format('%I.%I', n.nspname, c.relname || '_p' || to_char(snapshot, 'YYYYMMDD'))
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.oid = parent;
-$$;
-
--- Create the snapshot's partition if needed and empty it (inside the load transaction).
-CREATE OR REPLACE FUNCTION raw.replace_partition(parent regclass, snapshot date)
-RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE format('CREATE TABLE IF NOT EXISTS %s PARTITION OF %s FOR VALUES IN (%L)',
-                   raw.partition_name(parent, snapshot), parent, snapshot);
-    EXECUTE format('TRUNCATE %s', raw.partition_name(parent, snapshot));
-END;
-$$;
-
--- ANALYZE one snapshot's partition (the parent's ANALYZE would sample every snapshot).
-CREATE OR REPLACE FUNCTION raw.analyze_partition(parent regclass, snapshot date)
-RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE format('ANALYZE %s', raw.partition_name(parent, snapshot));
-END;
-$$;
+-- Partitions are named, replaced and analysed by ops.partition_name / ops.replace_partition /
+-- ops.analyze_partition (sql/schema/005_create_partition_functions.sql). Warehouses from before
+-- had them in raw.
+DROP FUNCTION IF EXISTS raw.analyze_partition(regclass, date);
+DROP FUNCTION IF EXISTS raw.replace_partition(regclass, date);
+DROP FUNCTION IF EXISTS raw.partition_name(regclass, date);

@@ -8,10 +8,32 @@ import sqlalchemy as sa
 
 from etl.warehouse import db, server
 
-RENAMED = {  # old name → new name of the write-audit-publish staging tables
-    "features.customer_features_candidate": "features.customer_features_staged",
-    "scoring.churn_scores_pending": "scoring.churn_scores_staged",
-}
+OLD_SCORE_TABLES = """
+CREATE TABLE scoring.churn_scores_pending (
+    score_date date NOT NULL, customer_id bigint NOT NULL, model_version text NOT NULL,
+    churn_probability double precision, risk_band text, segment text, offer text, top_factors jsonb,
+    profit double precision, rules_version text NOT NULL, scored_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX churn_scores_pending_date_idx ON scoring.churn_scores_pending (score_date);
+CREATE TABLE scoring.churn_scores (
+    score_date date NOT NULL, customer_id bigint NOT NULL,
+    model_version text NOT NULL REFERENCES ml.model_registry (model_version),
+    churn_probability double precision NOT NULL CHECK (churn_probability BETWEEN 0 AND 1),
+    risk_band text NOT NULL CHECK (risk_band IN ('high', 'medium', 'low')), segment text NOT NULL,
+    offer text NOT NULL, top_factors jsonb NOT NULL CHECK (jsonb_typeof(top_factors) = 'array'),
+    profit double precision NOT NULL, rules_version text NOT NULL, scored_at timestamptz NOT NULL,
+    PRIMARY KEY (score_date, customer_id));
+CREATE INDEX churn_scores_customer_idx ON scoring.churn_scores (customer_id, score_date DESC);
+INSERT INTO ml.model_registry (model_version, status, training_snapshot, training_rows, algorithm, estimator,
+    parameters, features, metrics, cv_roc_auc_mean, cv_roc_auc_std, brier_score, threshold, decision, reference,
+    artifact_path, artifact_sha256, library_versions, model_card_path, run_key)
+VALUES ('m', 'champion', '2026-11-01', 1, 'logreg', 'LogisticRegression', '{}', '[]', '{}', 0.9, 0.01, 0.1, 0.5,
+    '{}', '{}', 'a', repeat('0', 64), '{}', 'c', 'k');
+INSERT INTO scoring.churn_scores_pending (score_date, customer_id, model_version, rules_version)
+VALUES ('2026-11-30', 1, 'm', 'r');
+INSERT INTO scoring.churn_scores VALUES
+    ('2026-11-29', 1, 'm', 0.7, 'high', 's', 'o', '[]', 10, 'r', now()),
+    ('2026-11-30', 1, 'm', 0.6, 'high', 's', 'o', '[]', 10, 'r', now());
+"""
 
 
 @pytest.fixture()
@@ -23,25 +45,28 @@ def scratch_engine(warehouse_url):
     server.drop_database(url)
 
 
-def test_a_warehouse_built_before_the_staged_names_keeps_its_rows(scratch_engine):
+def test_a_warehouse_with_plain_score_tables_under_old_names_gets_partitions_with_its_rows(scratch_engine):
+    """Older warehouses had the staged scores as `churn_scores_pending` and both score tables
+    unpartitioned: an upgrade moves every row into date partitions and the views read them."""
     db.ensure_schema(scratch_engine)
-    with scratch_engine.begin() as conn:  # put the warehouse back into its old shape, with a row each
-        for old, new in RENAMED.items():
-            conn.execute(sa.text(f"ALTER TABLE {new} RENAME TO {old.split('.')[1]}"))
-        conn.execute(sa.text("ALTER INDEX scoring.churn_scores_staged_date_idx RENAME TO churn_scores_pending_date_idx"))
-        conn.execute(sa.text(
-            "INSERT INTO scoring.churn_scores_pending (score_date, customer_id, model_version, rules_version) "
-            "VALUES ('2026-11-30', 1, 'm', 'r')"))
+    with scratch_engine.begin() as conn:  # put the warehouse back into its old shape
+        conn.execute(sa.text("DROP TABLE scoring.churn_scores, scoring.churn_scores_staged CASCADE"))
+        conn.exec_driver_sql(OLD_SCORE_TABLES)
     db.ensure_schema(scratch_engine)
-    db.ensure_schema(scratch_engine)  # and again: nothing left to rename
+    db.ensure_schema(scratch_engine)  # and again: nothing left to convert
     with scratch_engine.connect() as conn:
-        tables = {f"{s}.{t}" for s, t in conn.execute(sa.text(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_schema IN ('features', 'scoring')"))}
-        kept = conn.execute(sa.text("SELECT count(*) FROM scoring.churn_scores_staged")).scalar()
-        index = conn.execute(sa.text("SELECT to_regclass('scoring.churn_scores_staged_date_idx')")).scalar()
-    assert set(RENAMED.values()) <= tables and not set(RENAMED) & tables
-    assert kept == 1 and index is not None
+        kinds = dict(conn.execute(sa.text(
+            "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'scoring' AND c.relname LIKE 'churn_scores%' AND c.relkind IN ('r', 'p')")).all())
+        staged = conn.execute(sa.text("SELECT customer_id FROM scoring.churn_scores_staged_p20261130")).scalars().all()
+        published = conn.execute(sa.text(
+            "SELECT tableoid::regclass::text, churn_probability FROM scoring.churn_scores ORDER BY 1")).all()
+        latest = conn.execute(sa.text("SELECT score_date, churn_probability FROM mart.churn_scores_latest")).one()
+    assert kinds == {"churn_scores": "p", "churn_scores_staged": "p", "churn_scores_p20261129": "r",
+                     "churn_scores_p20261130": "r", "churn_scores_staged_p20261130": "r"}
+    assert staged == [1]
+    assert published == [("scoring.churn_scores_p20261129", 0.7), ("scoring.churn_scores_p20261130", 0.6)]
+    assert str(latest.score_date) == "2026-11-30" and latest.churn_probability == 0.6
 
 
 REBUILT = ("staging.customers", "staging.revenue", "staging.minutes", "staging.profit")
@@ -63,6 +88,5 @@ def test_rebuilt_layers_are_unlogged_and_older_warehouses_are_converted_with_the
             "AND n.nspname IN ('staging', 'features', 'scoring', 'raw')")).all())
         kept = conn.execute(sa.text("SELECT profit FROM staging.profit")).scalar()
     assert {table: persistence[table] for table in REBUILT} == {table: "u" for table in REBUILT}
-    assert {persistence[t] for t in ("features.customer_features", "features.customer_features_staged",
-                                      "scoring.churn_scores", "scoring.churn_scores_staged")} == {"p"}
+    assert {persistence[t] for t in ("features.customer_features", "features.customer_features_staged")} == {"p"}
     assert kept == 2.5

@@ -71,22 +71,25 @@ def _kill_when_blocked(chain, engine, step: str, lock_sql: str, blocked_in: str,
 
 
 def _partition(engine, table: str) -> str:
-    return rows(engine, "SELECT raw.partition_name(CAST(:t AS regclass), :d) AS p", t=table, d=DAY)[0]["p"]
+    return rows(engine, "SELECT ops.partition_name(CAST(:t AS regclass), :d) AS p", t=table, d=DAY)[0]["p"]
 
 
 DRILLS = {
     # step killed: (lock only its last write needs, the statement it then waits in,
     #               steps of the same run before it, steps after it)
-    "load_raw": (lambda e: f"LOCK TABLE {_partition(e, 'raw.money')} IN ACCESS SHARE MODE", "raw.replace_partition", [],
+    "load_raw": (lambda e: f"LOCK TABLE {_partition(e, 'raw.money')} IN ACCESS SHARE MODE", "ops.replace_partition", [],
                  ["validate_raw", "build_staging", "build_features", "validate_features", "publish_features"]),
     "build_staging": (lambda e: "LOCK TABLE staging.profit IN EXCLUSIVE MODE", "DELETE FROM staging.profit", [],
                       ["build_features", "validate_features", "publish_features"]),
     "publish_features": (lambda e: "LOCK TABLE features.customer_features_staged IN EXCLUSIVE MODE",
                          "DELETE FROM features.customer_features_staged", ["build_features", "validate_features"], []),
-    "score": (lambda e: "LOCK TABLE scoring.churn_scores_staged IN SHARE UPDATE EXCLUSIVE MODE",
-              "ANALYZE scoring.churn_scores_staged", [], ["validate_scores", "publish_scores"]),
-    "publish_scores": (lambda e: "LOCK TABLE scoring.churn_scores_staged IN EXCLUSIVE MODE",
-                       "DELETE FROM scoring.churn_scores_staged", ["score", "validate_scores"], []),
+    # scoring's last write records the staged batch, after the COPY and ANALYZE of the partition
+    "score": (lambda e: "LOCK TABLE ops.staged_batches IN EXCLUSIVE MODE",
+              "INSERT INTO ops.staged_batches", [], ["validate_scores", "publish_scores"]),
+    # publish has detached the staged partition and added its checks when it must drop the
+    # date's published partition (the blocker's SHARE lock covers every partition)
+    "publish_scores": (lambda e: "LOCK TABLE scoring.churn_scores IN SHARE MODE",
+                       "scoring.publish_staged_partition", ["score", "validate_scores"], []),
 }
 
 

@@ -31,6 +31,7 @@ def test_churn_scores_latest_prefers_a_newer_date(chain, engine):
         [customer] = conn.execute(sa.text(
             "SELECT customer_id FROM scoring.churn_scores WHERE score_date = :d ORDER BY customer_id LIMIT 1"),
             {"d": SNAPSHOT}).scalars().all()
+        conn.execute(sa.text("SELECT ops.replace_partition('scoring.churn_scores', DATE '2099-01-01')"))
         conn.execute(sa.text(
             "INSERT INTO scoring.churn_scores "
             "SELECT DATE '2099-01-01', customer_id, model_version, 0.123, 'low', segment, offer, top_factors, "
