@@ -6,6 +6,11 @@ bad value becomes NULL, which the raw table's NOT NULL refuses, or makes the cas
 file is checked and converted in the one pass that writes it, and only a refused INSERT runs the
 checks one by one to name the column, problem and lines (etl/ingest/loader.py). The checks are
 stated here once, for both.
+
+A number is accepted when it matches the number pattern and its value fits the column (a float
+within FLOAT_LIMITS); its length alone refuses nothing, so a typed COPY (etl/ingest/typed_copy.py)
+can accept exactly the same values. A refused text longer than MAX_NUMBER_CHARS is reported as
+too long. `typed_check` is the CHECK that lets a typed COPY accept only such values.
 """
 from __future__ import annotations
 
@@ -30,17 +35,18 @@ def checks(column: Column) -> list[tuple[pgsql.Composable, str]]:
     empty = sql("({v} IS NULL OR btrim({v}, {s}) = '')", s=pgsql.Literal(SPACES))
     if column.kind == "text":
         return [] if column.nullable else [(empty, "empty value")]
-    too_long = (sql("length({v}) > {n}", n=pgsql.Literal(MAX_NUMBER_CHARS)),
-                f"number text longer than {MAX_NUMBER_CHARS} characters")
+    long_text = sql("length({v}) > {n}", n=pgsql.Literal(MAX_NUMBER_CHARS))
+    too_long = f"number text longer than {MAX_NUMBER_CHARS} characters"
     if column.kind == "int":
         digits = int_digits(column)
         pattern = pgsql.Literal(INT_PATTERN)
+        not_whole = sql("({v} IS NULL OR {v} !~ {p})", p=pattern)
+        too_large = sql("({v} ~ {p} AND length(ltrim(btrim({v}, {s}), '+-0')) > {d})", p=pattern,
+                        s=pgsql.Literal(SPACES), d=pgsql.Literal(digits))
         return [
-            (sql("({v} IS NULL OR {v} !~ {p})", p=pattern), "value is not a whole number"),
-            too_long,
-            (sql("({v} ~ {p} AND length(ltrim(btrim({v}, {s}), '+-0')) > {d})", p=pattern,
-                 s=pgsql.Literal(SPACES), d=pgsql.Literal(digits)),
-             f"whole number too large for the column (over {digits} digits)"),
+            (not_whole, "value is not a whole number"),
+            (pgsql.SQL("({} AND {})").format(long_text, too_large), too_long),
+            (too_large, f"whole number too large for the column (over {digits} digits)"),
         ]
     number = sql("replace(btrim({v}, {s}), ',', '.')", s=pgsql.Literal(SPACES))
     low, high = (pgsql.Literal(limit) for limit in FLOAT_LIMITS)
@@ -53,7 +59,7 @@ def checks(column: Column) -> list[tuple[pgsql.Composable, str]]:
     ).format(not_number=not_number, x=number, low=low, high=high)
     return [
         (not_number, "value is not a number"),
-        too_long,
+        (pgsql.SQL("({} AND {})").format(long_text, out_of_range), too_long),
         (out_of_range, "number a double precision cannot hold (|x| ≥ 1e300, or non-zero |x| < 1e-300)"),
     ]
 
@@ -80,26 +86,43 @@ def converted(column: Column) -> pgsql.Composable:
         target = pgsql.SQL("bigint" if digits > DEFAULT_INT_MAX_DIGITS else "integer")
         # A text no longer than `digits` cannot hold more digits: the digit count is read only
         # for longer texts (leading zeros, signs and spaces do not count).
-        return sql("CASE WHEN length({v}) > {n} OR {v} !~ {p} THEN NULL"
+        return sql("CASE WHEN {v} !~ {p} THEN NULL"
                    " WHEN length({v}) <= {d} OR length(ltrim(btrim({v}, {s}), '+-0')) <= {d}"
                    " THEN btrim({v})::{t} END",
-                   n=longest, p=pgsql.Literal(INT_PATTERN), d=pgsql.Literal(digits), s=spaces, t=target)
+                   p=pgsql.Literal(INT_PATTERN), d=pgsql.Literal(digits), s=spaces, t=target)
     # The common case first: a text without letters (so without an exponent, NaN, Infinity or
     # hex) of at most MAX_NUMBER_CHARS characters is either a plain decimal well inside
     # FLOAT_LIMITS, which the cast accepts as the checks do, or no number, on which the cast
-    # raises and the INSERT is refused just the same (the loader then names the value). Only
-    # texts with letters take the pattern and range tests.
+    # raises and the INSERT is refused just the same (the loader then names the value). Texts
+    # with letters, and longer ones, take the pattern and range tests.
     number = sql("replace(btrim({v}, {s}), ',', '.')", s=spaces)
     low, high = (pgsql.Literal(limit) for limit in FLOAT_LIMITS)
     return pgsql.SQL(
-        "CASE WHEN length({v}) > {n} THEN NULL"
-        " WHEN {v} !~ '[[:alpha:]]' THEN replace({v}, ',', '.')::double precision"
+        "CASE WHEN length({v}) <= {n} AND {v} !~ '[[:alpha:]]' THEN replace({v}, ',', '.')::double precision"
         " WHEN replace({v}, ',', '.') !~ {p} THEN NULL"
         " WHEN pg_input_is_valid({x}, 'double precision')"
         " AND abs({x}::double precision) < {high}::double precision"
         " AND ({x}::double precision = 0 OR abs({x}::double precision) >= {low}::double precision)"
         " THEN {x}::double precision END"
     ).format(v=value, n=longest, p=pgsql.Literal(FLOAT_PATTERN), x=number, low=low, high=high)
+
+
+def typed_check(column: Column) -> pgsql.Composable:
+    """True for a typed value that the checked path would accept from the same text and store
+    unchanged: a typed COPY under this CHECK accepts a subset of what the checks accept (it may
+    refuse more: texts with surrounding spaces, decimal commas; the checked path then decides).
+    PostgreSQL's integer input also reads 1_000 and 0x1F, which a CHECK on the value cannot see:
+    etl/ingest/typed_copy.py screens the file for them."""
+    value = pgsql.Identifier(column.name)
+    sql = lambda text, **more: pgsql.SQL(text).format(v=value, **more)  # noqa: E731
+    if column.kind == "text":
+        same = sql("{v} = btrim({v}) AND btrim({v}, {s}) <> ''", s=pgsql.Literal(SPACES))
+        return pgsql.SQL("({v} IS NULL OR {same})").format(v=value, same=same) if column.nullable else same
+    if column.kind == "int":
+        bound = pgsql.Literal(10 ** int_digits(column))
+        return sql("({v} > -{b} AND {v} < {b})", b=bound)
+    low, high = (pgsql.Literal(limit) for limit in FLOAT_LIMITS)
+    return sql("(abs({v}) < {high} AND ({v} = 0 OR abs({v}) >= {low}))", low=low, high=high)
 
 
 def insert_statement(source: Source) -> pgsql.Composable:

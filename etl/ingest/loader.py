@@ -1,10 +1,13 @@
 """Load one snapshot of the four CSV exports into `raw.*` with COPY, all-or-nothing.
 
-Each file is streamed with COPY FROM STDIN into a temporary text table (nothing is parsed row by
-row in Python), then checked, converted and written into the snapshot's raw partition by one
-INSERT … SELECT (etl/ingest/casts.py), all in one transaction. Only when the database refuses a
-row are the checks run one by one, to name the file, column and lines (invisible characters shown
-as escapes, etl/warehouse/text.py); the transaction then rolls back and every existing partition
+Each file is first COPYed typed straight into the snapshot's raw partition, under a CHECK that
+accepts only values the checks below accept and would store the same (etl/ingest/typed_copy.py):
+one write, nothing parsed row by row in Python. When that refuses anything (a decimal comma,
+spaces around a text, a bad value) it is rolled back and the checked path runs: COPY FROM STDIN
+into a temporary text table, then one INSERT … SELECT that checks, converts and writes
+(etl/ingest/casts.py), all in the load's one transaction. Only when the database refuses a row
+are the checks run one by one, to name the file, column and lines (invisible characters shown as
+escapes, etl/warehouse/text.py); the transaction then rolls back and every existing partition
 stays. Then, still inside it, market_file is compared with the nearest other snapshot to catch
 exchanged header names (etl/ingest/column_profile.py).
 
@@ -26,7 +29,7 @@ import sqlalchemy as sa
 import psycopg2
 from psycopg2 import sql as pgsql
 
-from etl.ingest import casts, column_profile
+from etl.ingest import casts, column_profile, typed_copy
 from etl.ingest.casts import SPACES
 from etl.warehouse import db
 from etl.warehouse.sources import MARKET_FILE, SOURCES, Column, Source
@@ -78,14 +81,29 @@ def load_snapshot(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.dat
         db.run_sql(conn, "raw", "replace_snapshot_partitions", params)
         for source in SOURCES:
             path = data_dir / source.file_name
-            counts[source.file_name] = _copy_into_load_table(conn, source, path)
-            _insert(conn, source, {**params, "source_file": str(path.resolve())})
+            counts[source.file_name] = _load_file(conn, source, path, {**params, "source_file": str(path.resolve())})
         swap = column_profile.check_market_file(conn, snapshot_date)
         if swap is not None:
             raise LoadError(MARKET_FILE.file_name, swap.describe(), columns=swap.headers)
         db.run_sql(conn, "raw", "analyze_snapshot_partitions", params)
     log.info("loaded snapshot %s from %s: %s", snapshot_date, data_dir, counts)
     return counts
+
+
+def _load_file(conn: sa.Connection, source: Source, path: Path, params: dict) -> int:
+    """The fast path (a typed COPY straight into the partition, etl/ingest/typed_copy.py), else
+    the checked path: COPY into a landing text table, then the checked INSERT. Rows loaded."""
+    if not path.is_file():
+        raise LoadError(source.file_name, f"file is missing (expected {path})")
+    with path.open("rb") as stream:
+        columns, delimiter = _read_header(stream, source)
+        rows = typed_copy.copy_into_partition(conn, source, stream, columns, delimiter, params)
+    if rows is not None:
+        return rows
+    log.info("%s: the typed COPY refused a value or line; loading it by the checked path", source.file_name)
+    rows = _copy_into_load_table(conn, source, path)
+    _insert(conn, source, params)
+    return rows
 
 
 def _insert(conn: sa.Connection, source: Source, params: dict) -> None:
@@ -119,8 +137,6 @@ def _reason(error: Exception) -> str:
 
 def _copy_into_load_table(conn: sa.Connection, source: Source, path: Path) -> int:
     """Stream the file body into load_<table> with COPY; return the number of data rows."""
-    if not path.is_file():
-        raise LoadError(source.file_name, f"file is missing (expected {path})")
     with path.open("rb") as stream:
         columns, delimiter = _read_header(stream, source)
         copy = pgsql.SQL(

@@ -1,6 +1,8 @@
 """The raw INSERT's one-pass guards refuse exactly what the loader's checks refuse."""
 from __future__ import annotations
 
+import io
+
 import pytest
 import sqlalchemy as sa
 
@@ -49,3 +51,60 @@ def test_guard_refuses_exactly_what_the_checks_refuse(engine, column):
                 refused_by_guard = True
             expected = refused_by_checks or (column.nullable and (value is None or not value.strip(" ")))
             assert refused_by_guard == expected, (value, refused_by_checks)
+
+
+RAW_TYPES = {"text": "text", "float": "double precision"}
+
+
+@pytest.mark.parametrize("column", list(COLUMNS.values()), ids=list(COLUMNS))
+def test_a_typed_copy_accepts_only_what_the_checked_path_stores_the_same(engine, column):
+    """The fast path (etl/ingest/typed_copy.py) reads a value with the column type's own input,
+    under `casts.typed_check` and the screen for integer spellings; whatever it accepts, the
+    checked path must accept from the same text and store as the same value."""
+    from etl.ingest.typed_copy import _ScreenedStream
+
+    values = TEXTS if column.kind == "text" else NUMBER_TEXTS
+    raw_type = RAW_TYPES.get(column.kind) or ("bigint" if casts.int_digits(column) > 9 else "integer")
+    accepted_by_fast_path = 0
+    with engine.begin() as conn:
+        raw = conn.connection.dbapi_connection
+        check = casts.typed_check(column).as_string(raw)
+        guard = casts.converted(column).as_string(raw)
+        conn.execute(sa.text(f'CREATE TEMP TABLE probe ("{column.name}" text) ON COMMIT DROP'))
+        for value in values:
+            screen = _ScreenedStream(io.BytesIO((value or "").encode()), decimal_commas=False)
+            screen.read()
+            savepoint = conn.begin_nested()
+            try:  # what COPY does with the text: the type's input function, then the CHECK
+                typed = conn.execute(sa.text(
+                    f'SELECT CAST(:v AS {raw_type}) AS "{column.name}"'), {"v": value}).scalar()
+                fast = conn.execute(sa.text(f'SELECT ({check}) FROM (SELECT CAST(:t AS {raw_type}) AS "{column.name}") s'),
+                                    {"t": typed}).scalar()
+                fast = bool(fast) and not screen.suspect and (typed is not None or column.nullable)
+                savepoint.commit()
+            except sa.exc.DataError:
+                savepoint.rollback()
+                fast = False
+            if not fast:
+                continue
+            accepted_by_fast_path += 1
+            conn.execute(sa.text("TRUNCATE probe"))
+            conn.execute(sa.text("INSERT INTO probe VALUES (:v)"), {"v": value})
+            stored = conn.execute(sa.text(f"SELECT {guard} FROM probe")).scalar()  # raises if refused
+            assert stored == typed and (stored is not None or column.nullable), (value, stored, typed)
+    assert accepted_by_fast_path >= 3  # the common spellings take the fast path
+
+
+@pytest.mark.parametrize("text", ["1_000", "0x1F", "-0o17", "0B101", "12_3"])
+def test_the_screen_catches_integer_spellings_the_checks_refuse(text):
+    from etl.ingest.typed_copy import _ScreenedStream
+
+    body = f"215348,{text},5\n".encode()
+    for chunk_size in (1, 3, len(body)):  # the pair may straddle two reads
+        screen = _ScreenedStream(io.BytesIO(body), decimal_commas=False)
+        while screen.read(chunk_size):
+            pass
+        assert screen.suspect, (text, chunk_size)
+    plain = _ScreenedStream(io.BytesIO("215348,текущий_месяц,100.5\n".encode()), decimal_commas=False)
+    plain.read()
+    assert not plain.suspect

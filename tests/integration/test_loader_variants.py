@@ -267,3 +267,43 @@ def test_sample_values_are_shown_quoted_escaped_and_cut(engine, real_data_dir, t
         ingest.load_raw(engine, folder, dt.date(2027, 2, 6))
     message = str(caught.value)
     assert message.endswith("at line 5, 6 (values: '1\\xa02', 'it's " + "x" * 74 + "… (100005 chars)')"), message
+
+
+# ------------------------------------------------------------------ fast path vs checked path
+def test_the_real_export_takes_the_typed_copy_and_loads_the_rows_of_the_checked_path(
+        engine, real_data_dir, caplog, monkeypatch):
+    """Every file of the real export is COPYed typed straight into its partition (money.csv's
+    decimal commas included), and the partitions hold exactly what the checked path stores."""
+    import logging
+
+    from etl.ingest import typed_copy
+
+    def stored(day: dt.date) -> dict[str, list]:  # every row as loaded, without the date and time
+        return {table: [r["j"] for r in rows(
+            engine, f"SELECT (to_jsonb(t) - ARRAY['snapshot_date', 'loaded_at'])::text AS j FROM {table} t "
+                    "WHERE snapshot_date = :d ORDER BY 1", d=day)]
+                for table in ("raw.market_file", "raw.market_money", "raw.market_time", "raw.money")}
+
+    fast_day, checked_day = dt.date(2027, 3, 1), dt.date(2027, 3, 2)
+    with caplog.at_level(logging.INFO, logger="etl.ingest.loader"):
+        ingest.load_raw(engine, real_data_dir, fast_day)
+    assert "checked path" not in caplog.text
+    monkeypatch.setattr(typed_copy, "copy_into_partition", lambda *args, **kwargs: None)
+    with caplog.at_level(logging.INFO, logger="etl.ingest.loader"):
+        ingest.load_raw(engine, real_data_dir, checked_day)
+    assert caplog.text.count("checked path") == 4
+    fast, checked = stored(fast_day), stored(checked_day)
+    assert fast == checked and [len(fast[t]) for t in fast] == [1300, 3900, 2600, 1300]
+
+
+@pytest.mark.parametrize("value", ["1_000", "0x1F"])
+def test_an_integer_spelling_postgres_reads_is_refused_as_the_checks_say(value, engine, real_data_dir, tmp_path):
+    """PostgreSQL's own integer input reads these; the typed COPY must not let them in."""
+    folder = copy_export(real_data_dir, tmp_path / "spelling")
+    _set_field("market_time.csv", 5, "минут", value)(folder)
+    day = dt.date(2027, 3, 3)
+    with pytest.raises(LoadError) as caught:
+        ingest.load_raw(engine, folder, day)
+    assert (caught.value.file_name, caught.value.column, caught.value.lines) == ("market_time.csv", "минут", [5])
+    assert "not a whole number" in str(caught.value)
+    assert partitions(engine, day) == []
