@@ -1,6 +1,6 @@
 -- features.customer_features_staged for :snapshot_date (published after the GX gate) — one row per customer: profile, revenue and
 -- minutes pivoted by period, profit, and the «active 3 months» flag (revenue > 0 in all periods).
-DELETE FROM features.customer_features_staged WHERE snapshot_date = :snapshot_date;
+SELECT ops.replace_partition('features.customer_features_staged', :snapshot_date);
 
 WITH customers AS (
     SELECT * FROM staging.customers WHERE snapshot_date = :snapshot_date

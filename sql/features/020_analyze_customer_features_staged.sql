@@ -1,2 +1,3 @@
--- Fresh statistics for the gate's and the publish step's queries.
-ANALYZE features.customer_features_staged;
+-- Fresh statistics of the staged partition for the gate's and the publish step's queries (they
+-- stay with the partition when it is published).
+SELECT ops.analyze_partition('features.customer_features_staged', :snapshot_date);

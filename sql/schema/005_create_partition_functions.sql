@@ -1,5 +1,6 @@
--- Partitions by date, for every table partitioned BY LIST on one date column (raw.*, scoring.*):
--- one naming rule, one way to replace a date and to analyse it.
+-- Partitions by date, for every table partitioned BY LIST on one date column (raw.*, the staged
+-- and published features and scores): one naming rule, one way to replace, analyse and publish a
+-- date, one way to upgrade a plain table of an older warehouse.
 
 -- The qualified, quoted name of a parent table's partition for one date
 -- (raw.market_money, 2026-11-24 → raw.market_money_p20261124). Identifiers are quoted by
@@ -31,5 +32,101 @@ BEGIN
     IF to_regclass(ops.partition_name(parent, day)) IS NOT NULL THEN
         EXECUTE format('ANALYZE %s', ops.partition_name(parent, day));
     END IF;
+END;
+$$;
+
+-- Write-audit-publish by partition (features and scores): move the gated staged partition of
+-- `day` from `staged` to `published` in place of the date's old partition. The published table's
+-- NOT NULLs and checks are added first (read from the catalogue, so stated once, in one scan that
+-- also proves the partition bound); a row they refuse fails the move and changes nothing. The
+-- rows are not copied; indexes the partition lacks are built once, by ATTACH. Readers of
+-- `published` wait only when a date is replaced. The caller holds the layer's lock; returns the
+-- rows published.
+CREATE OR REPLACE FUNCTION ops.publish_partition(staged regclass, published regclass, day date)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    source text := ops.partition_name(staged, day);
+    target text := ops.partition_name(published, day);
+    target_name text := (SELECT relname FROM pg_class WHERE oid = published) || '_p' || to_char(day, 'YYYYMMDD');
+    bound text := target_name || '_bound';
+    key text := (SELECT a.attname FROM pg_partitioned_table p
+                 JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+                 WHERE p.partrelid = published);
+    rules text;
+    moved bigint;
+BEGIN
+    IF to_regclass(source) IS NULL THEN
+        RAISE EXCEPTION 'nothing staged in % for %', staged, day;
+    END IF;
+    EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', staged, source);
+    SELECT string_agg(rule, ', ') INTO rules FROM (
+        SELECT format('ALTER COLUMN %I SET NOT NULL', attname) AS rule
+        FROM pg_attribute WHERE attrelid = published AND attnum > 0 AND NOT attisdropped AND attnotnull
+        UNION ALL
+        SELECT format('ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid))
+        FROM pg_constraint WHERE conrelid = published AND contype = 'c'
+        UNION ALL
+        SELECT format('ADD CONSTRAINT %I CHECK (%I = %L::date)', bound, key, day)
+    ) AS needed;
+    EXECUTE format('ALTER TABLE %s %s', source, rules);
+    EXECUTE format('DROP TABLE IF EXISTS %s', target);
+    EXECUTE format('ALTER TABLE %s RENAME TO %I', source, target_name);
+    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN (%L)', published, target, day);
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', target, bound);
+    EXECUTE format('SELECT count(*) FROM %s', target) INTO moved;
+    RETURN moved;
+END;
+$$;
+
+-- Upgrading a warehouse whose `table` (schema.name) is still a plain table: set it aside as
+-- <name>_unpartitioned, its indexes renamed and foreign keys dropped with it, so the partitioned
+-- table can be created under the old names; ops.move_set_aside_rows then moves its rows.
+CREATE OR REPLACE FUNCTION ops.set_aside_plain_table(qualified text)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    plain regclass := to_regclass(qualified);
+    item record;
+BEGIN
+    IF plain IS NULL OR (SELECT relkind FROM pg_class WHERE oid = plain) <> 'r' THEN
+        RETURN;
+    END IF;
+    FOR item IN SELECT i.indexrelid::regclass AS index, c.relname FROM pg_index i
+                JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = plain LOOP
+        EXECUTE format('ALTER INDEX %s RENAME TO %I', item.index, item.relname || '_unpartitioned');
+    END LOOP;
+    FOR item IN SELECT conname FROM pg_constraint WHERE conrelid = plain AND contype = 'f' LOOP
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', plain, item.conname);
+    END LOOP;
+    EXECUTE format('ALTER TABLE %s RENAME TO %I', plain,
+                   (SELECT relname FROM pg_class WHERE oid = plain) || '_unpartitioned');
+END;
+$$;
+
+-- The rows of `parent`'s set-aside plain table, moved into date partitions (the table is left
+-- empty; sql/mart/090_drop_unpartitioned_tables.sql drops it once no view reads it).
+CREATE OR REPLACE FUNCTION ops.move_set_aside_rows(parent regclass)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    old_table regclass;
+    key text := (SELECT a.attname FROM pg_partitioned_table p
+                 JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+                 WHERE p.partrelid = parent);
+    columns text := (SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+                     WHERE attrelid = parent AND attnum > 0 AND NOT attisdropped);
+    day date;
+BEGIN
+    old_table := to_regclass((SELECT format('%I.%I', n.nspname, c.relname || '_unpartitioned')
+                              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = parent));
+    IF old_table IS NULL THEN
+        RETURN;
+    END IF;
+    FOR day IN EXECUTE format('SELECT DISTINCT %I FROM %s', key, old_table) LOOP
+        PERFORM ops.replace_partition(parent, day);
+    END LOOP;
+    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM %s', parent, columns, columns, old_table);
+    EXECUTE format('TRUNCATE %s', old_table);
 END;
 $$;

@@ -1,4 +1,11 @@
--- features.customer_features: the model's only input, one row per (snapshot_date, customer_id).
+-- features.customer_features: the model's only input, one row per (snapshot_date, customer_id),
+-- one LIST partition per snapshot_date.
+-- Warehouses built before: the staged table had another name, and both tables were plain tables
+-- (set aside here, their rows moved into partitions at the end of this file).
+ALTER TABLE IF EXISTS features.customer_features_candidate RENAME TO customer_features_staged;
+SELECT ops.set_aside_plain_table('features.customer_features');
+SELECT ops.set_aside_plain_table('features.customer_features_staged');
+
 CREATE TABLE IF NOT EXISTS features.customer_features (
     snapshot_date             date    NOT NULL,
     customer_id               bigint  NOT NULL,
@@ -23,12 +30,17 @@ CREATE TABLE IF NOT EXISTS features.customer_features (
     profit                    double precision NOT NULL,
     is_active_3m              boolean NOT NULL,  -- revenue > 0 in all three periods (modelled)
     PRIMARY KEY (snapshot_date, customer_id)
-);
+) PARTITION BY LIST (snapshot_date);
 
--- Write-audit-publish: a snapshot's features are built here, gated by GX, and only then moved
--- into customer_features (sql/features/publish_customer_features.sql), so training and scoring
--- never see an ungated snapshot and a failed rerun leaves the published rows of its date intact.
--- (Warehouses built before the table had its name are renamed in place, rows kept.)
-ALTER TABLE IF EXISTS features.customer_features_candidate RENAME TO customer_features_staged;
+-- Write-audit-publish: a snapshot's features are built into its partition here, gated by GX, and
+-- only then is that partition moved into customer_features (ops.publish_partition, by
+-- sql/features/publish_customer_features.sql), so training and scoring never see an ungated
+-- snapshot and a failed rerun leaves the published rows of its date intact. Logged: a gated
+-- batch survives a crash (its build, into a partition emptied in the same transaction, writes no
+-- WAL under wal_level=minimal).
 CREATE TABLE IF NOT EXISTS features.customer_features_staged
-    (LIKE features.customer_features INCLUDING ALL);
+    (LIKE features.customer_features INCLUDING ALL) PARTITION BY LIST (snapshot_date);
+
+-- Rows of the plain tables of older warehouses, moved into partitions (see the top of this file).
+SELECT ops.move_set_aside_rows('features.customer_features');
+SELECT ops.move_set_aside_rows('features.customer_features_staged');

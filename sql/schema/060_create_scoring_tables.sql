@@ -4,33 +4,16 @@
 -- Flow of one run (dags/churn_score.py): score → the date's partition of scoring.churn_scores_staged
 -- (created or emptied, rows by COPY) → GX gate on the staged rows → publish = that partition, with
 -- the published table's constraints added, is detached from staged and attached to
--- scoring.churn_scores in place of the date's old partition (scoring.publish_staged_partition):
+-- scoring.churn_scores in place of the date's old partition (ops.publish_partition):
 -- the rows are written once, and a failed gate leaves the published date untouched → PSI into
 -- scoring.drift_psi.
 
--- Warehouses built before: the staged table had another name, and both tables were plain tables.
--- Plain ones are set aside here (their indexes renamed with them) and their rows moved into
--- partitions at the end of this file; sql/mart/090_drop_unpartitioned_scores.sql drops them once
--- the mart views no longer read them.
+-- Warehouses built before: the staged table had another name, and both tables were plain tables
+-- (set aside here, their rows moved into partitions at the end of this file).
 ALTER TABLE IF EXISTS scoring.churn_scores_pending RENAME TO churn_scores_staged;
 ALTER INDEX IF EXISTS scoring.churn_scores_pending_date_idx RENAME TO churn_scores_staged_date_idx;
-DO $$
-DECLARE
-    name text;
-    old_index regclass;
-BEGIN
-    FOREACH name IN ARRAY ARRAY['churn_scores', 'churn_scores_staged'] LOOP
-        IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('scoring.' || name)) = 'r' THEN
-            FOR old_index IN SELECT indexrelid::regclass FROM pg_index WHERE indrelid = to_regclass('scoring.' || name) LOOP
-                EXECUTE format('ALTER INDEX %s RENAME TO %I', old_index,
-                               (SELECT relname FROM pg_class WHERE oid = old_index) || '_unpartitioned');
-            END LOOP;
-            EXECUTE format('ALTER TABLE scoring.%I DROP CONSTRAINT IF EXISTS churn_scores_model_version_fkey', name);
-            EXECUTE format('ALTER TABLE scoring.%I RENAME TO %I', name, name || '_unpartitioned');
-        END IF;
-    END LOOP;
-END
-$$;
+SELECT ops.set_aside_plain_table('scoring.churn_scores');
+SELECT ops.set_aside_plain_table('scoring.churn_scores_staged');
 
 -- Staged scores: same columns as scoring.churn_scores but no constraints beyond types, so the
 -- GX suite (expectations/scoring.churn_scores.json) is what decides whether they are published.
@@ -136,64 +119,6 @@ BEGIN
 END
 $$;
 
--- Publish the staged partition of `day` (the caller holds the scoring lock and has gated it): add
--- the published table's NOT NULLs and checks (read from the catalogue, so stated once, in one
--- scan that also proves the partition bound), drop the date's published partition, attach the
--- staged one in its place. The rows are not copied; the indexes are built once, by ATTACH.
--- Returns the published rows. Readers of scoring.churn_scores wait only when a date is replaced.
-CREATE OR REPLACE FUNCTION scoring.publish_staged_partition(day date)
-RETURNS bigint
-LANGUAGE plpgsql AS $$
-DECLARE
-    staged text := ops.partition_name('scoring.churn_scores_staged', day);
-    published text := ops.partition_name('scoring.churn_scores', day);
-    bound text := 'churn_scores_p' || to_char(day, 'YYYYMMDD') || '_bound';
-    rules text;
-    published_rows bigint;
-BEGIN
-    IF to_regclass(staged) IS NULL THEN
-        RAISE EXCEPTION 'no staged scores of % to publish', day;
-    END IF;
-    EXECUTE format('ALTER TABLE scoring.churn_scores_staged DETACH PARTITION %s', staged);
-    SELECT string_agg(rule, ', ') INTO rules FROM (
-        SELECT format('ALTER COLUMN %I SET NOT NULL', attname) AS rule
-        FROM pg_attribute
-        WHERE attrelid = 'scoring.churn_scores'::regclass AND attnum > 0 AND NOT attisdropped AND attnotnull
-        UNION ALL
-        SELECT format('ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid))
-        FROM pg_constraint
-        WHERE conrelid = 'scoring.churn_scores'::regclass AND contype = 'c'
-        UNION ALL
-        SELECT format('ADD CONSTRAINT %I CHECK (score_date = %L::date)', bound, day)
-    ) AS needed;
-    EXECUTE format('ALTER TABLE %s %s', staged, rules);
-    EXECUTE format('DROP TABLE IF EXISTS %s', published);
-    EXECUTE format('ALTER TABLE %s RENAME TO %I', staged, 'churn_scores_p' || to_char(day, 'YYYYMMDD'));
-    EXECUTE format('ALTER TABLE scoring.churn_scores ATTACH PARTITION %s FOR VALUES IN (%L)', published, day);
-    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', published, bound);
-    EXECUTE format('SELECT count(*) FROM %s', published) INTO published_rows;
-    RETURN published_rows;
-END;
-$$;
-
 -- Rows of the plain tables of older warehouses, moved into partitions (see the top of this file).
-DO $$
-DECLARE
-    name text;
-    day date;
-BEGIN
-    FOREACH name IN ARRAY ARRAY['churn_scores', 'churn_scores_staged'] LOOP
-        IF to_regclass('scoring.' || name || '_unpartitioned') IS NOT NULL THEN
-            FOR day IN EXECUTE format('SELECT DISTINCT score_date FROM scoring.%I', name || '_unpartitioned') LOOP
-                PERFORM ops.replace_partition(('scoring.' || name)::regclass, day);
-            END LOOP;
-            EXECUTE format('INSERT INTO scoring.%I (score_date, customer_id, model_version, churn_probability, '
-                           'risk_band, segment, offer, top_factors, profit, rules_version, scored_at) '
-                           'SELECT score_date, customer_id, model_version, churn_probability, risk_band, '
-                           'segment, offer, top_factors, profit, rules_version, scored_at FROM scoring.%I',
-                           name, name || '_unpartitioned');
-            EXECUTE format('TRUNCATE scoring.%I', name || '_unpartitioned');
-        END IF;
-    END LOOP;
-END
-$$;
+SELECT ops.move_set_aside_rows('scoring.churn_scores');
+SELECT ops.move_set_aside_rows('scoring.churn_scores_staged');

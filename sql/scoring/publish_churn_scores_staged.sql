@@ -1,3 +1,3 @@
 -- Publish the gated staged scores of :score_date: their partition replaces the date's published
--- one (scoring.publish_staged_partition, sql/schema/060_create_scoring_tables.sql); the rows published.
-SELECT scoring.publish_staged_partition(:score_date) AS rows;
+-- one (ops.publish_partition, sql/schema/005_create_partition_functions.sql); the rows published.
+SELECT ops.publish_partition('scoring.churn_scores_staged', 'scoring.churn_scores', :score_date) AS rows;

@@ -301,7 +301,7 @@ def test_drift_above_0_2_is_stored_and_logged_as_a_warning(chain, engine, caplog
 
     shifted = dt.date(2026, 9, 30)
     with engine.begin() as conn:  # the same customers, registered three times as long ago
-        conn.execute(sa.text("DELETE FROM features.customer_features WHERE snapshot_date = :s"), {"s": shifted})
+        conn.execute(sa.text("SELECT ops.replace_partition('features.customer_features', :s)"), {"s": shifted})
         conn.execute(sa.text(
             "INSERT INTO features.customer_features "
             "SELECT (:s)::date, customer_id, churn_label, service_type, allow_messages, marketing_6m, marketing_current_month, "

@@ -8,6 +8,16 @@ import sqlalchemy as sa
 
 from etl.warehouse import db, server
 
+OLD_FEATURE_TABLES = """
+CREATE TABLE features.old_shape AS SELECT * FROM features.customer_features WITH NO DATA;
+DROP TABLE features.customer_features, features.customer_features_staged CASCADE;
+ALTER TABLE features.old_shape RENAME TO customer_features;
+ALTER TABLE features.customer_features ADD PRIMARY KEY (snapshot_date, customer_id);
+CREATE TABLE features.customer_features_candidate (LIKE features.customer_features INCLUDING ALL);
+INSERT INTO features.customer_features VALUES ('2026-11-30', 1, 0, 'стандарт', true, 4.4, 4, 500, 0.2,
+    'Домашний текстиль', 3, 1, 2, 6, 5000, 5100, 5200, false, 12, 13, 4.1, true);
+INSERT INTO features.customer_features_candidate SELECT * FROM features.customer_features;
+"""
 OLD_SCORE_TABLES = """
 CREATE TABLE scoring.churn_scores_pending (
     score_date date NOT NULL, customer_id bigint NOT NULL, model_version text NOT NULL,
@@ -45,12 +55,14 @@ def scratch_engine(warehouse_url):
     server.drop_database(url)
 
 
-def test_a_warehouse_with_plain_score_tables_under_old_names_gets_partitions_with_its_rows(scratch_engine):
-    """Older warehouses had the staged scores as `churn_scores_pending` and both score tables
-    unpartitioned: an upgrade moves every row into date partitions and the views read them."""
+def test_a_warehouse_with_plain_tables_under_old_names_gets_partitions_with_its_rows(scratch_engine):
+    """Older warehouses had the staged features and scores under other names (`…_candidate`,
+    `…_pending`) and all four tables unpartitioned: an upgrade moves every row into date
+    partitions and the views read them."""
     db.ensure_schema(scratch_engine)
     with scratch_engine.begin() as conn:  # put the warehouse back into its old shape
         conn.execute(sa.text("DROP TABLE scoring.churn_scores, scoring.churn_scores_staged CASCADE"))
+        conn.exec_driver_sql(OLD_FEATURE_TABLES)
         conn.exec_driver_sql(OLD_SCORE_TABLES)
     db.ensure_schema(scratch_engine)
     db.ensure_schema(scratch_engine)  # and again: nothing left to convert
@@ -62,6 +74,13 @@ def test_a_warehouse_with_plain_score_tables_under_old_names_gets_partitions_wit
         published = conn.execute(sa.text(
             "SELECT tableoid::regclass::text, churn_probability FROM scoring.churn_scores ORDER BY 1")).all()
         latest = conn.execute(sa.text("SELECT score_date, churn_probability FROM mart.churn_scores_latest")).one()
+        features = conn.execute(sa.text(
+            "SELECT tableoid::regclass::text, customer_id FROM features.customer_features UNION ALL "
+            "SELECT tableoid::regclass::text, customer_id FROM features.customer_features_staged")).all()
+        model_input = conn.execute(sa.text("SELECT count(*) FROM features.model_input")).scalar()
+        left = conn.execute(sa.text("SELECT count(*) FROM pg_class WHERE relname LIKE '%\\_unpartitioned%'")).scalar()
+    assert features == [("features.customer_features_p20261130", 1), ("features.customer_features_staged_p20261130", 1)]
+    assert model_input == 1 and left == 0
     assert kinds == {"churn_scores": "p", "churn_scores_staged": "p", "churn_scores_p20261129": "r",
                      "churn_scores_p20261130": "r", "churn_scores_staged_p20261130": "r"}
     assert staged == [1]
@@ -88,5 +107,11 @@ def test_rebuilt_layers_are_unlogged_and_older_warehouses_are_converted_with_the
             "AND n.nspname IN ('staging', 'features', 'scoring', 'raw')")).all())
         kept = conn.execute(sa.text("SELECT profit FROM staging.profit")).scalar()
     assert {table: persistence[table] for table in REBUILT} == {table: "u" for table in REBUILT}
-    assert {persistence[t] for t in ("features.customer_features", "features.customer_features_staged")} == {"p"}
+    with scratch_engine.begin() as conn:  # staged and published partitions are logged tables
+        conn.execute(sa.text("SELECT ops.replace_partition('features.customer_features_staged', '2026-11-30')"))
+        conn.execute(sa.text("SELECT ops.replace_partition('scoring.churn_scores_staged', '2026-11-30')"))
+        staged = conn.execute(sa.text(
+            "SELECT relpersistence FROM pg_class WHERE relname IN "
+            "('customer_features_staged_p20261130', 'churn_scores_staged_p20261130')")).scalars().all()
+    assert staged == ["p", "p"]
     assert kept == 2.5

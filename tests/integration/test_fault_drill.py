@@ -81,15 +81,15 @@ DRILLS = {
                  ["validate_raw", "build_staging", "build_features", "validate_features", "publish_features"]),
     "build_staging": (lambda e: "LOCK TABLE staging.profit IN EXCLUSIVE MODE", "DELETE FROM staging.profit", [],
                       ["build_features", "validate_features", "publish_features"]),
-    "publish_features": (lambda e: "LOCK TABLE features.customer_features_staged IN EXCLUSIVE MODE",
-                         "DELETE FROM features.customer_features_staged", ["build_features", "validate_features"], []),
+    "publish_features": (lambda e: "LOCK TABLE features.customer_features IN SHARE MODE",
+                         "ops.publish_partition", ["build_features", "validate_features"], []),
     # scoring's last write records the staged batch, after the COPY and ANALYZE of the partition
     "score": (lambda e: "LOCK TABLE ops.staged_batches IN EXCLUSIVE MODE",
               "INSERT INTO ops.staged_batches", [], ["validate_scores", "publish_scores"]),
     # publish has detached the staged partition and added its checks when it must drop the
     # date's published partition (the blocker's SHARE lock covers every partition)
     "publish_scores": (lambda e: "LOCK TABLE scoring.churn_scores IN SHARE MODE",
-                       "scoring.publish_staged_partition", ["score", "validate_scores"], []),
+                       "ops.publish_partition", ["score", "validate_scores"], []),
 }
 
 

@@ -95,13 +95,14 @@ def test_features_gate_catches_a_broken_build(gates, engine):
         conn.execute(sa.text("UPDATE broken SET service_type = 'стандартт' WHERE customer_id IN (215348, 215349)"))
         conn.execute(sa.text("UPDATE broken SET is_active_3m = NOT is_active_3m WHERE customer_id = 215350"))
         conn.execute(sa.text("UPDATE broken SET churn_label = NULL WHERE customer_id = 215351"))
+        conn.execute(sa.text("SELECT ops.replace_partition('features.customer_features_staged', :bad)"), {"bad": BROKEN})
         conn.execute(sa.text("INSERT INTO features.customer_features_staged SELECT * FROM broken"))
     try:
         with pytest.raises(quality.QualityGateFailed) as caught:
             quality.validate(engine, "features", BROKEN)
     finally:
         with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM features.customer_features_staged WHERE snapshot_date = :bad"), {"bad": BROKEN})
+            conn.execute(sa.text("SELECT ops.replace_partition('features.customer_features_staged', :bad)"), {"bad": BROKEN})
     message = str(caught.value)
     failed = {(f.column, f.unexpected_count) for f in caught.value.result.critical_failures}
     assert ("service_type", 2) in failed and ("is_active_3m", 1) in failed and ("churn_label", 1) in failed
@@ -115,7 +116,7 @@ def test_failed_features_gate_on_a_rerun_keeps_the_published_date(gates, engine)
     published = rows(engine, "SELECT * FROM features.customer_features WHERE snapshot_date = :d ORDER BY customer_id", d=SNAPSHOT)
     assert len(published) == 1300
     with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM features.customer_features_staged WHERE snapshot_date = :d"), {"d": SNAPSHOT})
+        conn.execute(sa.text("SELECT ops.replace_partition('features.customer_features_staged', :d)"), {"d": SNAPSHOT})
         conn.execute(sa.text(
             "INSERT INTO features.customer_features_staged "
             "SELECT * FROM features.customer_features WHERE snapshot_date = :d"), {"d": SNAPSHOT})
