@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import sqlalchemy as sa
 
-from etl.quality import data_docs
+from etl.quality import data_docs, samples
 from etl.quality.results import Finding, GateResult, QualityGateFailed, SuiteResult, csv_header
 from etl.quality.suites import ExpectationSpec, Layer, SuiteFileError, SuiteSpec, load_suites, require_date, to_gx
 from etl.warehouse import db, settings
@@ -25,11 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SAMPLE_SIZE = 5
 URL_VARIABLE = "GX_WAREHOUSE_URL"
-# COMPLETE: unexpected-rows queries return their rows (GX caps every list at 200 records);
-# partial lists of map expectations are cut to SAMPLE_SIZE.
-RESULT_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_SIZE}
 
 
 def validate(
@@ -101,8 +97,9 @@ def _run_gx(
     started_at: dt.datetime,
 ) -> tuple[list[SuiteResult], Path | None]:
     """One ephemeral GX context; one asset + suite + validation definition per table (the
-    snapshot's partition, else a query of the snapshot's rows); one checkpoint; then one Data
-    Docs build for the run's results."""
+    snapshot's partition, else a query of the snapshot's rows); one checkpoint that counts, a
+    second pass for the samples of what failed (etl/quality/samples.py); then one Data Docs
+    build for the run's results."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
@@ -110,14 +107,13 @@ def _run_gx(
     context = _context(engine.url.render_as_string(hide_password=False))
     sources = (_datasource(context), _datasource(context, "warehouse_partitions", create_temp_table=False))
     try:
+        definitions = {spec.name: _validation(context, sources, spec, snapshot_date, partitions.get(spec.name))
+                       for spec in specs}
         checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name=f"{layer}_gate",
-            validation_definitions=[_validation(context, sources, spec, snapshot_date, partitions.get(spec.name))
-                                    for spec in specs],
-            result_format=RESULT_FORMAT,
-        ))
+            name=f"{layer}_gate", validation_definitions=list(definitions.values()), result_format=samples.COUNT_FORMAT))
         run_name = f"{layer}_{snapshot_date.isoformat()}_{run_id[:8]}"
         outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_name, run_time=started_at))
+        samples.add_samples(context, outcome, {spec.name: spec for spec in specs}, definitions)
     finally:
         for source in sources:
             source.get_engine().dispose()  # GX keeps its own pools; do not leak connections
@@ -246,9 +242,9 @@ def _finding(spec: SuiteSpec, expectation: ExpectationSpec, evr) -> Finding:
     sample: list[Any] = []
     if expectation.type == "unexpected_rows_expectation":
         unexpected_count, observed = observed, None
-        sample = list((result.get("details") or {}).get("unexpected_rows") or [])[:SAMPLE_SIZE]
+        sample = list((result.get("details") or {}).get("unexpected_rows") or [])[:samples.SAMPLE_SIZE]
     elif result.get("partial_unexpected_list") is not None:
-        sample = list(result["partial_unexpected_list"])[:SAMPLE_SIZE]
+        sample = list(result["partial_unexpected_list"])[:samples.SAMPLE_SIZE]
     elif not evr.success and isinstance(result.get("details"), dict):
         sample = [result["details"].get("mismatched", result["details"])]
     column = expectation.reported_column

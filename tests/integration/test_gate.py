@@ -131,3 +131,22 @@ def test_failed_features_gate_on_a_rerun_keeps_the_published_date(gates, engine)
     finally:
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM features.customer_features_staged WHERE snapshot_date = :d"), {"d": SNAPSHOT})
+
+
+def test_samples_are_fetched_only_for_the_failed_column_expectations(gates, engine, monkeypatch):
+    """The first pass counts without fetching values; the second runs again exactly the failed
+    column expectations, whose findings then carry samples (etl/quality/samples.py)."""
+    from etl.quality import samples
+
+    reruns: list[int] = []
+    add_samples = samples.add_samples
+    monkeypatch.setattr(samples, "add_samples", lambda *args: reruns.append(add_samples(*args)) or reruns[-1])
+    ingest.build_features(engine, SNAPSHOT)  # staged again (publish moved the last build)
+    clean = quality.validate(engine, "features", SNAPSHOT)  # every expectation passes
+    raw = quality.validate(engine, "raw", SNAPSHOT)  # the known outlier: one failed column warning
+    assert clean.success and not clean.warnings and reruns[0] == 0
+    column_warnings = [w for w in raw.warnings if w.expectation != "unexpected_rows_expectation"]
+    assert reruns[1] == len(column_warnings) == 1
+    assert column_warnings[0].unexpected_count == 1 and "106862.2" in json.dumps(column_warnings[0].sample)
+    passed = [f for s in raw.suites for f in s.findings if f.success and f.unexpected_count is not None]
+    assert passed and all(f.sample == [] for f in passed)
