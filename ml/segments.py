@@ -155,6 +155,16 @@ class Rules:
         ]
 
 
+    def phrase_records(self) -> list[dict[str, Any]]:
+        """Rows for scoring.factor_phrases: per model input and direction the text of a reason,
+        `{value}` standing for a category's value (so `factor_text` = the phrase with it filled)."""
+        return [
+            {"rules_version": self.version, "feature": feature, "direction": direction,
+             "phrase": factor_text(self, feature, direction, "{value}")}
+            for feature in self.phrases for direction in ("low", "high", "value")
+        ]
+
+
 # ----------------------------------------------------------------------------------- loading
 def load_rules(path: Path | str | None = None) -> Rules:
     """Read and validate the rule file (default: `rules_path()`)."""

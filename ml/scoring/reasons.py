@@ -5,7 +5,8 @@ its training median (numeric) or mode (categorical). For a linear model or an RB
 Platt calibration it is computed exactly from the fitted parameters without re-predicting
 (`_ExactPath`; checked against the model's own probabilities on every chunk); for any other
 model by re-predicting the chunk once per input. Phrases come from the rule file
-(ml/segments.py, config/segments.yaml).
+(ml/segments.py, config/segments.yaml); they are stored once per rule version
+(scoring.factor_phrases), not in every score row, and the BI view joins them in.
 Measured here: logreg ≈ 1.2M explained rows/s, RBF SVC ≈ 16k (what-if: 2.8k), boosting ≈ 21k.
 """
 from __future__ import annotations
@@ -75,7 +76,8 @@ class Explainer:
         return out
 
     def top_factors(self, X: pd.DataFrame, impacts: np.ndarray) -> list[str]:
-        """Per row a JSON array [{feature, direction, text, impact}], strongest first.
+        """Per row a JSON array [{feature, direction, impact} (+ value for a category)], strongest
+        first; the readable text is `segments.factor_text` of it (BI: mart.churn_scores_latest).
 
         numpy picks each row's factors and codes them (input × direction or value); the JSON
         of a code is made once, an impact's text is a lookup in the 10 000 four-decimal texts,
@@ -120,15 +122,15 @@ class Explainer:
         return codes, np.array(texts, dtype=object)
 
     def _fragment(self, j: int, key: str) -> str:
-        """`{"feature": …, "direction": …, "text": …, "impact": ` (cached per input and direction)."""
+        """`{"feature": …, "direction": …, "impact": ` (cached per input and direction; the
+        phrase is not stored per row but once per rule version, scoring.factor_phrases)."""
         fragment = self._fragments.get((j, key))
         if fragment is None:
             column = self.columns[j]
             if column in features.CATEGORICAL:
-                entry = {"feature": column, "direction": "value", "value": key,
-                         "text": segments.factor_text(self.rules, column, "value", key)}
+                entry = {"feature": column, "direction": "value", "value": key}
             else:
-                entry = {"feature": column, "direction": key, "text": segments.factor_text(self.rules, column, key)}
+                entry = {"feature": column, "direction": key}
             fragment = json.dumps(entry, ensure_ascii=False)[:-1] + ', "impact": '
             self._fragments[(j, key)] = fragment
         return fragment

@@ -169,7 +169,8 @@ def copy_scored_chunks(
 
 
 def record_rules(conn: sa.Connection, rules: segments.Rules) -> None:
-    """Store the rule file version for BI; a known version with other content is refused."""
+    """Store the rule file version for BI (segments, offers, reason phrases); a known version
+    with other content is refused."""
     from etl.warehouse import db
 
     known = db.run_sql(conn, "scoring", "select_segment_rules_sha256", {"rules_version": rules.version}).scalars().all()
@@ -180,6 +181,8 @@ def record_rules(conn: sa.Connection, rules: segments.Rules) -> None:
     if not known:
         for record in rules.records():
             db.run_sql(conn, "scoring", "insert_segment_rule", record)
+    for record in rules.phrase_records():  # also for versions recorded before phrases were
+        db.run_sql(conn, "scoring", "insert_factor_phrase", record)
 
 
 def validate(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> quality.GateResult | None:

@@ -26,15 +26,35 @@ SELECT
     latest.profit,
     latest.churn_probability * latest.profit AS profit_at_risk,
     latest.model_version,
-    (
-        SELECT string_agg(factor.value ->> 'text', '; ' ORDER BY factor.position)
-        FROM jsonb_array_elements(latest.top_factors) WITH ORDINALITY AS factor (value, position)
-    ) AS top_factors,
-    latest.top_factors AS top_factors_detail,
+    reasons.texts AS top_factors,
+    reasons.detail AS top_factors_detail,
     latest.rules_version,
     latest.scored_at
 FROM latest
-LEFT JOIN rules USING (rules_version, segment);
+LEFT JOIN rules USING (rules_version, segment)
+LEFT JOIN LATERAL (
+    -- Each stored reason with its text: the rule version's phrase ({value}: the category), or
+    -- the text a score row of an older warehouse still carries, or "feature: direction".
+    SELECT
+        string_agg(explained.text, '; ' ORDER BY explained.position) AS texts,
+        coalesce(jsonb_agg(explained.factor || jsonb_build_object('text', explained.text)
+                           ORDER BY explained.position), '[]'::jsonb) AS detail
+    FROM (
+        SELECT
+            factor.position,
+            factor.value AS factor,
+            coalesce(
+                factor.value ->> 'text',
+                replace(phrase.phrase, '{value}', coalesce(factor.value ->> 'value', '')),
+                concat(factor.value ->> 'feature', ': ', factor.value ->> 'direction')
+            ) AS text
+        FROM jsonb_array_elements(latest.top_factors) WITH ORDINALITY AS factor (value, position)
+        LEFT JOIN scoring.factor_phrases AS phrase
+            ON phrase.rules_version = latest.rules_version
+            AND phrase.feature = factor.value ->> 'feature'
+            AND phrase.direction = factor.value ->> 'direction'
+    ) AS explained
+) AS reasons ON true;
 
 COMMENT ON VIEW mart.churn_scores_latest IS
     'The newest churn score of every customer (one row per customer) with risk band, segment, offer, profit and the reasons behind the score.';

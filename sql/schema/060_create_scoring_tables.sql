@@ -63,7 +63,7 @@ COMMENT ON COLUMN scoring.churn_scores.churn_probability IS 'Calibrated probabil
 COMMENT ON COLUMN scoring.churn_scores.risk_band IS 'high: probability >= the model''s threshold (ml.model_registry.threshold); medium: >= half of it; low: below (config/segments.yaml).';
 COMMENT ON COLUMN scoring.churn_scores.segment IS 'Marketing segment code, first matching rule of config/segments.yaml (see scoring.segment_rules).';
 COMMENT ON COLUMN scoring.churn_scores.offer IS 'Short text of the offer for the segment.';
-COMMENT ON COLUMN scoring.churn_scores.top_factors IS 'Up to 3 reasons that push this customer''s probability up most: [{feature, direction, text, impact}], impact = probability minus the probability with that feature at its training median/mode.';
+COMMENT ON COLUMN scoring.churn_scores.top_factors IS 'Up to 3 reasons that push this customer''s probability up most: [{feature, direction, impact}, with value for a category], impact = probability minus the probability with that feature at its training median/mode. Their texts are in scoring.factor_phrases of rules_version (mart.churn_scores_latest shows them).';
 COMMENT ON COLUMN scoring.churn_scores.profit IS 'Average monthly profit from the customer over the last 3 months (money.csv «Прибыль»).';
 COMMENT ON COLUMN scoring.churn_scores.rules_version IS 'Version of config/segments.yaml that assigned segment and offer.';
 COMMENT ON COLUMN scoring.churn_scores.scored_at IS 'When the scores were computed.';
@@ -82,6 +82,17 @@ CREATE TABLE IF NOT EXISTS scoring.segment_rules (
     recorded_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (rules_version, segment),
     UNIQUE (rules_version, precedence)
+);
+
+-- The reason phrases of each rule-file version: a score row stores only (feature, direction,
+-- value, impact) of its reasons, and mart.churn_scores_latest joins the text in ({value} filled
+-- with a category's value), so the phrases are stored once per version, not once per customer.
+CREATE TABLE IF NOT EXISTS scoring.factor_phrases (
+    rules_version  text  NOT NULL,
+    feature        text  NOT NULL,  -- a model input
+    direction      text  NOT NULL CHECK (direction IN ('low', 'high', 'value')),
+    phrase         text  NOT NULL,
+    PRIMARY KEY (rules_version, feature, direction)
 );
 
 -- Population stability index per run: each model input and the score vs the model's training snapshot.

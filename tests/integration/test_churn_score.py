@@ -93,8 +93,14 @@ def test_segments_bands_offers_follow_the_rule_file(chain, engine, rules):
 
 
 def test_top_factors_are_readable_reasons_that_raise_the_probability(chain, engine, rules):
+    """Score rows store each reason's input, direction and impact; BI reads the reasons with the
+    rule file's words (mart.churn_scores_latest joins scoring.factor_phrases of the version),
+    exactly as `segments.factor_text` words them."""
+    from ml import segments
+
     scores = published(engine)
-    phrases = {text for entry in rules.phrases.values() for key, text in entry.items() if key != "value"}
+    shown = {r["customer_id"]: r["top_factors_detail"] for r in rows(
+        engine, "SELECT customer_id, top_factors_detail FROM mart.churn_scores_latest WHERE score_date = :d", d=SNAPSHOT)}
     with_factors = [r for r in scores if r["top_factors"]]
     assert len(with_factors) > 0.8 * len(scores)
     for row in scores:
@@ -103,11 +109,10 @@ def test_top_factors_are_readable_reasons_that_raise_the_probability(chain, engi
         impacts = [f["impact"] for f in factors]
         assert impacts == sorted(impacts, reverse=True)
         assert all(i >= rules.factor_min_impact and i <= row["churn_probability"] for i in impacts)
-        for factor in factors:
-            if factor["direction"] == "value":
-                assert factor["value"] in factor["text"]
-            else:
-                assert factor["text"] in phrases
+        assert all("text" not in factor for factor in factors)
+        words = [segments.factor_text(rules, f["feature"], f["direction"], f.get("value")) for f in factors]
+        assert shown[row["customer_id"]] == [{**f, "text": text} for f, text in zip(factors, words)]
+        assert all(": " not in text for text in words)  # every reason has a phrase of the rule file
     # high-risk customers almost always have a reason
     high = [r for r in scores if r["risk_band"] == "high"]
     assert sum(1 for r in high if r["top_factors"]) >= 0.95 * len(high)
