@@ -93,9 +93,7 @@ def test_segments_bands_offers_follow_the_rule_file(chain, engine, rules):
 
 
 def test_top_factors_are_readable_reasons_that_raise_the_probability(chain, engine, rules):
-    """Score rows store each reason's input, direction and impact; BI reads the reasons with the
-    rule file's words (mart.churn_scores_latest joins scoring.factor_phrases of the version),
-    exactly as `segments.factor_text` words them."""
+    """Rows store input, direction and impact; BI sees `segments.factor_text`'s words (the view)."""
     from ml import segments
 
     scores = published(engine)
@@ -143,35 +141,6 @@ def test_chunked_scoring_gives_the_same_rows_as_one_chunk(chain, engine):
     scoring.validate(engine, SNAPSHOT)  # gate and publish: leave no staged rows behind
     scoring.publish(engine, SNAPSHOT)
     assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT)[0]["n"] == 0
-
-
-def test_publish_moves_the_staged_partition_and_a_refused_one_keeps_both_sides(chain, engine):
-    """The staged rows are written once: publish makes their partition the published one (same
-    storage, constraints added, logged). Staged rows that break the published checks (a gate
-    bypassed) are refused whole: the published date and the staged partition stay as they were."""
-    import sqlalchemy as sa
-    from ml import scoring
-
-    before = published(engine)
-    day = SNAPSHOT.strftime("%Y%m%d")
-    scoring.score_to_staged(engine, SNAPSHOT)
-    scoring.validate(engine, SNAPSHOT)
-    with engine.begin() as conn:  # after the gate: one row the published checks refuse
-        conn.execute(sa.text(f"UPDATE scoring.churn_scores_staged_p{day} SET churn_probability = 2 "
-                             "WHERE customer_id = (SELECT min(customer_id) FROM scoring.churn_scores_staged)"))
-    with pytest.raises(sa.exc.IntegrityError, match="churn_scores_probability_range"):
-        scoring.publish(engine, SNAPSHOT)
-    assert published(engine) == before
-    assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT)[0]["n"] == 1297
-    scoring.score_to_staged(engine, SNAPSHOT)  # rescored, gated, published: the partition moves
-    scoring.validate(engine, SNAPSHOT)
-    [staged] = rows(engine, f"SELECT pg_relation_filenode('scoring.churn_scores_staged_p{day}') AS node")
-    scoring.publish(engine, SNAPSHOT)
-    [moved] = rows(engine, f"SELECT pg_relation_filenode('scoring.churn_scores_p{day}') AS node, "
-                           f"relpersistence FROM pg_class WHERE oid = 'scoring.churn_scores_p{day}'::regclass")
-    assert moved == {"node": staged["node"], "relpersistence": "p"}
-    assert published(engine) == before
-    assert rows(engine, "SELECT to_regclass(:t) AS t", t=f"scoring.churn_scores_staged_p{day}")[0]["t"] is None
 
 
 def test_psi_of_every_input_and_the_score_is_stored(chain, engine):

@@ -1,0 +1,37 @@
+"""Publishing scores moves the gated staged partition: rows written once, a refused publish loses nothing."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import rows
+from tests.integration.scoring_chain import SNAPSHOT, published
+from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
+
+
+def test_publish_moves_the_staged_partition_and_a_refused_one_keeps_both_sides(chain, engine):
+    """The staged rows are written once: publish makes their partition the published one (same
+    storage, constraints added, logged). Staged rows that break the published checks (a gate
+    bypassed) are refused whole: the published date and the staged partition stay as they were."""
+    import sqlalchemy as sa
+    from ml import scoring
+
+    before = published(engine)
+    day = SNAPSHOT.strftime("%Y%m%d")
+    scoring.score_to_staged(engine, SNAPSHOT)
+    scoring.validate(engine, SNAPSHOT)
+    with engine.begin() as conn:  # after the gate: one row the published checks refuse
+        conn.execute(sa.text(f"UPDATE scoring.churn_scores_staged_p{day} SET churn_probability = 2 "
+                             "WHERE customer_id = (SELECT min(customer_id) FROM scoring.churn_scores_staged)"))
+    with pytest.raises(sa.exc.IntegrityError, match="churn_scores_probability_range"):
+        scoring.publish(engine, SNAPSHOT)
+    assert published(engine) == before
+    assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT)[0]["n"] == 1297
+    scoring.score_to_staged(engine, SNAPSHOT)  # rescored, gated, published: the partition moves
+    scoring.validate(engine, SNAPSHOT)
+    [staged] = rows(engine, f"SELECT pg_relation_filenode('scoring.churn_scores_staged_p{day}') AS node")
+    scoring.publish(engine, SNAPSHOT)
+    [moved] = rows(engine, f"SELECT pg_relation_filenode('scoring.churn_scores_p{day}') AS node, "
+                           f"relpersistence FROM pg_class WHERE oid = 'scoring.churn_scores_p{day}'::regclass")
+    assert moved == {"node": staged["node"], "relpersistence": "p"}
+    assert published(engine) == before
+    assert rows(engine, "SELECT to_regclass(:t) AS t", t=f"scoring.churn_scores_staged_p{day}")[0]["t"] is None
