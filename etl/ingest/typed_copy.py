@@ -7,9 +7,9 @@ reads `1_000` and `0x1F`, which the checks refuse. So the file is screened while
 a file holding a digit before `_` or a `0` before one of `xXoObB` anywhere (even in a text
 column) takes the checked path. A file of numbers only separated by ';' (money.csv) has its
 decimal commas read as points, as the checked path reads them. Any refusal (a CHECK, a decimal
-comma elsewhere, a bad line) rolls the fast path back to its savepoint and returns None: the loader then runs the checked path
-(etl/ingest/loader.py), which converts what it can and names what it cannot. Either way the
-partition holds the same rows.
+comma elsewhere, a bad line) rolls the fast path back to its savepoint and returns None: the
+loader then runs the checked path (etl/ingest/loader.py), which converts what it can and names
+what it cannot. Either way the partition holds the same rows.
 """
 from __future__ import annotations
 
