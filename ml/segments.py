@@ -200,6 +200,9 @@ def parse_rules(data: Mapping[str, Any], sha256: str = "", path: Path | None = N
     medium_share = float(bands.get("medium_share_of_threshold", 0.5))
     if not 0 < fallback <= 1 or not 0 < medium_share < 1:
         raise fail("risk_bands: fallback_threshold must be in (0, 1], medium_share_of_threshold in (0, 1)")
+    band_titles = {str(k): str(v) for k, v in (bands.get("titles") or {}).items()}
+    if set(band_titles) != set(RISK_BANDS) or not all(band_titles.values()):
+        raise fail(f"risk_bands.titles must name each band {RISK_BANDS} (a segment title starts with it)")
 
     allowed = set(FEATURES) | set(DERIVED_FIELDS)
     entries = data.get("segments") or []
@@ -214,6 +217,10 @@ def parse_rules(data: Mapping[str, Any], sha256: str = "", path: Path | None = N
     for segment in segments[:-1]:
         if segment.when.is_catch_all:
             raise fail(f"segment {segment.code} matches everyone, so the segments after it would stay empty")
+    for segment, band in zip(segments, _bands_reaching(segments, fail)):
+        if not segment.title.startswith(band_titles[band]):
+            raise fail(f"segment {segment.code} holds {band}-risk customers only, so its title must start "
+                       f"with «{band_titles[band]}», not «{segment.title}»")
 
     factors = data.get("top_factors") or {}
     phrases = {str(k): dict(v) for k, v in (factors.get("phrases") or {}).items()}
@@ -230,6 +237,25 @@ def parse_rules(data: Mapping[str, Any], sha256: str = "", path: Path | None = N
     if count < 1 or min_impact < 0:
         raise fail("top_factors: count must be >= 1 and min_impact >= 0")
     return Rules(version, sha256, fallback, medium_share, segments, count, min_impact, phrases, path)
+
+
+def _bands_reaching(segments: Sequence[Segment], fail) -> list[str]:
+    """The one risk band of each segment's customers: the bands its `risk_band` condition admits
+    (all without one), minus those that earlier segments testing nothing but the band took whole.
+    Refuses a segment that two bands, or none, could reach: its title could not be right."""
+    taken: set[str] = set()
+    result = []
+    for segment in segments:
+        tests = [c for c in segment.when.conditions if c.field == "risk_band"]
+        admitted = set(tests[0].values or ()) if tests else set(RISK_BANDS)
+        reaching = [band for band in RISK_BANDS if band in admitted - taken]
+        if len(reaching) != 1:
+            raise fail(f"segment {segment.code} can hold customers of risk bands {reaching or 'none'}: "
+                       "give it `risk_band: [one band]` (or order the rules so only one band is left)")
+        result.append(reaching[0])
+        if tests and len(segment.when.conditions) == 1 and not segment.when.any_of:
+            taken |= admitted
+    return result
 
 
 def _parse_segment(entry: Mapping[str, Any], index: int, allowed: set[str], fail) -> Segment:

@@ -48,8 +48,9 @@ HIGH = {"churn_probability": 0.9, "risk_band": "high"}
     ({**HIGH, "popular_category": "Техника для красоты и здоровья"}, "beauty_tech_premium"),
     ({**HIGH, "popular_category": "Кухонная посуда", "service_type": "премиум"}, "beauty_tech_premium"),
     ({**HIGH, "popular_category": "Кухонная посуда"}, "high_risk_low_profit"),
-    ({"churn_probability": 0.3, "risk_band": "medium", "profit": 6.0, "promo_share": 0.95}, "low_risk_high_profit"),
-    ({"risk_band": "medium", "unpaid_items_quarter": 9, "popular_category": "Товары для детей"}, "low_risk_low_profit"),
+    ({"churn_probability": 0.3, "risk_band": "medium", "profit": 6.0, "promo_share": 0.95}, "medium_risk_high_profit"),
+    ({"risk_band": "medium", "unpaid_items_quarter": 9, "popular_category": "Товары для детей"}, "medium_risk_low_profit"),
+    ({"profit": 6.0}, "low_risk_high_profit"),
     ({}, "low_risk_low_profit"),
 ])
 def test_precedence_gives_the_first_matching_segment(rules, overrides, expected):
@@ -101,6 +102,20 @@ def test_rule_file_is_complete_and_versioned(rules):
     assert [r["precedence"] for r in records] == list(range(1, len(records) + 1))
 
 
+def test_every_segment_holds_one_band_and_its_title_names_it(rules, raw_rules):
+    """On varied customers, each segment's customers share one band, the one its title starts with."""
+    rng = np.random.default_rng(5)
+    probability = rng.uniform(0, 1, 4000)
+    frame = pd.DataFrame([customer() for _ in range(4000)]).assign(
+        churn_probability=probability, risk_band=segments.risk_bands(probability, 0.45, rules),
+        profit=rng.uniform(0.8, 7.5, 4000), unpaid_items_quarter=rng.integers(0, 11, 4000))
+    codes, _ = segments.assign(frame, rules)
+    titles = raw_rules["risk_bands"]["titles"]
+    for code, bands in frame.groupby(codes)["risk_band"]:
+        [band] = set(bands)
+        assert rules.segment(code).title.startswith(titles[band]), code
+
+
 def test_factor_texts(rules):
     assert segments.factor_text(rules, "pages_per_visit", "low") == rules.phrases["pages_per_visit"]["low"]
     assert "Товары для детей" in segments.factor_text(rules, "popular_category", "value", "Товары для детей")
@@ -118,6 +133,12 @@ def test_factor_texts(rules):
     (lambda d: d["top_factors"]["phrases"].pop("promo_share"), "lacks"),
     (lambda d: d["segments"][0]["offer"].update({"text": "x" * 300}), "longer"),
     (lambda d: d["segments"][0].pop("when"), "required"),
+    # a title that names another band, or a segment two bands can reach, could mislead BI
+    (lambda d: d["segments"][1].update({"title": "Брошенная корзина"}), "must start with «Высокий риск»"),
+    (lambda d: d["segments"][-4]["when"].pop("risk_band"), r"risk bands \['medium', 'low'\]"),
+    (lambda d: d["segments"][-3]["when"].update({"risk_band": ["medium", "low"]}), r"risk bands \['medium', 'low'\]"),
+    (lambda d: d["segments"].insert(-1, {**d["segments"][-3], "code": "never"}), "none"),
+    (lambda d: d["risk_bands"].pop("titles"), "titles"),
 ])
 def test_bad_rule_files_are_refused(raw_rules, edit, message):
     data = copy.deepcopy(raw_rules)
