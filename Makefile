@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test unit integration bench bench-retrain lock venv psql churn airflow airflow-stop airflow-cli clean-local
+.PHONY: run test unit integration bench bench-retrain lock venv psql bi-login churn airflow airflow-stop airflow-cli clean-local
 
 venv: $(INSTALLED)
 
@@ -59,6 +59,12 @@ airflow-cli: venv
 # psql on the warehouse (WAREHOUSE_URL or the embedded server), e.g. make psql ARGS='-c "table mart.segment_summary"'
 psql: venv
 	$(BIN)/python -m etl.warehouse.server psql $(ARGS)
+
+# A read-only BI login and its connection block (the password is shown once), e.g.
+# WAREHOUSE_TCP_PORT=55432 make bi-login NAME=metabase  (the embedded server then listens on 127.0.0.1)
+bi-login: venv
+	@test -n "$(NAME)" || { echo "usage: make bi-login NAME=<login> [WAREHOUSE_TCP_PORT=55432]"; exit 2; }
+	$(BIN)/churn bi-login $(NAME)
 
 # The operator's command line, e.g. make churn ARGS=status, make churn ARGS='rescore 2026-11-27'
 churn: venv

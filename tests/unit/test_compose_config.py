@@ -28,8 +28,11 @@ def test_warehouse_url_reaches_the_warehouse_server(airflow_services, services, 
         server = postgres_services(services).get(url.hostname)
         assert server, f"{name}: WAREHOUSE_URL host {url.hostname} is not a Postgres service"
         db_env = server["environment"]
-        assert (url.username, url.path.lstrip("/"), url.port) == (db_env["POSTGRES_USER"], db_env["POSTGRES_DB"], 5432)
-        assert url.password == db_env["POSTGRES_PASSWORD"] and url.password in test_env.values()
+        # the job is the writer role that warehouse-init.sh makes, not the server's superuser
+        assert (url.username, url.path.lstrip("/"), url.port) == ("churn_writer", db_env["POSTGRES_DB"], 5432)
+        assert url.username != db_env["POSTGRES_USER"]
+        assert url.password == db_env["CHURN_WRITER_PASSWORD"] and url.password in test_env.values()
+        assert url.password != db_env["POSTGRES_PASSWORD"]
 
 
 def test_airflow_metadata_has_its_own_database_with_matching_credentials(airflow_services, services):
