@@ -208,10 +208,8 @@ def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> d
         db.run_sql(conn, "scoring", "lock_scoring")
         return db.run_sql(conn, "scoring", "count_staged_scores", params).mappings().one()["rows"]
 
-    def move_rows(conn: sa.Connection) -> None:
-        db.run_sql(conn, "scoring", "publish_churn_scores_staged", params)
-
-    moved = batches.publish(engine, "scoring", score_date, run, count_staged, move_rows)
+    moved = batches.publish(engine, "scoring", score_date, run, count_staged,
+                            lambda conn: swap_in_staged_partition(conn, score_date))
     with engine.connect() as conn:
         models = db.run_sql(conn, "scoring", "select_published_model", params).mappings().all()
     result = {
@@ -223,6 +221,17 @@ def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> d
     log.info("%s %d scores of %s (%s)", "published" if moved else "already published",
              result["rows"], score_date, result["model_version"])
     return result
+
+
+def swap_in_staged_partition(conn: sa.Connection, score_date: dt.date) -> None:
+    """Inside the caller's transaction: the staged partition of `score_date` replaces the
+    published one, and scoring.absent_from_newest follows (what mart.churn_scores_latest reads)."""
+    from etl.warehouse import db
+
+    params = {"score_date": score_date}
+    previous = db.run_sql(conn, "scoring", "select_scores_leaving_date", params).scalar()
+    db.run_sql(conn, "scoring", "publish_churn_scores_staged", params)
+    db.run_sql(conn, "scoring", "merge_into_absent_from_newest", {**params, "previous_newest": previous})
 
 
 def latest_features_snapshot(engine: sa.Engine) -> dt.date | None:

@@ -1,37 +1,31 @@
 -- mart: what BI reads. Views only, over scoring.*; they run with their owner's rights, so BI
--- needs no grants on scoring/raw/ml (sql/mart/040_grant_bi_reader.sql).
--- Changing a view's columns needs DROP VIEW first (CREATE OR REPLACE only appends columns).
+-- needs no grants on scoring/raw/ml (sql/mart/080_grant_bi_reader.sql). Numbers are rounded to
+-- what they mean (probabilities 0.001, money 0.01; double precision, so tools need no decimal
+-- type); units are in the column comments.
 
--- The newest score of every customer.
+-- The newest score of every customer, with segment, offer and the reasons behind the score.
 CREATE OR REPLACE VIEW mart.churn_scores_latest AS
-WITH latest AS (
-    SELECT DISTINCT ON (customer_id) *
-    FROM scoring.churn_scores
-    ORDER BY customer_id, score_date DESC
-),
-
-rules AS (
-    SELECT rules_version, segment, title, precedence FROM scoring.segment_rules
-)
-
 SELECT
     latest.customer_id,
     latest.score_date,
-    latest.churn_probability,
+    latest.in_newest_snapshot,
+    round(latest.churn_probability::numeric, 3)::double precision AS churn_probability,
     latest.risk_band,
-    latest.segment,
+    latest.segment AS segment_code,
     rules.title AS segment_title,
     rules.precedence AS segment_precedence,
-    latest.offer,
-    latest.profit,
-    latest.churn_probability * latest.profit AS profit_at_risk,
+    rules.offer_code,
+    latest.offer AS offer_text,
+    round(latest.profit::numeric, 2)::double precision AS profit,
+    latest.profit_at_risk,
     latest.model_version,
     reasons.texts AS top_factors,
     reasons.detail AS top_factors_detail,
     latest.rules_version,
     latest.scored_at
-FROM latest
-LEFT JOIN rules USING (rules_version, segment)
+FROM scoring.latest_scores AS latest
+LEFT JOIN scoring.segment_rules AS rules
+    ON rules.rules_version = latest.rules_version AND rules.segment = latest.segment
 LEFT JOIN LATERAL (
     -- Each stored reason with its text: the rule version's phrase ({value}: the category), or
     -- the text a score row of an older warehouse still carries, or "feature: direction".
@@ -57,19 +51,21 @@ LEFT JOIN LATERAL (
 ) AS reasons ON true;
 
 COMMENT ON VIEW mart.churn_scores_latest IS
-    'The newest churn score of every customer (one row per customer) with risk band, segment, offer, profit and the reasons behind the score.';
-COMMENT ON COLUMN mart.churn_scores_latest.customer_id IS 'Customer id as in the store''s export.';
-COMMENT ON COLUMN mart.churn_scores_latest.score_date IS 'Snapshot date of this score (the newest one scored for the customer).';
-COMMENT ON COLUMN mart.churn_scores_latest.churn_probability IS 'Calibrated probability (0..1) that the customer''s purchasing activity drops in the coming months.';
-COMMENT ON COLUMN mart.churn_scores_latest.risk_band IS 'high: probability >= the model threshold (catches 80 % of customers whose activity drops); medium: >= half the threshold; low: below.';
-COMMENT ON COLUMN mart.churn_scores_latest.segment IS 'Segment code (config/segments.yaml); every customer has exactly one, by rule precedence.';
-COMMENT ON COLUMN mart.churn_scores_latest.segment_title IS 'Human-readable segment name.';
-COMMENT ON COLUMN mart.churn_scores_latest.segment_precedence IS 'Order in which the segment rule is checked (1 first); use it to sort segments.';
-COMMENT ON COLUMN mart.churn_scores_latest.offer IS 'The offer for this customer''s segment, short text for the campaign.';
-COMMENT ON COLUMN mart.churn_scores_latest.profit IS 'Average monthly profit from the customer over the last 3 months.';
-COMMENT ON COLUMN mart.churn_scores_latest.profit_at_risk IS 'churn_probability × profit: expected monthly profit lost if nothing is done.';
-COMMENT ON COLUMN mart.churn_scores_latest.model_version IS 'Model that produced the score (ml.model_registry).';
-COMMENT ON COLUMN mart.churn_scores_latest.top_factors IS 'Up to 3 readable reasons that raise this customer''s probability most, strongest first, separated by "; ".';
-COMMENT ON COLUMN mart.churn_scores_latest.top_factors_detail IS 'The same reasons as JSON: [{feature, direction, text, impact}], impact = how much lower the probability would be with that feature at its typical (training median/mode) value.';
-COMMENT ON COLUMN mart.churn_scores_latest.rules_version IS 'Version of the segment rule file that assigned segment and offer.';
-COMMENT ON COLUMN mart.churn_scores_latest.scored_at IS 'When the score was computed.';
+    'The newest churn score of every customer ever scored (one row per customer): risk band, segment, offer, profit and the reasons. Filter in_newest_snapshot for the customers of the newest export. Fast: ORDER BY profit_at_risk DESC LIMIT n reads an index.';
+COMMENT ON COLUMN mart.churn_scores_latest.customer_id IS 'Customer id as in the store''s export (market_file.csv id).';
+COMMENT ON COLUMN mart.churn_scores_latest.score_date IS 'Snapshot date (export date) of this score: the newest one scored for the customer.';
+COMMENT ON COLUMN mart.churn_scores_latest.in_newest_snapshot IS 'True when the customer was scored on the newest score date; false: missing from the newest export or not «active 3 months» there any more (the row is their last score, from score_date).';
+COMMENT ON COLUMN mart.churn_scores_latest.churn_probability IS 'Probability (0..1, 3 decimals) that the customer''s purchasing activity drops («Снизилась») over the next 3 months.';
+COMMENT ON COLUMN mart.churn_scores_latest.risk_band IS 'high: churn_probability >= the model''s threshold (catches 80 % of customers whose activity drops); medium: >= half the threshold (watch list); low: below. The segment title always starts with it.';
+COMMENT ON COLUMN mart.churn_scores_latest.segment_code IS 'Stable segment code (config/segments.yaml, e.g. abandoned_cart): join and filter on it; titles may be reworded.';
+COMMENT ON COLUMN mart.churn_scores_latest.segment_title IS 'Human-readable segment name in Russian; starts with the risk band («Высокий риск», «Средний риск», «Низкий риск»).';
+COMMENT ON COLUMN mart.churn_scores_latest.segment_precedence IS 'Order in which the segment rule is checked (1 first); sort segments by it.';
+COMMENT ON COLUMN mart.churn_scores_latest.offer_code IS 'Stable code of the segment''s offer (e.g. cart_reminder_free_delivery): what campaign tools join on.';
+COMMENT ON COLUMN mart.churn_scores_latest.offer_text IS 'The offer in Russian, as the campaign shows it (at most 200 characters).';
+COMMENT ON COLUMN mart.churn_scores_latest.profit IS 'Average monthly profit from the customer over the last 3 months (money.csv «Прибыль»), in the export''s money unit (the store does not name it; not converted), 2 decimals.';
+COMMENT ON COLUMN mart.churn_scores_latest.profit_at_risk IS 'churn_probability × profit, 2 decimals, same money unit per month: expected monthly profit lost if nothing is done.';
+COMMENT ON COLUMN mart.churn_scores_latest.model_version IS 'Model that produced the score (ml.model_registry; see the model card).';
+COMMENT ON COLUMN mart.churn_scores_latest.top_factors IS 'Up to 3 readable reasons (Russian) that raise this customer''s probability most, strongest first, separated by "; "; NULL when none raises it by 0.5 percentage points.';
+COMMENT ON COLUMN mart.churn_scores_latest.top_factors_detail IS 'The same reasons as JSON: [{feature, direction, text, impact, value?}]; impact = probability minus the probability with that feature at its training median/mode (0..1).';
+COMMENT ON COLUMN mart.churn_scores_latest.rules_version IS 'Version of config/segments.yaml that assigned segment and offer.';
+COMMENT ON COLUMN mart.churn_scores_latest.scored_at IS 'When the score was computed (timestamp with time zone).';

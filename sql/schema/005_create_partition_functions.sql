@@ -115,7 +115,7 @@ DECLARE
                  JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
                  WHERE p.partrelid = parent);
     columns text := (SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
-                     WHERE attrelid = parent AND attnum > 0 AND NOT attisdropped);
+                     WHERE attrelid = parent AND attnum > 0 AND NOT attisdropped AND attgenerated = '');
     day date;
 BEGIN
     old_table := to_regclass((SELECT format('%I.%I', n.nspname, c.relname || '_unpartitioned')

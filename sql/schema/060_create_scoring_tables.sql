@@ -54,6 +54,14 @@ CREATE TABLE IF NOT EXISTS scoring.churn_scores (
 ) PARTITION BY LIST (score_date);
 CREATE INDEX IF NOT EXISTS churn_scores_customer_idx ON scoring.churn_scores (customer_id, score_date DESC);
 
+-- Expected monthly profit lost without action, rounded to 0.01 of the export's money unit: stored (computed by PostgreSQL from the two columns) so that BI's «top customers by
+-- profit at risk» reads the newest date's partition in index order instead of sorting it.
+ALTER TABLE scoring.churn_scores_staged ADD COLUMN IF NOT EXISTS profit_at_risk double precision
+    GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED;
+ALTER TABLE scoring.churn_scores ADD COLUMN IF NOT EXISTS profit_at_risk double precision
+    GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED;
+CREATE INDEX IF NOT EXISTS churn_scores_profit_at_risk_idx ON scoring.churn_scores (profit_at_risk DESC);
+
 COMMENT ON TABLE scoring.churn_scores IS
     'Churn scores of every «active 3 months» customer per snapshot (score_date), published after the GX gate; a rerun replaces the date.';
 COMMENT ON COLUMN scoring.churn_scores.score_date IS 'Snapshot date of the features that were scored (the DAG run''s snapshot).';
@@ -67,6 +75,8 @@ COMMENT ON COLUMN scoring.churn_scores.top_factors IS 'Up to 3 reasons that push
 COMMENT ON COLUMN scoring.churn_scores.profit IS 'Average monthly profit from the customer over the last 3 months (money.csv «Прибыль»).';
 COMMENT ON COLUMN scoring.churn_scores.rules_version IS 'Version of config/segments.yaml that assigned segment and offer.';
 COMMENT ON COLUMN scoring.churn_scores.scored_at IS 'When the scores were computed.';
+COMMENT ON COLUMN scoring.churn_scores.profit_at_risk IS 'round(churn_probability × profit, 2): expected monthly profit lost without action, in the export''s money unit.';
+
 
 -- The segment rules of each rule-file version that was used (titles, offers, precedence for BI).
 CREATE TABLE IF NOT EXISTS scoring.segment_rules (
@@ -133,3 +143,28 @@ $$;
 -- Rows of the plain tables of older warehouses, moved into partitions (see the top of this file).
 SELECT ops.move_set_aside_rows('scoring.churn_scores');
 SELECT ops.move_set_aside_rows('scoring.churn_scores_staged');
+
+-- Customers missing from the newest published score date, each with its newest earlier date:
+-- with that date's partition they are mart.churn_scores_latest (one row per customer), so the
+-- view never runs a DISTINCT ON over the whole history. Kept at every publish
+-- (sql/scoring/merge_into_absent_from_newest.sql); filled from the history when first created.
+DO $$
+BEGIN
+    IF to_regclass('scoring.absent_from_newest') IS NULL THEN
+        CREATE TABLE scoring.absent_from_newest (
+            customer_id  bigint  PRIMARY KEY,
+            score_date   date    NOT NULL  -- the customer's newest score date (older than the newest)
+        );
+        INSERT INTO scoring.absent_from_newest
+        SELECT DISTINCT ON (customer_id) customer_id, score_date
+        FROM scoring.churn_scores AS scores
+        WHERE NOT EXISTS (
+            SELECT 1 FROM scoring.churn_scores AS newest
+            WHERE newest.score_date = (SELECT max(score_date) FROM scoring.churn_scores)
+              AND newest.customer_id = scores.customer_id)
+        ORDER BY customer_id, score_date DESC;
+    END IF;
+END
+$$;
+COMMENT ON TABLE scoring.absent_from_newest IS
+    'Customers scored before but not on the newest score date (left the export, or not active 3 months), with their newest score date.';

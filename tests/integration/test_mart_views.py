@@ -1,6 +1,9 @@
 """The BI interface: mart views over the published scores and the read-only role churn_bi_reader."""
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -9,65 +12,135 @@ from tests.integration.scoring_chain import SNAPSHOT
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
 READER = "churn_bi_reader"
+# What a number's comment names: its unit or scale.
+UNIT = re.compile(r"money unit|\(count\)|0\.\.1|0\.\.100|unitless|1 first|as in the store|decimals")
 
 
 def test_churn_scores_latest_is_the_newest_score_per_customer(chain, engine):
+    from ml import segments
+
+    rules = segments.load_rules()
     latest = rows(engine, "SELECT * FROM mart.churn_scores_latest ORDER BY customer_id")
-    newest = {r["customer_id"]: r["score_date"] for r in rows(
-        engine, "SELECT customer_id, max(score_date) AS score_date FROM scoring.churn_scores GROUP BY customer_id")}
-    assert len(latest) == len(newest) >= 1297
-    assert all(r["score_date"] == newest[r["customer_id"]] for r in latest)
+    stored = {r["customer_id"]: r for r in rows(engine, "SELECT * FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT)}
+    assert len(latest) == len(stored) >= 1297
     for row in latest:
-        assert row["profit_at_risk"] == pytest.approx(row["churn_probability"] * row["profit"])
+        source = stored[row["customer_id"]]
+        assert row["score_date"] == SNAPSHOT and row["in_newest_snapshot"]
+        assert row["churn_probability"] == round(source["churn_probability"], 3)
+        assert row["profit"] == round(source["profit"], 2)
+        assert row["profit_at_risk"] == pytest.approx(source["churn_probability"] * source["profit"], abs=0.005)
         assert row["top_factors"] == ("; ".join(f["text"] for f in row["top_factors_detail"]) or None)
-        assert row["segment_title"] and row["segment_precedence"] >= 1
-    contract = {"churn_probability", "risk_band", "segment", "offer", "profit", "model_version", "top_factors"}
-    assert contract <= set(latest[0])
+        segment = rules.segment(row["segment_code"])
+        assert (row["segment_title"], row["offer_code"], row["offer_text"]) == (segment.title, segment.offer_code, segment.offer)
+        assert row["segment_precedence"] == rules.codes.index(segment.code) + 1
 
 
-def test_churn_scores_latest_prefers_a_newer_date(chain, engine):
-    """A newer score of one customer replaces the older one in the view (inside a rolled-back transaction)."""
-    with engine.connect() as conn, conn.begin() as tx:
-        [customer] = conn.execute(sa.text(
-            "SELECT customer_id FROM scoring.churn_scores WHERE score_date = :d ORDER BY customer_id LIMIT 1"),
-            {"d": SNAPSHOT}).scalars().all()
-        conn.execute(sa.text("SELECT ops.replace_partition('scoring.churn_scores', DATE '2099-01-01')"))
-        conn.execute(sa.text(
-            "INSERT INTO scoring.churn_scores "
-            "SELECT DATE '2099-01-01', customer_id, model_version, 0.123, 'low', segment, offer, top_factors, "
-            "profit, rules_version, scored_at FROM scoring.churn_scores WHERE score_date = :d AND customer_id = :c"),
-            {"d": SNAPSHOT, "c": customer})
-        row = conn.execute(sa.text("SELECT * FROM mart.churn_scores_latest WHERE customer_id = :c"), {"c": customer}).mappings().one()
-        assert str(row["score_date"]) == "2099-01-01" and row["churn_probability"] == 0.123
-        tx.rollback()
+def test_no_segment_title_contradicts_the_customers_risk_band(chain, engine):
+    """On the real export: every title starts with the name of its customers' band."""
+    import yaml
+    from ml import segments
+
+    names = yaml.safe_load(segments.rules_path().read_text(encoding="utf-8"))["risk_bands"]["titles"]
+    latest = rows(engine, "SELECT risk_band, segment_code, segment_title FROM mart.churn_scores_latest")
+    wrong = [r for r in latest if not r["segment_title"].startswith(names[r["risk_band"]])]
+    assert wrong == []
+    assert {r["risk_band"] for r in latest} == {"high", "medium", "low"}  # all three bands occur
+    for other in ("Высокий риск", "Средний риск", "Низкий риск"):  # and no title names two
+        assert not [r for r in latest if other in r["segment_title"] and not r["segment_title"].startswith(other)]
 
 
-def test_segment_summary_aggregates_the_latest_scores(chain, engine):
+def _stage_from(conn, day, source, without=(), extra_customer=None) -> None:
+    """Staged scores for `day`: the published ones of `source` minus `without` (plus one customer
+    seen nowhere else), swapped in as publish does."""
+    from ml.scoring import steps
+
+    conn.execute(sa.text("SELECT ops.replace_partition('scoring.churn_scores_staged', :d)"), {"d": day})
+    copy = ("INSERT INTO scoring.churn_scores_staged (score_date, customer_id, model_version, churn_probability, "
+            "risk_band, segment, offer, top_factors, profit, rules_version, scored_at) SELECT :d, {id}, model_version, "
+            "churn_probability, risk_band, segment, offer, top_factors, profit, rules_version, scored_at "
+            "FROM scoring.churn_scores WHERE score_date = :s AND {where}")
+    conn.execute(sa.text(copy.format(id="customer_id", where="customer_id <> ALL(:w)")), {"d": day, "s": source, "w": list(without)})
+    if extra_customer:
+        conn.execute(sa.text(copy.format(id=":c", where="customer_id = (SELECT min(customer_id) FROM scoring.churn_scores WHERE score_date = :s)")),
+                     {"d": day, "s": source, "c": extra_customer})
+    steps.swap_in_staged_partition(conn, day)
+
+
+def _latest_matches_the_history(conn) -> int:
+    shown = set(conn.execute(sa.text("SELECT customer_id, score_date, in_newest_snapshot FROM mart.churn_scores_latest")).all())
+    truth = set(conn.execute(sa.text(
+        "WITH t AS (SELECT customer_id, max(score_date) AS d FROM scoring.churn_scores GROUP BY customer_id) "
+        "SELECT customer_id, d, d = (SELECT max(d) FROM t) FROM t")).all())
+    assert shown == truth
+    return sum(1 for _, _, newest in shown if not newest)
+
+
+def test_customers_missing_from_the_newest_date_keep_their_last_score_flagged(chain, engine):
+    """New newest dates, reruns of the newest and of older dates, customers dropped and added:
+    after each publish the view equals the newest score per customer of the whole history
+    (inside a rolled-back transaction)."""
+    ids = [r["customer_id"] for r in rows(engine, "SELECT customer_id FROM scoring.churn_scores WHERE score_date = :d ORDER BY 1", d=SNAPSHOT)]
+    older, newer, stranger = dt.date(2026, 7, 31), dt.date(2026, 9, 30), 900_000_001
+    with engine.connect() as conn:
+        tx = conn.begin()
+        try:
+            _stage_from(conn, newer, SNAPSHOT, without=ids[0:3])
+            assert _latest_matches_the_history(conn) == 3
+            _stage_from(conn, newer, SNAPSHOT, without=ids[2:5])  # rerun: 0, 1 are back; 3, 4 leave
+            assert _latest_matches_the_history(conn) == 3
+            _stage_from(conn, older, SNAPSHOT, without=ids[10:20], extra_customer=stranger)
+            assert _latest_matches_the_history(conn) == 4  # the stranger's last score is the older date
+            _stage_from(conn, older, SNAPSHOT, without=ids[10:20])  # and without it, it is gone
+            assert _latest_matches_the_history(conn) == 3
+            _stage_from(conn, SNAPSHOT, SNAPSHOT, without=ids[2:3])  # 2 falls back to the older date
+            assert _latest_matches_the_history(conn) == 3
+            row = conn.execute(sa.text("SELECT score_date, in_newest_snapshot FROM mart.churn_scores_latest "
+                                       "WHERE customer_id = :c"), {"c": ids[2]}).one()
+            assert tuple(row) == (older, False)
+        finally:
+            tx.rollback()
+
+
+def test_segment_summary_aggregates_the_newest_date(chain, engine):
     import pandas as pd
 
-    latest = pd.DataFrame(rows(engine, "SELECT * FROM mart.churn_scores_latest"))
-    summary = pd.DataFrame(rows(engine, "SELECT * FROM mart.segment_summary ORDER BY segment_precedence")).set_index("segment")
-    grouped = latest.groupby("segment").agg(
+    latest = pd.DataFrame(rows(engine, "SELECT * FROM mart.churn_scores_latest WHERE in_newest_snapshot"))
+    stored = pd.DataFrame(rows(engine, "SELECT * FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT))
+    summary = pd.DataFrame(rows(engine, "SELECT * FROM mart.segment_summary ORDER BY segment_precedence")).set_index("segment_code")
+    grouped = stored.groupby("segment").agg(
         customers=("customer_id", "size"),
         mean_churn_probability=("churn_probability", "mean"),
         profit_at_risk=("profit_at_risk", "sum"),
         total_profit=("profit", "sum"),
     )
-    assert set(summary.index) == set(grouped.index)
+    assert set(summary.index) == set(grouped.index) == set(latest["segment_code"])
     for segment, expected in grouped.iterrows():
         assert summary.loc[segment, "customers"] == expected["customers"]
-        assert summary.loc[segment, "mean_churn_probability"] == pytest.approx(expected["mean_churn_probability"])
-        assert summary.loc[segment, "profit_at_risk"] == pytest.approx(expected["profit_at_risk"])
-        assert summary.loc[segment, "total_profit"] == pytest.approx(expected["total_profit"])
-    assert summary["share_of_customers"].sum() == pytest.approx(1.0)
+        assert summary.loc[segment, "mean_churn_probability"] == round(expected["mean_churn_probability"], 3)
+        assert summary.loc[segment, "profit_at_risk"] == pytest.approx(expected["profit_at_risk"], abs=0.005)
+        assert summary.loc[segment, "total_profit"] == pytest.approx(expected["total_profit"], abs=0.005)
+    for column, decimals in (("share_of_customers", 4), ("total_profit", 2), ("profit_at_risk", 2)):
+        assert (summary[column] == summary[column].round(decimals)).all(), column  # no float noise
+    assert summary["share_of_customers"].sum() == pytest.approx(1.0, abs=1e-3)
     assert list(summary.index) == list(summary.sort_values("segment_precedence").index)
-    assert (summary["customers"] > 0).all()
+    assert (summary["customers"] > 0).all() and (summary["score_date"] == SNAPSHOT).all()
+
+
+def test_data_quality_views_show_the_newest_gate_of_each_suite(chain, engine):
+    gates = rows(engine, "SELECT * FROM mart.data_quality WHERE snapshot_date = :d", d=SNAPSHOT)
+    stored = rows(engine, "SELECT suite, count(*) AS runs FROM dq.validation_runs WHERE snapshot_date = :d GROUP BY suite", d=SNAPSHOT)
+    assert {g["suite"] for g in gates} == {s["suite"] for s in stored}
+    assert {g["layer"] for g in gates} == {"raw", "features", "scoring"}
+    assert all(g["passed"] and g["critical_failed"] == 0 and g["expectations"] > 0 for g in gates)
+    failures = rows(engine, "SELECT * FROM mart.data_quality_failures WHERE snapshot_date = :d", d=SNAPSHOT)
+    assert all(f["severity"] == "warning" for f in failures)  # the gates passed: no critical ones
+    assert len(failures) == sum(g["warnings_failed"] for g in gates)
 
 
 def test_model_drift_view_shows_the_psi_rows(chain, engine):
     drift = rows(engine, "SELECT * FROM mart.model_drift WHERE score_date = :d", d=SNAPSHOT)
     stored = rows(engine, "SELECT variable, psi FROM scoring.drift_psi WHERE score_date = :d", d=SNAPSHOT)
-    assert {(r["variable"], r["psi"]) for r in drift} == {(r["variable"], r["psi"]) for r in stored}
+    assert {(r["variable"], r["psi"]) for r in drift} == {(r["variable"], round(r["psi"], 4)) for r in stored}
     assert len(drift) == 18
 
 
@@ -79,9 +152,19 @@ def test_every_mart_view_and_column_is_documented(chain, engine):
         "WHERE n.nspname = 'mart' AND c.relkind = 'v' AND col_description(c.oid, a.attnum) IS NULL",
     )
     assert undocumented == []
+    numeric = rows(
+        engine,
+        "SELECT c.relname, a.attname, col_description(c.oid, a.attnum) AS doc FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+        "WHERE n.nspname = 'mart' AND c.relkind = 'v' AND a.atttypid IN "
+        "('double precision'::regtype, 'numeric'::regtype, 'integer'::regtype, 'bigint'::regtype)",
+    )
+    unitless = [(r["relname"], r["attname"]) for r in numeric if not UNIT.search(r["doc"])]
+    assert unitless == [], "a number's comment says its unit or scale"
     views = rows(engine, "SELECT c.relname, obj_description(c.oid, 'pg_class') AS doc FROM pg_class c "
                          "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'mart' AND c.relkind = 'v'")
-    assert {v["relname"] for v in views} >= {"churn_scores_latest", "segment_summary", "model_drift"}
+    assert {v["relname"] for v in views} >= {"churn_scores_latest", "segment_summary", "model_drift",
+                                            "data_quality", "data_quality_failures"}
     assert all(v["doc"] for v in views)
 
 
@@ -114,7 +197,7 @@ def test_reader_role_can_select_from_mart(chain, engine):
     "SELECT * FROM dq.validation_runs LIMIT 1",
     # mart.model_drift is a simple (auto-updatable) view: only the missing privilege stops these
     "INSERT INTO mart.model_drift (score_date, variable) VALUES (DATE '2000-01-01', 'x')",
-    "UPDATE mart.model_drift SET psi = 0",
+    "UPDATE mart.model_drift SET status = 'stable'",
     "DELETE FROM mart.model_drift",
     "TRUNCATE scoring.drift_psi",
     "INSERT INTO scoring.churn_scores (score_date, customer_id) VALUES (DATE '2000-01-01', 1)",
