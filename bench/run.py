@@ -20,7 +20,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from bench import baselines, shards
+from bench import baselines, mart, shards
 from bench.memory import PeakRss
 from etl import ingest, synth
 from etl.warehouse import db, server, settings
@@ -92,7 +92,11 @@ def run(customers: int, seed: int, baseline_rows: int) -> dict:
     record("gate scores", int(scored["rows"]), lambda: scoring.validate(engine, SNAPSHOT))
     record("publish scores", int(scored["rows"]), lambda: scoring.publish(engine, SNAPSHOT))
     naive_scoring = baselines.read_all_predict_proba(engine, SNAPSHOT)
-    return summarize(customers, record.phases, plain, to_sql, naive_scoring)
+    record(f"history: {mart.HISTORY_DATES - 1} older score dates", lambda n: n, lambda: mart.build_history(engine, SNAPSHOT))
+    record(f"publish a newer date over {mart.HISTORY_DATES} dates", customers, lambda: mart.publish_newer_date(engine, SNAPSHOT))
+    results = summarize(customers, record.phases, plain, to_sql, naive_scoring)
+    results["bi_queries"] = {"score_dates": mart.HISTORY_DATES + 1, **mart.time_queries(engine)}
+    return results
 
 
 def train_champion(engine: sa.Engine) -> None:
@@ -143,6 +147,12 @@ def report(results: dict) -> str:
     for name, base in results["baselines"].items():
         lines.append(f"baseline {name}: {base['rows']:,} rows in {base['seconds']:.2f} s ({base['rows_per_s']:,} rows/s)")
     lines.append("ratios (same run): " + ", ".join(f"{k} {v}x" for k, v in results["ratios"].items()))
+    bi = dict(results.get("bi_queries") or {})
+    dates = bi.pop("score_dates", None)
+    for name, timing in bi.items():
+        lines.append(f"BI over {dates} score dates, {name}: first {timing['first_seconds']:.3f} s, "
+                     f"warm {timing['warm_median_seconds']:.3f} s ({timing['rows']} rows)"
+                     + ("" if "reads_the_index" not in timing else f", index {timing['reads_the_index']}"))
     return "\n".join(lines)
 
 

@@ -130,11 +130,11 @@ def reports() -> None:
 def bi_login(name: str, host: str | None, port: int | None) -> None:
     """Create the read-only BI login NAME (or give it a new password) and print its connection
     block once: host, port, database, user, password, JDBC and SQLAlchemy URLs."""
-    from etl.warehouse import access, server
+    from etl.warehouse import access, bi_logins, server
 
     endpoint = _fail_clearly(lambda: server.bi_endpoint(host, port))
     with _engine().begin() as conn:
-        password, created = _fail_clearly(lambda: access.create_bi_login(conn, name))
+        password, created = _fail_clearly(lambda: bi_logins.create_bi_login(conn, name))
     click.echo(access.BiLogin(*endpoint, name, password, created).connection_block())
 
 

@@ -4,8 +4,8 @@ The rules live in `config/segments.yaml` (format documented at its top): marketi
 cut-offs, texts and precedence there and bumps `version`; this module only interprets them,
 vectorised over a chunk of customers (numpy masks, no per-row Python for the segments).
 
-- `load_rules(path=None) -> Rules` reads and validates the file strictly (an unknown field or a
-  missing catch-all segment fails at load time, not in the middle of a run).
+- `load_rules(path=None) -> Rules` reads and validates the file strictly (an unknown field, no
+  catch-all, a title naming another risk band: refused at load time, not in the middle of a run).
 - `risk_bands(probability, threshold, rules)` → 'high' / 'medium' / 'low'.
 - `assign(frame, rules)` → (segment codes, offer texts): the first matching rule wins.
 - `factor_text(rules, feature, direction_or_value)` → the phrase a marketer reads.
@@ -97,12 +97,6 @@ class When:
     def is_catch_all(self) -> bool:
         return not self.conditions and not self.any_of
 
-    def fields(self) -> set[str]:
-        names = {c.field for c in self.conditions}
-        for group in self.any_of:
-            names |= group.fields()
-        return names
-
 
 @dataclass(frozen=True)
 class Segment:
@@ -154,7 +148,6 @@ class Rules:
             for i, s in enumerate(self.segments, start=1)
         ]
 
-
     def phrase_records(self) -> list[dict[str, Any]]:
         """Rows for scoring.factor_phrases: per model input and direction the text of a reason,
         `{value}` standing for a category's value (so `factor_text` = the phrase with it filled)."""
@@ -200,8 +193,8 @@ def parse_rules(data: Mapping[str, Any], sha256: str = "", path: Path | None = N
     medium_share = float(bands.get("medium_share_of_threshold", 0.5))
     if not 0 < fallback <= 1 or not 0 < medium_share < 1:
         raise fail("risk_bands: fallback_threshold must be in (0, 1], medium_share_of_threshold in (0, 1)")
-    band_titles = {str(k): str(v) for k, v in (bands.get("titles") or {}).items()}
-    if set(band_titles) != set(RISK_BANDS) or not all(band_titles.values()):
+    band_titles = {str(k): str(v) for k, v in (bands.get("titles") or {}).items() if v}
+    if set(band_titles) != set(RISK_BANDS):
         raise fail(f"risk_bands.titles must name each band {RISK_BANDS} (a segment title starts with it)")
 
     allowed = set(FEATURES) | set(DERIVED_FIELDS)
@@ -240,11 +233,10 @@ def parse_rules(data: Mapping[str, Any], sha256: str = "", path: Path | None = N
 
 
 def _bands_reaching(segments: Sequence[Segment], fail) -> list[str]:
-    """The one risk band of each segment's customers: the bands its `risk_band` condition admits
-    (all without one), minus those that earlier segments testing nothing but the band took whole.
-    Refuses a segment that two bands, or none, could reach: its title could not be right."""
+    """The one risk band of each segment: those its `risk_band` condition admits (all without one)
+    minus those earlier segments testing only the band took whole; two bands or none: refused."""
     taken: set[str] = set()
-    result = []
+    result: list[str] = []
     for segment in segments:
         tests = [c for c in segment.when.conditions if c.field == "risk_band"]
         admitted = set(tests[0].values or ()) if tests else set(RISK_BANDS)

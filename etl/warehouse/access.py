@@ -4,7 +4,8 @@ Three roles (cluster-wide, created idempotently):
 - `churn_writer` — what the pipeline connects as: owns the warehouse database and every schema in
   it, may create BI logins (CREATEROLE, ADMIN of the BI role), is not a superuser;
 - `churn_bi_reader` — NOLOGIN; SELECT on the mart views only (sql/mart/080_grant_bi_reader.sql);
-- one LOGIN per BI tool or analyst, member of `churn_bi_reader`, made by `churn bi-login`.
+- one LOGIN per BI tool or analyst, member of `churn_bi_reader`, made by `churn bi-login`
+  (etl.warehouse.bi_logins).
 
 The embedded server's socket opens only for the OS user that runs it (unix_socket_permissions =
 0700): that is the project's own processes. Over TCP (off unless WAREHOUSE_TCP_PORT is set; then
@@ -124,15 +125,3 @@ class BiLogin:
             f"  JDBC:       {jdbc}",
             f"  SQLAlchemy: {url}",
         ])
-
-
-def create_bi_login(conn, name: str) -> tuple[str, bool]:
-    """Create login `name` in the BI role, or give an existing one a new password; returns the
-    password (random, 24 characters) and whether the login is new. Runs as the writer."""
-    from etl.warehouse import db
-
-    password = secrets.token_urlsafe(18)
-    created = db.run_sql(conn, "access", "upsert_bi_login", {
-        "login": check_login_name(name), "verifier": scram_verifier(password), "bi_role": BI_ROLE,
-    }).scalar_one()
-    return password, bool(created)

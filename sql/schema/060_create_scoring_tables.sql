@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS scoring.churn_scores_staged (
     top_factors        jsonb,
     profit             double precision,
     rules_version      text             NOT NULL,
-    scored_at          timestamptz      NOT NULL DEFAULT now()
+    scored_at          timestamptz      NOT NULL DEFAULT now(),
+    profit_at_risk     double precision GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED
 ) PARTITION BY LIST (score_date);
 
 -- Published scores: history, one row per (score_date, customer_id), one partition per date; a
@@ -50,12 +51,15 @@ CREATE TABLE IF NOT EXISTS scoring.churn_scores (
     profit             double precision NOT NULL,
     rules_version      text             NOT NULL,
     scored_at          timestamptz      NOT NULL,
+    profit_at_risk     double precision GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED,
     PRIMARY KEY (score_date, customer_id)
 ) PARTITION BY LIST (score_date);
 CREATE INDEX IF NOT EXISTS churn_scores_customer_idx ON scoring.churn_scores (customer_id, score_date DESC);
 
--- Expected monthly profit lost without action, rounded to 0.01 of the export's money unit: stored (computed by PostgreSQL from the two columns) so that BI's «top customers by
+-- profit_at_risk = expected monthly profit lost without action, rounded to 0.01 of the export's
+-- money unit: stored (computed by PostgreSQL from the two columns) so that BI's «top customers by
 -- profit at risk» reads the newest date's partition in index order instead of sorting it.
+-- Warehouses built before it get the column here.
 ALTER TABLE scoring.churn_scores_staged ADD COLUMN IF NOT EXISTS profit_at_risk double precision
     GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED;
 ALTER TABLE scoring.churn_scores ADD COLUMN IF NOT EXISTS profit_at_risk double precision
@@ -152,11 +156,14 @@ DO $$
 BEGIN
     IF to_regclass('scoring.absent_from_newest') IS NULL THEN
         CREATE TABLE scoring.absent_from_newest (
-            customer_id  bigint  PRIMARY KEY,
-            score_date   date    NOT NULL  -- the customer's newest score date (older than the newest)
+            customer_id     bigint            PRIMARY KEY,
+            score_date      date              NOT NULL,  -- the customer's newest score date
+            profit_at_risk  double precision  NOT NULL   -- of that score: BI's top-N reads it in order
         );
+        CREATE INDEX absent_from_newest_profit_at_risk_idx
+            ON scoring.absent_from_newest (profit_at_risk DESC);
         INSERT INTO scoring.absent_from_newest
-        SELECT DISTINCT ON (customer_id) customer_id, score_date
+        SELECT DISTINCT ON (customer_id) customer_id, score_date, profit_at_risk
         FROM scoring.churn_scores AS scores
         WHERE NOT EXISTS (
             SELECT 1 FROM scoring.churn_scores AS newest
