@@ -9,6 +9,7 @@ set (etl.warehouse.access); the pipeline connects as the writer role to database
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shlex
 import subprocess
@@ -21,6 +22,7 @@ from etl.warehouse import access, settings
 
 
 SETTINGS_FILE = "warehouse.conf"
+log = logging.getLogger(__name__)
 
 
 def embedded_pgdata() -> Path:
@@ -101,12 +103,37 @@ def _prepare_roles_and_database() -> None:
             conn.execute(sa.text((settings.SQL_DIR / "access" / "create_roles.sql").read_text(encoding="utf-8")))
             exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
                                   {"name": access.WAREHOUSE_DATABASE}).first()
-            if not exists:
+            older = conn.execute(sa.text("SELECT to_regclass('ml.model_registry') IS NOT NULL")).scalar()
+            if not exists and not older:
                 conn.execute(sa.text(
                     f'CREATE DATABASE "{access.WAREHOUSE_DATABASE}" OWNER "{access.WRITER_ROLE}"'))
             conn.execute(sa.text("SELECT pg_advisory_unlock(727002)"))
     finally:
         admin.dispose()
+    if not exists and older:
+        _adopt_superuser_warehouse()
+
+
+def _adopt_superuser_warehouse() -> None:
+    """Older checkouts kept the warehouse in database `postgres`, owned by the superuser: rename
+    it to the warehouse database, give a new empty `postgres` back, and hand everything to the
+    writer (sql/access/transfer_ownership_to_writer.sql). From template1, once: `postgres`
+    cannot be renamed while connected to it."""
+    import sqlalchemy as sa
+
+    for database, statements in (
+        ("template1", [f'ALTER DATABASE postgres RENAME TO "{access.WAREHOUSE_DATABASE}"', "CREATE DATABASE postgres"]),
+        (access.WAREHOUSE_DATABASE, [(settings.SQL_DIR / "access" / "transfer_ownership_to_writer.sql").read_text(encoding="utf-8")]),
+    ):
+        engine = sa.create_engine(sqlalchemy_url(embedded_url(access.SUPERUSER, database)), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                for statement in statements:
+                    conn.execute(sa.text(statement))
+        finally:
+            engine.dispose()
+    log.warning("adopted the warehouse of an older checkout: database postgres is now %s, owned by %s",
+                access.WAREHOUSE_DATABASE, access.WRITER_ROLE)
 
 
 def _install_settings(pgdata: Path) -> bool:
