@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from ml import features
 from ml.model_card_plots import (
-    plot_calibration, plot_candidates, plot_class_balance, plot_confusion, plot_correlation,
+    TITLES, plot_calibration, plot_candidates, plot_class_balance, plot_confusion, plot_correlation,
     plot_feature_distributions, plot_importance, plot_roc_pr,
 )
+from ml.model_card_use import intended_use_section
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,22 +34,41 @@ def card_path_for(model_version: str) -> Path:
 
 
 
-def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
+def _table(rows: Sequence[Sequence[Any]], header: Sequence[str], css: str | None = None) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    attribute = f" class='{css}'" if css else ""
+    return f"<table{attribute}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _fmt(stat: Mapping[str, float]) -> str:
     return f"{stat['mean']:.4f} ± {stat['std']:.4f}"
 
 
+def parameter_value(value: Any) -> str:
+    """A parameter value as a reader writes it: text as is, numbers and the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def parameters_table(params: Mapping[str, Any]) -> str:
+    """The chosen model's parameters, one row each (`model__C` is the model's C: sklearn's
+    pipeline-step prefix), instead of a JSON blob."""
+    rows = [(name, parameter_value(value)) for name, value in sorted(params.items())]
+    return _table(rows, ("parameter", "value"), css="parameters") if rows else "<p>No parameters (defaults).</p>"
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    return "; ".join(f"{name} = {parameter_value(value)}" for name, value in sorted(params.items()))
+
+
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+body{font-family:-apple-system,"Segoe UI",Roboto,"Helvetica Neue","Noto Sans","Liberation Sans",Arial,"DejaVu Sans",sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
 th{background:#f4f4f4}img{max-width:100%;display:block;margin:.5em 0}.verdict{font-weight:bold}
 code{font-size:.85em;word-break:break-all}
+figure{margin:1.5em 0}figcaption{font-weight:bold;font-size:1.05em;margin-bottom:.3em}
+h3{font-size:1em;margin:1em 0 .3em}
 """
 
 
@@ -72,6 +92,9 @@ def render(
         "<p>Predicts the probability that a customer's purchasing activity drops («Снизилась» = 1) "
         "among customers active in each of the last three months.</p>",
         _overview(frame, y, best, metrics, artifact_sha256, library_versions, snapshot),
+        *intended_use_section(frame, y, snapshot, metrics),
+        "<h2>Parameters of the chosen model</h2>",
+        parameters_table(best["params"]),
         *_gate_section(decision),
         *_metrics_section(metrics, details, decision),
         *_plots_section(X, y, best["folds"], metrics),
@@ -91,7 +114,6 @@ def _overview(frame, y, best, metrics, artifact_sha256: str, library_versions: M
         ("training snapshot", snapshot.isoformat()),
         ("training rows", f"{len(frame)} ({int(y.sum())} «Снизилась», {y.mean():.1%})"),
         ("algorithm", f"{best['family']} ({best['estimator']}) + {metrics['calibration']}"),
-        ("parameters", json.dumps(best["params"], ensure_ascii=False)),
         ("evaluation", f"{cv['scheme']}: {cv['splits']} folds × {cv['repeats']} repeats = {metrics['folds']} folds"),
         ("search", f"budget {metrics['search']['budget']}: {metrics['search']['n_iter']} draws × "
                    f"{metrics['search']['folds']} search folds (other partitions than the evaluation)"),
@@ -121,7 +143,7 @@ def _metrics_section(metrics: Mapping[str, Any], details: Sequence[Mapping[str, 
     candidate_rows = [
         (d["family"], d["estimator"], _fmt(d["metrics"]["roc_auc"]), f"{d['metrics']['brier']['mean']:.4f}",
          d["search"]["n_iter"], f"{d['search_seconds'] + d['eval_seconds']:.1f}",
-         json.dumps(d["params"], ensure_ascii=False))
+         _params_text(d["params"]))
         for d in details
     ]
     return [
@@ -150,8 +172,11 @@ def _plots_section(X, y, folds, metrics: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _image(alt: str, png_base64: str) -> str:
-    return f"<img alt='{alt}' src='data:image/png;base64,{png_base64}'>"
+def _image(plot: str, png_base64: str) -> str:
+    """A plot with its title as a caption above it, readable as text (and to a screen reader)."""
+    title = html.escape(TITLES[plot])
+    return (f"<figure><figcaption>{title}</figcaption>"
+            f"<img title='{title}' alt='{html.escape(plot, quote=True)}' src='data:image/png;base64,{png_base64}'></figure>")
 
 
 def write_card(**context: Any) -> Path:

@@ -1,8 +1,13 @@
-"""The model card's plots, each a PNG as base64 text (matplotlib's Agg backend, no display)."""
+"""The model card's plots, each a PNG as base64 text (matplotlib's Agg backend, no display).
+
+Every plot has a title (TITLES: also the card's caption above it) and labelled axes; category
+names are shown in full, wrapped, not cut.
+"""
 from __future__ import annotations
 
 import base64
 import io
+import textwrap
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from ml import features
@@ -13,6 +18,23 @@ if TYPE_CHECKING:
 
 CLASS_NAMES = {0: "Прежний уровень (0)", 1: "Снизилась (1)"}
 COLORS = {0: "#4C78A8", 1: "#E45756"}
+# plot (the card's alt text) → its title, on the plot and above it on the card
+TITLES = {
+    "class balance": "Class balance (training set)",
+    "feature distributions": "Feature distributions by class",
+    "correlation matrix": "Spearman correlation (numeric features and the label)",
+    "roc and precision-recall": "ROC and precision-recall curves (out-of-fold)",
+    "calibration curve": "Calibration (out-of-fold, all repeats)",
+    "confusion matrix": "Confusion matrix at the threshold (out-of-fold, first repeat)",
+    "permutation importance": "Permutation importance (eval folds of the first repeat)",
+    "candidates": "Candidates on the same evaluation folds",
+}
+LABEL_WIDTH = 22  # characters per line of a category name on an axis
+
+
+def wrapped(label: str, width: int = LABEL_WIDTH) -> str:
+    """A category name in full, broken into lines at spaces (never cut)."""
+    return textwrap.fill(str(label), width=width, break_long_words=False) or str(label)
 
 
 def _pyplot():
@@ -50,66 +72,86 @@ def plot_class_balance(y: np.ndarray) -> str:
 
     plt = _pyplot()
     counts = np.bincount(y, minlength=2)
-    fig, ax = plt.subplots(figsize=(4.5, 3))
+    fig, ax = plt.subplots(figsize=(6, 4))
     bars = ax.bar([CLASS_NAMES[0], CLASS_NAMES[1]], counts, color=[COLORS[0], COLORS[1]])
     for bar, count in zip(bars, counts):
         ax.annotate(f"{count} ({count / counts.sum():.1%})", (bar.get_x() + bar.get_width() / 2, count),
                     ha="center", va="bottom")
+    ax.set_xlabel("label («Снизилась» = purchasing activity dropped)")
     ax.set_ylabel("customers")
-    ax.set_title("Class balance (training set)")
+    ax.set_title(TITLES["class balance"])
     return _png(fig)
 
 
 def plot_feature_distributions(X: pd.DataFrame, y: np.ndarray) -> str:
+    """One panel per feature: class shares per category (horizontal bars, full names), else
+    the density of each class."""
     import numpy as np
 
     plt = _pyplot()
     columns = list(features.FEATURES)
-    ncols = 4
+    ncols = 3
     nrows = int(np.ceil(len(columns) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(16, 3 * nrows))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(15, 4.8 * nrows))
     for ax, column in zip(axes.flat, columns):
         values = X[column]
         if column in features.CATEGORICAL or column in features.BOOLEAN:
-            levels = sorted(values.astype(str).unique())
-            width = 0.4
-            for k, label in enumerate((0, 1)):
-                part = values[y == label].astype(str)
-                shares = [float((part == level).mean()) for level in levels]
-                ax.bar(np.arange(len(levels)) + (k - 0.5) * width, shares, width, color=COLORS[label], label=CLASS_NAMES[label])
-            ax.set_xticks(np.arange(len(levels)))
-            ax.set_xticklabels([level[:14] for level in levels], rotation=30, ha="right", fontsize=7)
-            ax.set_ylabel("share of class")
+            _category_shares(ax, values.astype(str), y, column)
         else:
             bins = np.histogram_bin_edges(values.astype(float), bins=20)
             for label in (0, 1):
                 ax.hist(values[y == label].astype(float), bins=bins, density=True, alpha=0.55,
                         color=COLORS[label], label=CLASS_NAMES[label])
-        ax.set_title(column, fontsize=9)
+            ax.set_xlabel(column, fontsize=11)
+            ax.set_ylabel("density within class", fontsize=11)
+        ax.set_title(column, fontsize=13)
+        ax.tick_params(labelsize=10)
     for ax in list(axes.flat)[len(columns):]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle("Feature distributions by class", y=1.0)
-    fig.tight_layout()
+    fig.suptitle(TITLES["feature distributions"], fontsize=16)
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="upper right", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     return _png(fig)
 
 
+def _category_shares(ax: Any, values: pd.Series, y: np.ndarray, column: str) -> None:
+    import numpy as np
+
+    levels = sorted(values.unique())
+    height = 0.4
+    for k, label in enumerate((0, 1)):
+        part = values[y == label]
+        shares = [float((part == level).mean()) for level in levels]
+        ax.barh(np.arange(len(levels)) + (k - 0.5) * height, shares, height, color=COLORS[label], label=CLASS_NAMES[label])
+    ax.set_yticks(np.arange(len(levels)))
+    ax.set_yticklabels([wrapped(level) for level in levels], fontsize=11)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of the class's customers", fontsize=11)
+    ax.set_ylabel(column, fontsize=11)
+
+
 def plot_correlation(X: pd.DataFrame, y: np.ndarray) -> str:
+    """Rank correlations with one decimal in each cell, large enough to read."""
     plt = _pyplot()
     numeric = X[list(features.NUMERIC_INPUT)].astype(float).copy()
     numeric[features.TARGET] = y
     corr = numeric.corr(method="spearman")
-    fig, ax = plt.subplots(figsize=(9, 8))
+    size = len(corr)
+    fig, ax = plt.subplots(figsize=(0.75 * size + 3, 0.7 * size + 2))
     image = ax.imshow(corr.to_numpy(), cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.set_xticks(range(len(corr)))
-    ax.set_yticks(range(len(corr)))
-    ax.set_xticklabels(corr.columns, rotation=90, fontsize=7)
-    ax.set_yticklabels(corr.columns, fontsize=7)
-    for i in range(len(corr)):
-        for j in range(len(corr)):
-            ax.text(j, i, f"{corr.iat[i, j]:.1f}", ha="center", va="center", fontsize=5.5)
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    ax.set_title("Spearman correlation (numeric features and the label)")
+    ax.set_xticks(range(size))
+    ax.set_yticks(range(size))
+    ax.set_xticklabels(corr.columns, rotation=45, ha="right", fontsize=10)
+    ax.set_yticklabels(corr.columns, fontsize=10)
+    for i in range(size):
+        for j in range(size):
+            value = corr.iat[i, j]
+            ax.text(j, i, f"{round(value, 1) + 0.0:.1f}", ha="center", va="center", fontsize=9,  # no "-0.0"
+                    color="white" if abs(value) > 0.6 else "black")
+    ax.set_xlabel("feature (or the label)")
+    ax.set_ylabel("feature (or the label)")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="Spearman ρ")
+    ax.set_title(TITLES["correlation matrix"], fontsize=13)
     return _png(fig)
 
 
@@ -119,7 +161,7 @@ def plot_roc_pr(y: np.ndarray, folds: Mapping[str, Any], threshold: float) -> st
 
     plt = _pyplot()
     repeats = len(folds["test_indices"]) // folds["n_splits"]
-    fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(12, 5))
     for r in range(repeats):
         yt, p = _pooled(y, folds, r)
         fpr, tpr, _ = roc_curve(yt, p)
@@ -134,10 +176,12 @@ def plot_roc_pr(y: np.ndarray, folds: Mapping[str, Any], threshold: float) -> st
                   label=f"threshold {threshold:.3f}: recall {point_recall:.2f}, precision {point_precision:.2f}")
     roc_ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
     roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (out-of-fold, each repeat)")
-    roc_ax.legend(fontsize=7, loc="lower right")
+    roc_ax.legend(fontsize=8, loc="lower right")
     pr_ax.axhline(np.mean(y), ls="--", color="grey", lw=1)
     pr_ax.set(xlabel="recall («Снизилась»)", ylabel="precision", title="Precision-recall (out-of-fold)")
-    pr_ax.legend(fontsize=7, loc="lower left")
+    pr_ax.legend(fontsize=8, loc="lower left")
+    fig.suptitle(TITLES["roc and precision-recall"])
+    fig.tight_layout()
     return _png(fig)
 
 
@@ -150,10 +194,12 @@ def plot_calibration(y: np.ndarray, folds: Mapping[str, Any]) -> str:
     fig, (ax, hist_ax) = plt.subplots(2, 1, figsize=(5.5, 6), gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
     ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfectly calibrated")
     ax.plot(mean_predicted, fraction, marker="o", color=COLORS[1], label="model (deciles)")
-    ax.set(ylabel="observed share «Снизилась»", title="Calibration (out-of-fold, all repeats)")
+    ax.set(xlabel="mean predicted probability", ylabel="observed share «Снизилась»", title=TITLES["calibration curve"])
+    ax.xaxis.set_tick_params(labelbottom=True)
     ax.legend(fontsize=8)
     hist_ax.hist(p, bins=20, range=(0, 1), color=COLORS[0])
-    hist_ax.set(xlabel="predicted probability", ylabel="count")
+    hist_ax.set(xlabel="predicted probability", ylabel="customers")
+    fig.tight_layout()
     return _png(fig)
 
 
@@ -163,7 +209,7 @@ def plot_confusion(y: np.ndarray, folds: Mapping[str, Any], threshold: float) ->
     plt = _pyplot()
     yt, p = _pooled(y, folds, 0)
     matrix = confusion_matrix(yt, (p >= threshold).astype(int), labels=[0, 1])
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
     ax.imshow(matrix, cmap="Blues")
     for i in range(2):
         for j in range(2):
@@ -173,20 +219,22 @@ def plot_confusion(y: np.ndarray, folds: Mapping[str, Any], threshold: float) ->
     ax.set_yticks([0, 1])
     ax.set_xticklabels(["predicted 0", "predicted 1"])
     ax.set_yticklabels([CLASS_NAMES[0], CLASS_NAMES[1]])
-    ax.set_title(f"Confusion matrix at {threshold:.3f}\n(out-of-fold, first repeat: each customer once)", fontsize=9)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("actual class")
+    ax.set_title(f"{TITLES['confusion matrix']}\nthreshold {threshold:.3f}, each customer once", fontsize=10)
     return _png(fig)
 
 
 def plot_importance(importance: Mapping[str, Mapping[str, float]]) -> str:
     plt = _pyplot()
     ordered = sorted(importance.items(), key=lambda kv: kv[1]["mean"])
-    fig, ax = plt.subplots(figsize=(7, 0.32 * len(ordered) + 1))
+    fig, ax = plt.subplots(figsize=(8, 0.36 * len(ordered) + 1.5))
     ax.barh([k for k, _ in ordered], [v["mean"] for _, v in ordered], xerr=[v["std"] for _, v in ordered],
             color=COLORS[0])
     ax.axvline(0, color="grey", lw=1)
-    ax.set(xlabel="drop in held-out ROC-AUC when the column is shuffled",
-           title="Permutation importance (eval folds of the first repeat)")
-    ax.tick_params(axis="y", labelsize=8)
+    ax.set(xlabel="drop in held-out ROC-AUC when the column is shuffled", ylabel="feature",
+           title=TITLES["permutation importance"])
+    ax.tick_params(axis="y", labelsize=9)
     return _png(fig)
 
 
@@ -199,6 +247,6 @@ def plot_candidates(details: Sequence[Mapping[str, Any]], decision: Mapping[str,
         labels.append("champion\n(re-fitted)")
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.boxplot(data, tick_labels=labels)
-    ax.set(ylabel="ROC-AUC per evaluation fold", title="Candidates on the same evaluation folds")
+    ax.set(xlabel="model family", ylabel="ROC-AUC per evaluation fold", title=TITLES["candidates"])
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)

@@ -88,3 +88,18 @@ def airflow_db() -> Path:
         env=dict(os.environ),
     )
     return Path(os.environ["AIRFLOW_HOME"])
+
+
+@pytest.fixture(scope="session")
+def render():
+    """A real headless Chromium with no network (tests/browser.py): `render(path)` → the page's
+    DOM, `render.requested(path)` → the URLs it fetched, `render.visible_text(path)` → what a
+    reader sees. Downloaded into .local/browser on first use; required on CI, else skipped."""
+    from tests import browser
+
+    try:
+        return browser.provisioned_renderer()
+    except browser.BrowserUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"headless browser unavailable: {error}")
+        pytest.skip(f"headless browser unavailable: {error}")

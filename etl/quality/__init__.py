@@ -25,8 +25,10 @@ How:
 The warehouse URL reaches GX only as the in-memory config variable `${GX_WAREHOUSE_URL}`
 (`runtime_environment`), so no password is ever written into a GX file.
 Modules: `suites` (the suite files), `results` (findings, suite and gate results), `gate` (the GX
-run and the dq record), `data_docs` (where the HTML goes, escaped). The names re-exported here
-are the package's interface.
+run and the dq record), `samples` (values fetched only for what failed), `data_docs` (where the
+HTML goes, escaped), `data_docs_site` (the GX site builder: a severity column, then
+`data_docs_offline` makes every page work without network, `data_docs_style` its stylesheet,
+`data_docs_index` a static index). The names re-exported here are the package's interface.
 
 GX's own INFO logging (on import: hundreds of "Skipping registering function …" lines; per
 expectation: "_get_default_value called with key …") made up ~90 % of a gate task's log; it is

@@ -1,9 +1,14 @@
 """Data Docs: where GX writes its HTML and result JSON, and the escaped copy of each result
-it renders from (values from the data never reach a browser as raw HTML)."""
+it renders from (values from the data never reach a browser as raw HTML).
+
+The site is built by etl/quality/data_docs_site.py's builder (severity column, pages rewritten to
+work offline by data_docs_offline.py, a static index by data_docs_index.py).
+"""
 from __future__ import annotations
 
 import copy
 import html
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from urllib.parse import unquote, urlparse
@@ -31,13 +36,15 @@ def store_gate_verdict(context, identifier, validation, findings: Sequence[Findi
     """Make the stored result (what the Data Docs index shows) say what the gate decided.
 
     GX marks a suite failed when any expectation fails, whatever its severity; the gate passes
-    with failed warnings. The pages still show every failed expectation with its severity.
+    with failed warnings. The pages still show every failed expectation with its severity (the
+    site's builder is etl/quality/data_docs_site.py's, configured in gate.py).
     """
     critical = sum(1 for f in findings if not f.success and f.severity == "critical")
     warned = sum(1 for f in findings if not f.success and f.severity != "critical")
     validation.meta["gate"] = {"critical_failed": critical, "warnings_failed": warned}
     validation.success = critical == 0
-    context.validation_results_store.set(identifier, for_data_docs(validation))
+    table = findings[0].table if findings else None
+    context.validation_results_store.set(identifier, for_data_docs(validation, table=table))
 
 
 # Keys whose values GX itself escapes, or that must stay as they are, when they reach Data Docs:
@@ -47,7 +54,7 @@ _EXCEPTION_KEYS_GX_ESCAPES = frozenset({"exception_message"})
 _RESULT_KEYS_KEPT = frozenset({"unexpected_index_column_names"})
 
 
-def for_data_docs(validation: ExpectationSuiteValidationResult) -> ExpectationSuiteValidationResult:
+def for_data_docs(validation: ExpectationSuiteValidationResult, table: str | None = None) -> ExpectationSuiteValidationResult:
     """A copy of the suite's result whose values from the data are HTML-escaped, for Data Docs.
 
     Data Docs pages are opened in a browser, and GX (1.24) writes result values into them as raw
@@ -65,15 +72,60 @@ def for_data_docs(validation: ExpectationSuiteValidationResult) -> ExpectationSu
 
     Only this copy goes to the validation results store, i.e. the JSON under `reports_dir()/gx`
     that Data Docs are built from; findings, dq.validation_runs and the log keep the plain values.
+
+    The copy also names the rows checked in terms a reader can use (`_batch_for_readers`): the
+    suite's `table` and the snapshot, where GX shows its batch spec and, for a query asset, a
+    query for all unexpected values over the temporary table it copied the batch into, which is
+    gone when the run ends; that query reads the snapshot's rows instead (`_real_query`).
     """
     escaped = copy.copy(validation)
+    escaped.meta = _batch_for_readers(validation.meta or {}, table)
+    batch_query = ((validation.meta or {}).get("batch_spec") or {}).get("query")
     escaped.results = []
     for evr in validation.results:
         evr_copy = copy.copy(evr)
-        evr_copy.result = _escape_html(evr.result, keep=_RESULT_KEYS_KEPT)
+        evr_copy.result = _escape_html(_real_query(evr.result, batch_query), keep=_RESULT_KEYS_KEPT)
         evr_copy.exception_info = _escape_html(evr.exception_info, keep=_EXCEPTION_KEYS_GX_ESCAPES)
         escaped.results.append(evr_copy)
     return escaped
+
+
+# What GX shows of the batch ("Show more info…"): replaced by `_batch_for_readers`.
+_BATCH_KEYS = ("batch_spec", "batch_markers", "batch_kwargs", "batch_parameters", "batch_request")
+_SNAPSHOT = re.compile(r"\d{4}-\d{2}-\d{2}")  # the gate names its runs <layer>_<snapshot>_<run id>
+_TEMP_TABLE = re.compile(r"\bgx_temp_[0-9a-f]{8}\b")  # great_expectations.util.generate_temporary_table_name
+
+
+def _batch_for_readers(meta: Mapping[str, Any], table: str | None) -> dict[str, Any]:
+    """The result's meta with the batch described by table, snapshot and where its rows were read
+    (the snapshot's partition, or the snapshot query), instead of GX's load markers and spec."""
+    spec = meta.get("batch_spec") or {}
+    if not spec and table is None:
+        return dict(meta)
+    run_id = meta.get("run_id")  # a RunIdentifier, or its dict once read back from the store
+    run_name = run_id.get("run_name") if isinstance(run_id, Mapping) else getattr(run_id, "run_name", None)
+    snapshot = _SNAPSHOT.search(str(run_name or ""))
+    shown: dict[str, Any] = {"data_asset_name": spec.get("data_asset_name"), "table": table}
+    if snapshot:
+        shown["snapshot_date"] = snapshot.group()
+    if spec.get("query"):
+        shown["rows"] = f"the snapshot query: {spec['query']}"
+    elif spec.get("table_name"):
+        shown["rows"] = "the snapshot's partition " + ".".join(filter(None, (spec.get("schema_name"), spec["table_name"])))
+    return {**{k: v for k, v in meta.items() if k not in _BATCH_KEYS},
+            "batch_spec": {k: v for k, v in shown.items() if v is not None}}
+
+
+def _real_query(result: Any, batch_query: str | None) -> Any:
+    """`result` with its query for all unexpected values reading the batch's own rows, not GX's
+    temporary copy of them (dropped after the run); without the snapshot query, no query."""
+    query = result.get("unexpected_index_query") if isinstance(result, Mapping) else None
+    if not isinstance(query, str) or not _TEMP_TABLE.search(query):
+        return result
+    kept = {k: v for k, v in result.items() if k != "unexpected_index_query"}
+    if batch_query:
+        kept["unexpected_index_query"] = _TEMP_TABLE.sub(lambda _: f"({batch_query}) AS batch", query)
+    return kept
 
 
 def _escape_html(value: Any, keep: frozenset[str] = frozenset()) -> Any:

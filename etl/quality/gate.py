@@ -197,6 +197,8 @@ def _context(url: str):
         ProgressBarsConfig,
     )
 
+    from etl.quality import data_docs_site  # imports GX: only here
+
     _cap_gx_loggers()
 
     config = DataContextConfig(
@@ -208,17 +210,17 @@ def _context(url: str):
         "class_name": "ValidationResultsStore",
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs.results_store_dir())},
     }
+    # The site builder of etl/quality/data_docs_site.py: pages that work offline and show each
+    # expectation's severity. The index lists the newest results only: it reads each one.
     config.data_docs_sites = {
-        data_docs.SITE: {
-            "class_name": "SiteBuilder",
+        data_docs.SITE: data_docs_site.site_config({
             "show_how_to_buttons": False,
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs.data_docs_dir())},
-            # The index lists the newest results only: it reads each one, so it would slow down daily.
             "site_index_builder": {
                 "class_name": "DefaultSiteIndexBuilder",
                 "validation_results_limit": data_docs.INDEX_LIMIT,
             },
-        }
+        }, data_docs.results_store_dir())
     }
     return gx.get_context(project_config=config, mode="ephemeral", runtime_environment={URL_VARIABLE: url})
 
