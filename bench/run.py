@@ -93,7 +93,8 @@ def run(customers: int, seed: int, baseline_rows: int) -> dict:
     record("publish scores", int(scored["rows"]), lambda: scoring.publish(engine, SNAPSHOT))
     naive_scoring = baselines.read_all_predict_proba(engine, SNAPSHOT)
     record(f"history: {mart.HISTORY_DATES - 1} older score dates", lambda n: n, lambda: mart.build_history(engine, SNAPSHOT))
-    record(f"publish a newer date over {mart.HISTORY_DATES} dates", customers, lambda: mart.publish_newer_date(engine, SNAPSHOT))
+    newer = mart.stage_newer_date(engine, SNAPSHOT)
+    record(f"publish scores over {mart.HISTORY_DATES} dates", customers, lambda: mart.publish_staged_date(engine, newer))
     results = summarize(customers, record.phases, plain, to_sql, naive_scoring)
     results["bi_queries"] = {"score_dates": mart.HISTORY_DATES + 1, **mart.time_queries(engine)}
     return results

@@ -39,8 +39,9 @@ FROM scoring.newest_scores AS newest
 UNION ALL
 
 -- In profit_at_risk order (absent_from_newest's index): a top-N then fetches only N rows by key.
+-- Key columns from absent_from_newest, so a filter on them is an index lookup there.
 (SELECT
-    scores.score_date, scores.customer_id, scores.model_version, scores.churn_probability,
+    absent.score_date, absent.customer_id, scores.model_version, scores.churn_probability,
     scores.risk_band, scores.segment, scores.offer, scores.top_factors, scores.profit,
     scores.rules_version, scores.scored_at, absent.profit_at_risk,
     false AS in_newest_snapshot
