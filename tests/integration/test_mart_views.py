@@ -127,14 +127,20 @@ def test_segment_summary_aggregates_the_newest_date(chain, engine):
 
 
 def test_data_quality_views_show_the_newest_gate_of_each_suite(chain, engine):
+    """Other tests of the chain gate corrupted batches of the same date: the view must show the
+    newest run of each suite, whatever it decided, and exactly its failed expectations."""
     gates = rows(engine, "SELECT * FROM mart.data_quality WHERE snapshot_date = :d", d=SNAPSHOT)
-    stored = rows(engine, "SELECT suite, count(*) AS runs FROM dq.validation_runs WHERE snapshot_date = :d GROUP BY suite", d=SNAPSHOT)
-    assert {g["suite"] for g in gates} == {s["suite"] for s in stored}
-    assert {g["layer"] for g in gates} == {"raw", "features", "scoring"}
-    assert all(g["passed"] and g["critical_failed"] == 0 and g["expectations"] > 0 for g in gates)
+    newest = rows(engine, "SELECT DISTINCT ON (suite) suite, run_id, success, critical_failed, warnings_failed "
+                          "FROM dq.validation_runs WHERE snapshot_date = :d ORDER BY suite, started_at DESC", d=SNAPSHOT)
+    assert {(g["suite"], g["run_id"], g["passed"], g["critical_failed"], g["warnings_failed"]) for g in gates} == {
+        (n["suite"], n["run_id"], n["success"], n["critical_failed"], n["warnings_failed"]) for n in newest}
+    assert {g["layer"] for g in gates} == {"raw", "features", "scoring"} and all(g["expectations"] > 0 for g in gates)
     failures = rows(engine, "SELECT * FROM mart.data_quality_failures WHERE snapshot_date = :d", d=SNAPSHOT)
-    assert all(f["severity"] == "warning" for f in failures)  # the gates passed: no critical ones
-    assert len(failures) == sum(g["warnings_failed"] for g in gates)
+    for gate in gates:
+        mine = [f for f in failures if (f["suite"], f["run_id"]) == (gate["suite"], gate["run_id"])]
+        assert sum(f["severity"] == "critical" for f in mine) == gate["critical_failed"], gate["suite"]
+        assert sum(f["severity"] == "warning" for f in mine) == gate["warnings_failed"], gate["suite"]
+    assert all(f["expectation"] and f["meaning"] for f in failures)
 
 
 def test_model_drift_view_shows_the_psi_rows(chain, engine):
