@@ -17,10 +17,23 @@ Streaming and determinism: customers are drawn in fixed blocks of `BLOCK_SIZE`, 
 `SeedSequence([seed, block_index])`, and written `chunk_size` customers at a time; the bytes depend
 only on (customers, seed, start_id), not on `chunk_size`.
 
-Modules: `model` (the parameters and how a block is drawn), `export` (the byte format),
-`__main__` (the CLI). CLI: python -m etl.synth --customers N --seed S --out DIR [--start-id 215348] [--chunk-size 50000]"""
+History (`History`, `HistorySpec`): monthly snapshots of the *same* customers, so a pipeline can
+score snapshot k and learn from snapshot k + horizon whether the score came true and whether an
+offer worked. Latent scores follow an AR(1) with a slow engagement drift; the label written in
+snapshot k settles the period that started at k - horizon (features then, minus the offer's
+recorded effect, same uniform draws either way); from `mechanism_change_at` on, periods follow
+mechanism «B» (`model.MECHANISM_B_FLIPPED`); «Снизилась» customers' last two revenues drop.
+
+Modules: `model` (the parameters, the shared transforms and how a block is drawn), `export` (the
+byte format), `history` (the multi-snapshot generator), `__main__` (the CLI).
+CLI: python -m etl.synth --customers N --seed S --out DIR [--start-id 215348] [--chunk-size 50000]
+[--snapshots K] (then DIR/snapshot-01 … DIR/snapshot-K, no treatments)"""
 from etl.synth.__main__ import main
 from etl.synth.export import FILES, generate_snapshot
-from etl.synth.model import GENERATOR_VERSION, REAL_FIRST_ID, iter_chunks
+from etl.synth.history import REVENUE_DROP, History, HistorySpec, write_history
+from etl.synth.model import GENERATOR_VERSION, MECHANISM_B_FLIPPED, REAL_FIRST_ID, iter_chunks
 
-__all__ = ["FILES", "GENERATOR_VERSION", "REAL_FIRST_ID", "generate_snapshot", "iter_chunks", "main"]
+__all__ = [
+    "FILES", "GENERATOR_VERSION", "MECHANISM_B_FLIPPED", "REAL_FIRST_ID", "REVENUE_DROP", "History",
+    "HistorySpec", "generate_snapshot", "iter_chunks", "main", "write_history",
+]

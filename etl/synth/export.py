@@ -2,6 +2,7 @@
 `etl.warehouse.sources`, the export's number styles, row orders and typos."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,15 @@ def generate_snapshot(
     """
     if customers < 1:
         raise ValueError("customers must be >= 1")
+    return write_blocks(out_dir, iter_chunks(customers, seed, chunk_size), start_id)
+
+
+def write_blocks(out_dir: Path, blocks: Iterable[Block], start_id: int) -> dict[str, int]:
+    """Write drawn customers (consecutive ids from `start_id`) as the four CSVs; rows per file.
+
+    Shared by one snapshot and a history of them, so both have the same bytes conventions and
+    the same atomicity. `blocks` may be lazy: an error while drawing leaves no files behind.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(FILES, 0)
@@ -95,7 +105,7 @@ def generate_snapshot(
         for name, (header, _, _) in _WRITERS.items():
             handles[name].write((header + "\n").encode("utf-8"))
         next_id = start_id
-        for chunk in iter_chunks(customers, seed, chunk_size):
+        for chunk in blocks:
             n = chunk["pages"].size
             ids = list(range(next_id, next_id + n))
             next_id += n

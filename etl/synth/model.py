@@ -91,10 +91,17 @@ LABEL_NO_MESSAGES = -0.10
 LABEL_SCALE = 0.93
 LABEL_INTERCEPT = -0.48
 
+# Label mechanism «B» (see etl.synth.history): the same logistic model with the signs of its four
+# strongest engagement coefficients reversed, so more pages, minutes, categories per visit and
+# less promo now mean «Снизилась» — a model fitted on «A» ranks «B»'s labels worse than chance.
+MECHANISM_B_FLIPPED = ("pages", "minutes_prev", "categories_per_visit", "promo")
+# Standard normal scores beside the copula's that the transforms use (independent of the factor).
+EXTRA_SCORES = ("promo_noise", "revenue_prev_noise", "revenue_ratio_noise")
+
 Block = dict[str, np.ndarray]
 
 
-# ---------------------------------------------------------------- drawing one block of customers
+# ---------------------------------------------------------------- transforms shared by every path
 def _from_pmf(u: np.ndarray, pmf: tuple[int, tuple[float, ...]]) -> np.ndarray:
     """Inverse CDF of a discrete marginal: uniform(s) → integer values."""
     first, weights = pmf
@@ -107,7 +114,7 @@ def _clipped_normal(g: np.ndarray, mean: float, sd: float, lo: float, hi: float,
     return np.rint(np.clip(mean + sd * g, lo, hi) / step).astype(np.int64)
 
 
-def _copula_scores(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+def copula_scores(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """Standard normal scores sharing one latent factor, so features correlate like the real ones."""
     latent = rng.standard_normal(n)
     noise = rng.standard_normal((len(COPULA_ORDER), n))
@@ -117,55 +124,44 @@ def _copula_scores(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     }
 
 
-def _promo_hundredths(rng: np.random.Generator, g: np.ndarray) -> np.ndarray:
+def _promo_hundredths(g: np.ndarray, noise: np.ndarray, zero: np.ndarray) -> np.ndarray:
     """Bimodal promo share: the top of the copula score buys almost only on promo.
 
     Inside each mode the value follows the mode's quantile function, at a position that keeps
-    part of the copula score, so promo share still tracks engagement within the main mode.
+    part of the copula score (the rest is `noise`), so promo share still tracks engagement
+    within the main mode; `zero` marks the rare customers who never buy on promo.
     """
-    n = g.size
     u = ndtr(g)
     high = u > 1 - PROMO_HIGH_SHARE
     within = np.where(high, (u - (1 - PROMO_HIGH_SHARE)) / PROMO_HIGH_SHARE, u / (1 - PROMO_HIGH_SHARE))
     within = np.clip(within, 1e-9, 1 - 1e-9)
-    position = ndtr(PROMO_WITHIN_WEIGHT * ndtri(within)
-                    + np.sqrt(1 - PROMO_WITHIN_WEIGHT**2) * rng.standard_normal(n))
+    position = ndtr(PROMO_WITHIN_WEIGHT * ndtri(within) + np.sqrt(1 - PROMO_WITHIN_WEIGHT**2) * noise)
     low_u, low_v = PROMO_LOW_QUANTILES
     high_u, high_v = PROMO_HIGH_QUANTILES
     share = np.where(high, np.interp(position, high_u, high_v), np.interp(position, low_u, low_v))
-    share[rng.random(n) < PROMO_ZERO_RATE] = 0.0
+    share[zero] = 0.0
     return np.rint(np.minimum(share, 0.99) * 100).astype(np.int64)
 
 
-def _revenues(rng: np.random.Generator, g_prev2: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _revenues(g_prev2: np.ndarray, prev_noise: np.ndarray,
+              ratio_noise: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Revenue in tenths for the three months: prev2 whole roubles, prev halves, current tenths."""
-    n = g_prev2.size
     mean2, sd2, lo2, hi2 = REVENUE_PREV2
     prev2 = np.rint(np.clip(mean2 + sd2 * g_prev2, lo2, hi2)) * 10
     mean1, sd1, lo1, hi1, rho = REVENUE_PREV
-    g_prev = rho * g_prev2 + np.sqrt(1 - rho**2) * rng.standard_normal(n)
+    g_prev = rho * g_prev2 + np.sqrt(1 - rho**2) * prev_noise
     prev = np.rint(np.clip(mean1 + sd1 * g_prev, lo1, hi1) * 2) * 5
-    ratio = REVENUE_RATIO[0] + REVENUE_RATIO[1] * rng.standard_normal(n)
+    ratio = REVENUE_RATIO[0] + REVENUE_RATIO[1] * ratio_noise
     cur = np.rint(prev * ratio)
     return prev2.astype(np.int64), prev.astype(np.int64), cur.astype(np.int64)
 
 
-def _label(rng: np.random.Generator, block: Block) -> np.ndarray:
-    """1 = «Снизилась», drawn from the logistic model of the (pre-quirk) features."""
-    score = np.zeros(block["pages"].size)
-    for name, (mean, sd, coef) in LABEL_NUMERIC.items():
-        score += coef * (block[name] - mean) / sd
-    score += np.asarray(LABEL_CATEGORY)[block["category"]]
-    score += LABEL_STANDARD * (block["service"] != 0)
-    score += LABEL_NO_MESSAGES * (block["allow"] == 1)
-    logit = LABEL_INTERCEPT + LABEL_SCALE * score
-    return (rng.random(logit.size) < 1 / (1 + np.exp(-logit))).astype(np.int8)
+def features_from_scores(g: dict[str, np.ndarray], promo_zero: np.ndarray) -> Block:
+    """The score-driven features from standard normal scores (copula's + `EXTRA_SCORES`).
 
-
-def _draw_block(seed: int, index: int, n: int) -> Block:
-    """`n` customers of block `index`: features, label, then the export's quirks."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
-    g = _copula_scores(rng, n)
+    A pure function, so one snapshot and a history of snapshots share the real marginals,
+    clipping and number formats; the randomness is all in the scores given.
+    """
     b: Block = {
         "pages": _from_pmf(ndtr(g["pages"]), PAGES_PMF),
         "categories_per_visit": _from_pmf(ndtr(g["categories_per_visit"]), CATEGORIES_PER_VISIT_PMF),
@@ -174,22 +170,58 @@ def _draw_block(seed: int, index: int, n: int) -> Block:
         "minutes_prev": _clipped_normal(g["minutes_prev"], *MINUTES_PREV, step=1),
         "minutes_cur": _clipped_normal(g["minutes_cur"], *MINUTES_CUR, step=1),
         "marketing_6m_tenths": _clipped_normal(g["marketing_6m"], *MARKETING_6M, step=0.1),
-        "promo_hundredths": _promo_hundredths(rng, g["promo"]),
+        "promo_hundredths": _promo_hundredths(g["promo"], g["promo_noise"], promo_zero),
     }
     b["marketing_6m"] = b["marketing_6m_tenths"] / 10
     b["promo"] = b["promo_hundredths"] / 100
-    b["revenue_prev2_t"], b["revenue_prev_t"], b["revenue_cur_t"] = _revenues(rng, g["revenue_prev2"])
+    b["revenue_prev2_t"], b["revenue_prev_t"], b["revenue_cur_t"] = _revenues(
+        g["revenue_prev2"], g["revenue_prev_noise"], g["revenue_ratio_noise"])
+    set_revenue_roubles(b)
+    return b
+
+
+def set_revenue_roubles(b: Block) -> None:
+    """Revenue in roubles (what the label model reads) from the tenths that are written."""
     for name in ("revenue_prev2", "revenue_prev", "revenue_cur"):
         b[name] = b[name + "_t"] / 10
-    b["marketing_month"] = _from_pmf(rng.random(n), MARKETING_MONTH_PMF)
+
+
+def draw_marketing_month(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Marketing contacts this month (fresh every month)."""
+    return _from_pmf(rng.random(n), MARKETING_MONTH_PMF)
+
+
+def draw_traits(rng: np.random.Generator, n: int) -> Block:
+    """Traits independent of engagement: tenure, profit level, service tier, consent, category."""
     a, lo, hi = TENURE
-    b["tenure"] = np.rint(lo + (hi - lo) * rng.beta(a, a, n)).astype(np.int64)
-    b["profit_h"] = _clipped_normal(rng.standard_normal(n), *PROFIT, step=0.01)
-    b["service"] = _from_pmf(rng.random(n), (0, SERVICE_PROBS))
-    b["allow"] = (rng.random(n) >= ALLOW_YES).astype(np.int64)
-    b["category"] = _from_pmf(rng.random(n), (0, CATEGORY_PROBS))
-    b["label"] = _label(rng, b)
-    # quirks, applied after the label so they stay label-independent like in the export
+    return {
+        "tenure": np.rint(lo + (hi - lo) * rng.beta(a, a, n)).astype(np.int64),
+        "profit_h": _clipped_normal(rng.standard_normal(n), *PROFIT, step=0.01),
+        "service": _from_pmf(rng.random(n), (0, SERVICE_PROBS)),
+        "allow": (rng.random(n) >= ALLOW_YES).astype(np.int64),
+        "category": _from_pmf(rng.random(n), (0, CATEGORY_PROBS)),
+    }
+
+
+def label_logit(block: Block, flipped: tuple[str, ...] = ()) -> np.ndarray:
+    """Logit of «Снизилась» from the (pre-quirk) features; `flipped` coefficients change sign."""
+    score = np.zeros(block["pages"].size)
+    for name, (mean, sd, coef) in LABEL_NUMERIC.items():
+        coef = -coef if name in flipped else coef
+        score += coef * (block[name] - mean) / sd
+    score += np.asarray(LABEL_CATEGORY)[block["category"]]
+    score += LABEL_STANDARD * (block["service"] != 0)
+    score += LABEL_NO_MESSAGES * (block["allow"] == 1)
+    return LABEL_INTERCEPT + LABEL_SCALE * score
+
+
+def sigmoid(logit: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-logit))
+
+
+def apply_quirks(rng: np.random.Generator, b: Block) -> None:
+    """The export's quirks, after the label so they stay label-independent like in the export."""
+    n = b["pages"].size
     inactive = rng.random(n) < INACTIVE_RATE
     b["revenue_prev2_t"][inactive] = 0
     b["revenue_prev_t"][inactive] = 0
@@ -198,6 +230,25 @@ def _draw_block(seed: int, index: int, n: int) -> Block:
     b["revenue_cur_t"][outlier] = np.rint(b["revenue_cur_t"][outlier] * factor[outlier])
     b["money_order"] = _from_pmf(rng.random(n), (0, MONEY_ORDER_PROBS))
     b["time_prev_first"] = rng.random(n) >= TIME_CURRENT_FIRST
+
+
+# ---------------------------------------------------------------- one snapshot, in seeded blocks
+def _draw_block(seed: int, index: int, n: int) -> Block:
+    """`n` customers of block `index`: features, label, then the export's quirks.
+
+    The draws are taken from the block's generator in a fixed order (part of the byte contract).
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, index]))
+    g = copula_scores(rng, n)
+    g["promo_noise"] = rng.standard_normal(n)
+    promo_zero = rng.random(n) < PROMO_ZERO_RATE
+    g["revenue_prev_noise"] = rng.standard_normal(n)
+    g["revenue_ratio_noise"] = rng.standard_normal(n)
+    b = features_from_scores(g, promo_zero)
+    b["marketing_month"] = draw_marketing_month(rng, n)
+    b.update(draw_traits(rng, n))
+    b["label"] = (rng.random(n) < sigmoid(label_logit(b))).astype(np.int8)
+    apply_quirks(rng, b)
     return b
 
 
