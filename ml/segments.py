@@ -9,6 +9,7 @@ vectorised over a chunk of customers (numpy masks, no per-row Python for the seg
 - `risk_bands(probability, threshold, rules)` → 'high' / 'medium' / 'low'.
 - `assign(frame, rules)` → (segment codes, offer texts): the first matching rule wins.
 - `factor_text(rules, feature, direction_or_value)` → the phrase a marketer reads.
+- `rules.experiment` → the holdout share and campaign (ml/experiments.py).
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from ml.experiments import Experiment, parse_experiment
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -29,7 +32,7 @@ RISK_BANDS: tuple[str, ...] = ("high", "medium", "low")
 # Fields a rule may test besides the model inputs (ml.features.FEATURES).
 DERIVED_FIELDS: tuple[str, ...] = ("churn_probability", "risk_band")
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_KEYS = {"version", "risk_bands", "high_profit_from", "segments", "top_factors"}
+_TOP_KEYS = {"version", "risk_bands", "high_profit_from", "segments", "top_factors", "experiment"}
 _SEGMENT_KEYS = {"code", "title", "description", "when", "offer"}
 MAX_OFFER_LENGTH = 200
 
@@ -120,6 +123,7 @@ class Rules:
     factor_min_impact: float
     phrases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     path: Path | None = None
+    experiment: Experiment | None = None  # the holdout (ml/experiments.py)
 
     @property
     def codes(self) -> list[str]:
@@ -229,7 +233,8 @@ def parse_rules(data: Mapping[str, Any], sha256: str = "", path: Path | None = N
     min_impact = float(factors.get("min_impact", 0.0))
     if count < 1 or min_impact < 0:
         raise fail("top_factors: count must be >= 1 and min_impact >= 0")
-    return Rules(version, sha256, fallback, medium_share, segments, count, min_impact, phrases, path)
+    experiment = parse_experiment(data.get("experiment"), codes, fail)
+    return Rules(version, sha256, fallback, medium_share, segments, count, min_impact, phrases, path, experiment)
 
 
 def _bands_reaching(segments: Sequence[Segment], fail) -> list[str]:
