@@ -31,7 +31,7 @@ QUERIES = {
     "segment summary": "SELECT * FROM mart.segment_summary",
 }
 _COLUMNS = ("customer_id, model_version, churn_probability, risk_band, segment, offer, top_factors, "
-            "profit, rules_version, scored_at")
+            "profit, rules_version, scored_at, offer_group")
 
 
 def _stage_copy(conn: sa.Connection, day: dt.date, source: dt.date, left_out: int, swap: bool = True) -> None:

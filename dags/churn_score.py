@@ -8,7 +8,11 @@ by COPY in chunks, segments/offers/reasons, COPY into scoring.churn_scores_stage
 snapshot: collect_shards (every shard complete, one model) → validate_scores (GX suite
 expectations/scoring.churn_scores.json on the staged rows) → publish (the staged partition
 replaces the date's partition of scoring.churn_scores in one transaction; emits the scores Asset) → monitor_drift (PSI
-of inputs and score into scoring.drift_psi, a warning in the log above 0.2).
+of inputs and score into scoring.drift_psi, a warning in the log above 0.2) and settle_outcomes
+(the score dates whose three-month horizon this snapshot's labels close: realized ROC-AUC,
+Brier and calibration per model, treated-vs-holdout offer effects per segment, into outcomes.*
+for mart.realized_performance and mart.offer_effects; a warning when the realized ROC-AUC falls
+below the model's CV ROC-AUC minus its spread).
 
 **Snapshots.** params.snapshot_date, or the run's logical date, is scored alone. An
 Asset-triggered run scores every snapshot whose published features are newer than its published
@@ -51,7 +55,7 @@ from job.assets import CHAMPION_MODEL, CHURN_SCORES, CUSTOMER_FEATURES
     **runtime.DAG_SETTINGS,
 )
 def churn_score():
-    """The DAG's tasks, long because it declares all seven of them; each only calls a step of ml.scoring."""
+    """The DAG's tasks, long because it declares all eight of them; each only calls a step of ml.scoring or ml.outcomes."""
 
     @task
     def snapshots_to_score(**context) -> list[dt.date]:
@@ -125,13 +129,20 @@ def churn_score():
         with runtime.retry_only_transient():
             return monitoring.compute_psi(db.get_engine(), snapshot)
 
+    settle_outcomes = runtime.snapshot_task(
+        "ml.outcomes:settle_outcomes",
+        doc="Settle the score dates this snapshot's labels close: realized performance and offer effects (ml/outcomes).",
+    )
+
     # the shards of every snapshot side by side; then one mapped instance per snapshot, each
     # step after the one before for the same date
     snapshots = snapshots_to_score()
     scored = score_shard.expand(job=plan_shards(snapshots))
     collected = collect_shards.expand(snapshot=snapshots)
     scored >> collected
-    monitor_drift.expand(snapshot=publish.expand(snapshot=validate_scores.expand(snapshot=collected)))
+    published = publish.expand(snapshot=validate_scores.expand(snapshot=collected))
+    monitor_drift.expand(snapshot=published)
+    settle_outcomes.expand(snapshot=published)
 
 
 churn_score()

@@ -1,9 +1,11 @@
 """`make run`: the whole nightly job, end to end, on this machine.
 
 ingest (load → gate → staging → features → gate → publish) → retrain when there is no champion
-or it was trained on other rows than this labelled snapshot → score,
+or it was trained on other rows than this labelled snapshot → score (→ settle outcomes),
 each DAG run with `airflow dags test` (no scheduler needed), then a summary to act on.
 Data: `DATA_DIR`, or a synthetic snapshot generated into .local/data when it is unset.
+`SNAPSHOTS=N`: N nights in a row on a synthetic history a month apart (job/history.py), so the
+summary shows realized performance and offer effects.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from etl.warehouse import db, server, settings
-from job import processes, progress, summary
+from job import history, processes, progress, summary
 
 SYNTH_CUSTOMERS = int(os.environ.get("SYNTH_CUSTOMERS", "2000"))
 SYNTH_SEED = int(os.environ.get("SYNTH_SEED", "7"))
@@ -109,28 +111,52 @@ def _one_run_per_checkout() -> Iterator[None]:
 
 def _run() -> int:
     snapshot = settings.snapshot_date_from_env()
+    nights = history.snapshots_from_env()
+    if nights > 1 and os.environ.get("DATA_DIR"):
+        raise settings.ConfigError("SNAPSHOTS > 1 runs on a synthetic history: unset DATA_DIR (one export is one snapshot)")
     url = server.server_url()
     engine = db.get_engine(url)
     db.ensure_schema(engine)  # first: an unreachable warehouse stops the run before any work
-    env = _job_environment(url, _data_dir())
     print(f"warehouse: {engine.url.render_as_string(hide_password=True)}")
-    print(f"data:      {env['DATA_DIR']}")
-    print(f"snapshot:  {snapshot}")
-
-    if not _airflow(["db", "migrate"], env, "airflow-db-migrate"):
+    if not _airflow(["db", "migrate"], _job_environment(url, settings.local_dir()), "airflow-db-migrate"):
         return 1
-    if not _run_dag("churn_ingest", snapshot, env, engine):
-        return 1
-    reason = _training_needed(engine, snapshot)
-    if reason:
-        print(f"{reason}: running churn_retrain (its promotion gate decides)")
-        if not _run_dag("churn_retrain", snapshot, env, engine):
+    if nights == 1:
+        if not _run_night(snapshot, _job_environment(url, _data_dir()), engine, train=True):
             return 1
-    if not _run_dag("churn_score", snapshot, env, engine):
-        return 1
+    else:
+        story = history.SyntheticHistory.from_env(nights, snapshot, SYNTH_CUSTOMERS, SYNTH_SEED)
+        print(f"{nights} nights on a synthetic history of {SYNTH_CUSTOMERS} customers, a month apart "
+              f"({story.dates[0]} … {story.dates[-1]}); true offer effects: {story.effects}")
+        for index, night in enumerate(story.dates):
+            # trained once, on the first night: the nights after follow that champion's outcomes
+            train = index == 0 or _no_champion(engine)
+            if not _run_night(night, _job_environment(url, story.write(index)), engine, train=train):
+                return 1
+            print(f"offers sent to {story.record_offers(engine, index)} customers (the holdout got none)")
+        snapshot = story.dates[-1]
     print()
     print(summary.render(engine, snapshot))
     return 0
+
+
+def _run_night(snapshot: dt.date, env: dict[str, str], engine, *, train: bool) -> bool:
+    """One night: churn_ingest, churn_retrain when due (and `train`), churn_score."""
+    print(f"data:      {env['DATA_DIR']}")
+    print(f"snapshot:  {snapshot}")
+    if not _run_dag("churn_ingest", snapshot, env, engine):
+        return False
+    reason = _training_needed(engine, snapshot) if train else None
+    if reason:
+        print(f"{reason}: running churn_retrain (its promotion gate decides)")
+        if not _run_dag("churn_retrain", snapshot, env, engine):
+            return False
+    return _run_dag("churn_score", snapshot, env, engine)
+
+
+def _no_champion(engine) -> bool:
+    from ml import registry
+
+    return registry.get_champion(engine) is None
 
 
 def _data_dir() -> Path:

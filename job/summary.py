@@ -27,6 +27,9 @@ def render(engine: sa.Engine, snapshot: dt.date) -> str:
     from ml import scoring
 
     out.append(scoring.render_summary(scoring.summary(engine, snapshot)))
+    from ml.outcomes import report
+
+    out.append(report.render_outcomes(engine))
     return "\n".join(out)
 
 

@@ -134,7 +134,29 @@ def _gate_section(decision: Mapping[str, Any]) -> list[str]:
         f"{html.escape(decision['reason'])}"
         + (f"<br>Champion evaluated from: {html.escape(str(source))}" if source else "")
         + "</p>",
+        *_champion_realized_section(decision),
     ]
+
+
+def _champion_realized_section(decision: Mapping[str, Any]) -> list[str]:
+    """The champion's realized performance (ml/outcomes): how its scores came true."""
+    if not decision.get("champion_version"):
+        return []
+    realized = decision.get("champion_realized") or []
+    title = f"<h3>Realized performance of the champion {html.escape(str(decision['champion_version']))}</h3>"
+    if not realized:
+        return [title, "<p>No outcome has arrived yet: a score is settled by the labels of the first snapshot "
+                       "on or after its date + 3 months (mart.realized_performance).</p>"]
+
+    def number(value: Any) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    rows = [(r["score_date"], r["settled_by"], f"{r['customers']} of the {r['evaluated_on']}",
+             f"{number(r['roc_auc'])} [{number(r['roc_auc_low'])}, {number(r['roc_auc_high'])}]",
+             number(r["brier_score"]), f"{number(r['cv_roc_auc_mean'])} ± {number(r['cv_roc_auc_std'])}",
+             "below CV − spread" if r["below_cv"] else "ok") for r in realized]
+    return [title, _table(rows, ("score date", "settled by", "customers", "realized ROC-AUC [CI]", "Brier",
+                                 "CV ROC-AUC ± spread", "status"))]
 
 
 def _metrics_section(metrics: Mapping[str, Any], details: Sequence[Mapping[str, Any]], decision: Mapping[str, Any]) -> list[str]:

@@ -7,7 +7,8 @@
   so a rerun of a date gives the same rows and a failed gate publishes nothing.
 
 Features stream `chunk_size` rows at a time (default 50 000, env CHURN_SCORE_CHUNK_SIZE); each
-chunk is predicted, explained (ml/scoring/reasons.py), segmented (ml/segments.py) and COPYed into
+chunk is predicted, explained (ml/scoring/reasons.py), segmented (ml/segments.py), split into
+treatment and holdout (ml/experiments.py) and COPYed into
 the date's partition of `scoring.churn_scores_staged`, and nothing of it is kept.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ml import features, registry, segments
+from ml import experiments, features, registry, segments
 from ml.scoring.champion import Champion
 from ml.scoring.reasons import Explainer
 
@@ -34,7 +35,7 @@ DEFAULT_CHUNK_SIZE = 50_000
 # Column order of the COPY into scoring.churn_scores_staged (sql/scoring/copy_churn_scores_staged.sql).
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "score_date", "customer_id", "model_version", "churn_probability", "risk_band", "segment",
-    "offer", "top_factors", "profit", "rules_version",
+    "offer", "top_factors", "profit", "rules_version", "offer_group",
 )
 
 
@@ -49,7 +50,9 @@ def score_chunk(
     rules: segments.Rules,
     score_date: dt.date,
 ) -> pd.DataFrame:
-    """Score one chunk of feature rows (columns of features.customer_features) → OUTPUT_COLUMNS."""
+    """Score one chunk of feature rows (columns of features.customer_features) → OUTPUT_COLUMNS;
+    offer_group: the experiment's holdout gets no offer (ml/experiments.py)."""
+    import numpy as np
     import pandas as pd
 
     frame = frame.reset_index(drop=True)
@@ -59,9 +62,12 @@ def score_chunk(
     threshold = segments.threshold_for(champion.threshold, rules)
     bands = segments.risk_bands(proba, threshold, rules)
     segment, offer = segments.assign(frame.assign(churn_probability=proba, risk_band=bands), rules)
+    ids = frame[features.ID].astype("int64")
+    groups = (experiments.assign_groups(ids, segment, rules.experiment) if rules.experiment
+              else np.full(len(frame), experiments.TREATMENT, dtype=object))
     return pd.DataFrame({
         "score_date": score_date.isoformat(),
-        "customer_id": frame[features.ID].astype("int64"),
+        "customer_id": ids,
         "model_version": champion.model_version,
         "churn_probability": proba,
         "risk_band": bands,
@@ -70,6 +76,7 @@ def score_chunk(
         "top_factors": explainer.top_factors(X, impacts),
         "profit": frame["profit"].astype(float),
         "rules_version": rules.version,
+        "offer_group": groups,
     }, columns=list(OUTPUT_COLUMNS))
 
 

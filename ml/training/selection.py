@@ -91,7 +91,24 @@ def _gate_verdict(engine: sa.Engine, best: Mapping[str, Any], data: TrainingSet,
         same_snapshot=bool(champion) and champion["training_snapshot"] == data.snapshot_date,
     )
     log.info("promotion gate: %s — %s", "promote" if decision.promote else "reject", decision.reason)
+    if champion is not None:
+        comparison["champion_realized"] = _champion_realized(engine, champion["model_version"])
     return {**decision.to_json(), **comparison}
+
+
+def _champion_realized(engine: sa.Engine, version: str) -> list[dict[str, Any]]:
+    """How the champion's scores came true (ml/outcomes), newest first: shown by the gate's log
+    and the model card beside the CV comparison, which alone cannot see a changed world."""
+    from ml import outcomes
+
+    realized = outcomes.realized_for_model(engine, version)
+    for row in realized[:3]:
+        log.info("champion %s realized ROC-AUC %s on the scores of %s (settled by %s, %s customers)%s", version,
+                 "n/a" if row["roc_auc"] is None else f"{row['roc_auc']:.3f}", row["score_date"], row["settled_by"],
+                 row["customers"], " — below its CV ROC-AUC minus spread" if row["below_cv"] else "")
+    if not realized:
+        log.info("champion %s: no outcome has arrived yet for its scores", version)
+    return realized
 
 
 def _permutation_importance(best: Mapping[str, Any], data: TrainingSet, chosen: candidates.Budget,

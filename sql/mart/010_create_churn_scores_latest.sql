@@ -16,6 +16,8 @@ SELECT
     rules.precedence AS segment_precedence,
     rules.offer_code,
     latest.offer AS offer_text,
+    latest.offer_group,
+    latest.offer_group = 'treatment' AS send_offer,
     round(latest.profit::numeric, 2)::double precision AS profit,
     latest.profit_at_risk,
     latest.model_version,
@@ -62,6 +64,8 @@ COMMENT ON COLUMN mart.churn_scores_latest.segment_title IS 'Human-readable segm
 COMMENT ON COLUMN mart.churn_scores_latest.segment_precedence IS 'Order in which the segment rule is checked (1 first); sort segments by it.';
 COMMENT ON COLUMN mart.churn_scores_latest.offer_code IS 'Stable code of the segment''s offer (e.g. cart_reminder_free_delivery): what campaign tools join on.';
 COMMENT ON COLUMN mart.churn_scores_latest.offer_text IS 'The offer in Russian, as the campaign shows it (at most 200 characters).';
+COMMENT ON COLUMN mart.churn_scores_latest.offer_group IS 'treatment or holdout: the offer experiment''s random control group (share per segment, config/segments.yaml `experiment`; stable per customer while the campaign and segment stay) gets no offer, so mart.offer_effects can tell what the offer changed.';
+COMMENT ON COLUMN mart.churn_scores_latest.send_offer IS 'True for the treatment group: campaign tools send offer_text to these customers only (false: holdout, leave them alone).';
 COMMENT ON COLUMN mart.churn_scores_latest.profit IS 'Average monthly profit from the customer over the last 3 months (money.csv «Прибыль»), in the export''s money unit (the store does not name it; not converted), 2 decimals.';
 COMMENT ON COLUMN mart.churn_scores_latest.profit_at_risk IS 'churn_probability × profit, 2 decimals, same money unit per month: expected monthly profit lost if nothing is done.';
 COMMENT ON COLUMN mart.churn_scores_latest.model_version IS 'Model that produced the score (ml.model_registry; see the model card).';

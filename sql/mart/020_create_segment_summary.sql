@@ -13,7 +13,8 @@ per_segment AS (
         avg(churn_probability) AS mean_churn_probability,
         count(*) FILTER (WHERE risk_band = 'high') AS high_risk_customers,
         sum(profit) AS total_profit,
-        sum(profit_at_risk) AS profit_at_risk
+        sum(profit_at_risk) AS profit_at_risk,
+        count(*) FILTER (WHERE offer_group = 'holdout') AS holdout_customers
     FROM newest
     GROUP BY rules_version, segment, score_date
 )
@@ -31,7 +32,8 @@ SELECT
     round(per_segment.total_profit::numeric, 2)::double precision AS total_profit,
     round(per_segment.profit_at_risk::numeric, 2)::double precision AS profit_at_risk,
     per_segment.score_date,
-    per_segment.rules_version
+    per_segment.rules_version,
+    per_segment.holdout_customers
 FROM per_segment
 LEFT JOIN scoring.segment_rules AS rules
     ON rules.rules_version = per_segment.rules_version AND rules.segment = per_segment.segment;
@@ -51,3 +53,4 @@ COMMENT ON COLUMN mart.segment_summary.total_profit IS 'Sum of the customers'' a
 COMMENT ON COLUMN mart.segment_summary.profit_at_risk IS 'Sum of churn_probability × profit: expected monthly profit lost without action, same unit, 2 decimals.';
 COMMENT ON COLUMN mart.segment_summary.score_date IS 'The newest score date the figures are for.';
 COMMENT ON COLUMN mart.segment_summary.rules_version IS 'Version of config/segments.yaml behind the segment and offer.';
+COMMENT ON COLUMN mart.segment_summary.holdout_customers IS 'Customers of the segment in the experiment''s holdout (count): they get no offer; customers minus this is the offer list.';

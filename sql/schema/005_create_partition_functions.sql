@@ -105,7 +105,8 @@ END;
 $$;
 
 -- The rows of `parent`'s set-aside plain table, moved into date partitions (the table is left
--- empty; sql/mart/090_drop_unpartitioned_tables.sql drops it once no view reads it).
+-- empty; sql/mart/090_drop_unpartitioned_tables.sql drops it once no view reads it). Columns the
+-- plain table never had take their defaults.
 CREATE OR REPLACE FUNCTION ops.move_set_aside_rows(parent regclass)
 RETURNS void
 LANGUAGE plpgsql AS $$
@@ -114,8 +115,7 @@ DECLARE
     key text := (SELECT a.attname FROM pg_partitioned_table p
                  JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
                  WHERE p.partrelid = parent);
-    columns text := (SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
-                     WHERE attrelid = parent AND attnum > 0 AND NOT attisdropped AND attgenerated = '');
+    columns text;
     day date;
 BEGIN
     old_table := to_regclass((SELECT format('%I.%I', n.nspname, c.relname || '_unpartitioned')
@@ -123,6 +123,10 @@ BEGIN
     IF old_table IS NULL THEN
         RETURN;
     END IF;
+    columns := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute AS a
+                WHERE a.attrelid = parent AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+                  AND EXISTS (SELECT 1 FROM pg_attribute AS old
+                              WHERE old.attrelid = old_table AND old.attname = a.attname AND NOT old.attisdropped));
     FOR day IN EXECUTE format('SELECT DISTINCT %I FROM %s', key, old_table) LOOP
         PERFORM ops.replace_partition(parent, day);
     END LOOP;

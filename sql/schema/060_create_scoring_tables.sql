@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS scoring.churn_scores_staged (
     profit             double precision,
     rules_version      text             NOT NULL,
     scored_at          timestamptz      NOT NULL DEFAULT now(),
-    profit_at_risk     double precision GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED
+    profit_at_risk     double precision GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED,
+    offer_group        text
 ) PARTITION BY LIST (score_date);
 
 -- Published scores: history, one row per (score_date, customer_id), one partition per date; a
@@ -52,6 +53,8 @@ CREATE TABLE IF NOT EXISTS scoring.churn_scores (
     rules_version      text             NOT NULL,
     scored_at          timestamptz      NOT NULL,
     profit_at_risk     double precision GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED,
+    offer_group        text             NOT NULL DEFAULT 'treatment'  -- dropped below, once older rows are in
+        CONSTRAINT churn_scores_offer_group_known CHECK (offer_group IN ('treatment', 'holdout')),
     PRIMARY KEY (score_date, customer_id)
 ) PARTITION BY LIST (score_date);
 CREATE INDEX IF NOT EXISTS churn_scores_customer_idx ON scoring.churn_scores (customer_id, score_date DESC);
@@ -65,6 +68,15 @@ ALTER TABLE scoring.churn_scores_staged ADD COLUMN IF NOT EXISTS profit_at_risk 
 ALTER TABLE scoring.churn_scores ADD COLUMN IF NOT EXISTS profit_at_risk double precision
     GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED;
 CREATE INDEX IF NOT EXISTS churn_scores_profit_at_risk_idx ON scoring.churn_scores (profit_at_risk DESC);
+
+-- offer_group: the offer experiment's group (ml/experiments.py, config/segments.yaml
+-- `experiment`): 'holdout' customers get no offer, so outcomes can tell what the offer changed.
+-- Warehouses built before it get the column here; their scores are from before the experiment,
+-- when every customer was offered, so their rows are 'treatment' (the default only fills the
+-- rows that exist; new rows must say their group).
+ALTER TABLE scoring.churn_scores_staged ADD COLUMN IF NOT EXISTS offer_group text;
+ALTER TABLE scoring.churn_scores ADD COLUMN IF NOT EXISTS offer_group text NOT NULL DEFAULT 'treatment'
+    CONSTRAINT churn_scores_offer_group_known CHECK (offer_group IN ('treatment', 'holdout'));
 
 COMMENT ON TABLE scoring.churn_scores IS
     'Churn scores of every «active 3 months» customer per snapshot (score_date), published after the GX gate; a rerun replaces the date.';
@@ -80,6 +92,7 @@ COMMENT ON COLUMN scoring.churn_scores.profit IS 'Average monthly profit from th
 COMMENT ON COLUMN scoring.churn_scores.rules_version IS 'Version of config/segments.yaml that assigned segment and offer.';
 COMMENT ON COLUMN scoring.churn_scores.scored_at IS 'When the scores were computed.';
 COMMENT ON COLUMN scoring.churn_scores.profit_at_risk IS 'round(churn_probability × profit, 2): expected monthly profit lost without action, in the export''s money unit.';
+COMMENT ON COLUMN scoring.churn_scores.offer_group IS 'treatment: send the offer; holdout: the experiment''s random control group, no offer (share per segment in config/segments.yaml `experiment`).';
 
 
 -- The segment rules of each rule-file version that was used (titles, offers, precedence for BI).
@@ -147,6 +160,7 @@ $$;
 -- Rows of the plain tables of older warehouses, moved into partitions (see the top of this file).
 SELECT ops.move_set_aside_rows('scoring.churn_scores');
 SELECT ops.move_set_aside_rows('scoring.churn_scores_staged');
+ALTER TABLE scoring.churn_scores ALTER COLUMN offer_group DROP DEFAULT;  -- new rows must say their group
 
 -- Customers missing from the newest published score date, each with its newest earlier date:
 -- with that date's partition they are mart.churn_scores_latest (one row per customer), so the

@@ -96,7 +96,7 @@ def published(engine: sa.Engine, snapshot: dt.date = SNAPSHOT) -> list[dict]:
     return rows(
         engine,
         "SELECT score_date, customer_id, model_version, churn_probability, risk_band, segment, offer, "
-        "top_factors, profit, rules_version FROM scoring.churn_scores WHERE score_date = :d ORDER BY customer_id",
+        "top_factors, profit, rules_version, offer_group FROM scoring.churn_scores WHERE score_date = :d ORDER BY customer_id",
         d=snapshot,
     )
 

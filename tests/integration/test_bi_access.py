@@ -100,7 +100,7 @@ def test_every_schema_but_mart_is_refused(bi_login, tcp_warehouse):
         SELECT DISTINCT ON (table_schema) table_schema, table_name FROM information_schema.tables
         WHERE table_schema NOT IN ('mart', 'pg_catalog', 'information_schema')
         ORDER BY table_schema, table_name""")
-    assert {schema for schema, _ in tables} >= {"raw", "staging", "features", "ml", "scoring", "dq", "ops"}
+    assert {schema for schema, _ in tables} >= {"raw", "staging", "features", "ml", "scoring", "dq", "ops", "outcomes"}
     for schema, table in tables:
         with _connect(bi_login) as conn, conn.cursor() as cur:
             with pytest.raises(psycopg2.errors.InsufficientPrivilege, match=f"permission denied for schema {schema}"):

@@ -16,7 +16,7 @@ from tests.integration.scoring_chain import LOGICAL, SNAPSHOT, published
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
 SCORE_TASKS = {"snapshots_to_score", "plan_shards", "score_shard", "collect_shards", "validate_scores", "publish",
-               "monitor_drift"}
+               "monitor_drift", "settle_outcomes"}
 PER_SNAPSHOT = SCORE_TASKS - {"snapshots_to_score", "plan_shards", "score_shard"}  # mapped: one instance per snapshot
 
 
@@ -133,7 +133,7 @@ def test_chunked_scoring_gives_the_same_rows_as_one_chunk(chain, engine):
     staged = rows(
         engine,
         "SELECT score_date, customer_id, model_version, churn_probability, risk_band, segment, offer, "
-        "top_factors, profit, rules_version FROM scoring.churn_scores_staged WHERE score_date = :d ORDER BY customer_id",
+        "top_factors, profit, rules_version, offer_group FROM scoring.churn_scores_staged WHERE score_date = :d ORDER BY customer_id",
         d=SNAPSHOT,
     )
     assert staged == published(engine)
@@ -179,7 +179,7 @@ def test_gx_gate_rejects_corrupted_scores_and_keeps_the_published_ones(chain, en
     states = task_states(run)
     assert states["score_shard"] == "success" and states["collect_shards"] == "success"
     assert states["validate_scores"] == "failed"
-    assert states["publish"] == "upstream_failed" and states["monitor_drift"] == "upstream_failed"
+    assert states["publish"] == states["monitor_drift"] == states["settle_outcomes"] == "upstream_failed"
     assert published(engine) == before
     [gate] = rows(
         engine,

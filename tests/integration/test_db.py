@@ -73,6 +73,7 @@ def test_a_warehouse_with_plain_tables_under_old_names_gets_partitions_with_its_
         staged = conn.execute(sa.text("SELECT customer_id FROM scoring.churn_scores_staged_p20261130")).scalars().all()
         published = conn.execute(sa.text(
             "SELECT tableoid::regclass::text, churn_probability FROM scoring.churn_scores ORDER BY 1")).all()
+        groups = conn.execute(sa.text("SELECT DISTINCT offer_group FROM scoring.churn_scores")).scalars().all()
         latest = conn.execute(sa.text("SELECT score_date, churn_probability FROM mart.churn_scores_latest")).one()
         features = conn.execute(sa.text(
             "SELECT tableoid::regclass::text, customer_id FROM features.customer_features UNION ALL "
@@ -85,6 +86,7 @@ def test_a_warehouse_with_plain_tables_under_old_names_gets_partitions_with_its_
                      "churn_scores_p20261130": "r", "churn_scores_staged_p20261130": "r"}
     assert staged == [1]
     assert published == [("scoring.churn_scores_p20261129", 0.7), ("scoring.churn_scores_p20261130", 0.6)]
+    assert groups == ["treatment"]  # scored before the experiment: every customer was offered
     assert str(latest.score_date) == "2026-11-30" and latest.churn_probability == 0.6
 
 

@@ -56,8 +56,8 @@ def _stage_from(conn, day, source, without=(), extra_customer=None) -> None:
 
     conn.execute(sa.text("SELECT ops.replace_partition('scoring.churn_scores_staged', :d)"), {"d": day})
     copy = ("INSERT INTO scoring.churn_scores_staged (score_date, customer_id, model_version, churn_probability, "
-            "risk_band, segment, offer, top_factors, profit, rules_version, scored_at) SELECT :d, {id}, model_version, "
-            "churn_probability, risk_band, segment, offer, top_factors, profit, rules_version, scored_at "
+            "risk_band, segment, offer, top_factors, profit, rules_version, scored_at, offer_group) SELECT :d, {id}, "
+            "model_version, churn_probability, risk_band, segment, offer, top_factors, profit, rules_version, scored_at, offer_group "
             "FROM scoring.churn_scores WHERE score_date = :s AND {where}")
     conn.execute(sa.text(copy.format(id="customer_id", where="customer_id <> ALL(:w)")), {"d": day, "s": source, "w": list(without)})
     if extra_customer:
@@ -242,3 +242,28 @@ def test_role_setup_is_idempotent(chain, engine):
     db.ensure_schema(engine)  # re-runs 070: role exists already, grants repeat
     db.ensure_schema(engine)
     assert len(_as_reader(engine, "SELECT * FROM mart.segment_summary")) >= 1
+
+
+def test_outcome_views_say_no_outcome_has_arrived_yet_for_the_one_real_snapshot(chain, engine):
+    """The real export is one snapshot: nothing settles its scores yet, and the views say so
+    (the settling snapshot is the first one on or after score_date + 3 months)."""
+    from ml import segments
+    from ml.outcomes import report
+
+    [performance] = rows(engine, "SELECT * FROM mart.realized_performance")
+    assert performance["score_date"] == SNAPSHOT and performance["status"] == "no outcome yet"
+    assert performance["settles_from"] == dt.date(2026, 11, 30) and performance["roc_auc"] is None
+    assert performance["status_text"] == ("no outcome has arrived yet: these scores are settled by the first "
+                                          "snapshot on or after 2026-11-30")
+    effects = rows(engine, "SELECT * FROM mart.offer_effects ORDER BY segment_precedence")
+    assert [e["segment_code"] for e in effects] == segments.load_rules().codes
+    assert {e["verdict"] for e in effects} == {"no outcome yet"}
+    assert all("no outcome has arrived yet" in e["verdict_text"] and e["treated_customers"] is None for e in effects)
+    assert rows(engine, "SELECT * FROM mart.realized_calibration") == []
+    text = report.render_outcomes(engine)
+    assert f"{SNAPSHOT}" in text and "no outcome has arrived yet" in text
+    # the holdout of the real export: about a tenth of every segment, never offered
+    groups = rows(engine, "SELECT offer_group, send_offer, count(*) AS n FROM mart.churn_scores_latest GROUP BY 1, 2")
+    held = next(g["n"] for g in groups if g["offer_group"] == "holdout")
+    assert {(g["offer_group"], g["send_offer"]) for g in groups} == {("holdout", False), ("treatment", True)}
+    assert 0.06 < held / sum(g["n"] for g in groups) < 0.14

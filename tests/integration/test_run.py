@@ -53,6 +53,15 @@ def test_a_bad_snapshot_date_names_the_variable(tmp_path):
     _assert_one_line(result, "SNAPSHOT_DATE='garbage' is not a date: use YYYY-MM-DD")
 
 
+def test_bad_history_settings_name_the_variable(tmp_path):
+    result = _make_run(tmp_path, SNAPSHOTS="none")
+    assert result.returncode == 2
+    _assert_one_line(result, "SNAPSHOTS must be a whole number >= 1, got 'none'")
+    result = _make_run(tmp_path, SNAPSHOTS="6", DATA_DIR=str(tmp_path))
+    assert result.returncode == 2
+    _assert_one_line(result, "SNAPSHOTS > 1 runs on a synthetic history: unset DATA_DIR")
+
+
 def test_an_unreachable_warehouse_is_one_line(tmp_path):
     result = _make_run(tmp_path, WAREHOUSE_URL="postgresql://churn:secret@127.0.0.1:1/warehouse")
     assert result.returncode == 1

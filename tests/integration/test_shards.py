@@ -13,7 +13,7 @@ from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # n
 pytestmark = pytest.mark.integration
 
 STAGED = ("SELECT score_date, customer_id, model_version, churn_probability, risk_band, segment, offer, "
-          "top_factors, profit, rules_version FROM scoring.churn_scores_staged WHERE score_date = :d ORDER BY customer_id")
+          "top_factors, profit, rules_version, offer_group FROM scoring.churn_scores_staged WHERE score_date = :d ORDER BY customer_id")
 
 
 def _sharded(engine, shards: int, chunk_size: int | None = None) -> list[dict]:

@@ -1,0 +1,140 @@
+"""Settling scores: when a snapshot's labels arrive, how did the scores and the offers do?
+
+The churn_score DAG's `settle_outcomes` task calls `settle_outcomes(engine, snapshot)` after it
+publishes the snapshot's scores. The score dates it settles (sql/outcomes/select_score_dates_to_settle.sql:
+those whose settling snapshot it is, itself when already settled, any settled date still
+without outcomes) are each replaced in one transaction: realized performance per model,
+calibration deciles, offer effects per segment and offer. Everything is a deterministic
+function of the published scores and features, so a rerun writes identical rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ml import experiments, registry, segments
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import sqlalchemy as sa
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 200_000
+
+
+def settle_outcomes(engine: sa.Engine, snapshot: dt.date, run: str | None = None) -> list[dict[str, Any]]:
+    """Replace the outcomes of every score date the run of `snapshot` settles; one summary per
+    score date. Claims no date (`run` is for the task's signature): it runs after publish
+    released the date, and writers of outcomes wait for each other (sql/outcomes/lock_outcomes.sql)."""
+    from etl.warehouse import db
+
+    experiment = segments.load_rules().experiment or experiments.Experiment("none", 0.0)
+    with engine.connect() as conn:
+        due = db.run_sql(conn, "outcomes", "select_score_dates_to_settle", {"snapshot_date": snapshot}).all()
+    if not due:
+        log.info("no score date is settled by %s: a score settles with the first snapshot on or after "
+                 "its date + 3 months (no outcome yet)", snapshot)
+    return [settle_score_date(engine, score_date, settled_by, experiment) for score_date, settled_by in due]
+
+
+def settle_score_date(engine: sa.Engine, score_date: dt.date, settled_by: dt.date,
+                      experiment: experiments.Experiment) -> dict[str, Any]:
+    """One transaction: the score date's outcomes deleted and written again from its scores
+    and the labels of `settled_by`."""
+    import pandas as pd
+
+    from etl.warehouse import db, frames
+
+    params = {"score_date": score_date, "settled_by": settled_by}
+    with engine.begin() as conn:
+        db.run_sql(conn, "outcomes", "lock_outcomes")
+        parts = list(frames.stream_frames(conn, "outcomes", "select_settled_scores", params, READ_CHUNK))
+        scores = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        db.run_sql(conn, "outcomes", "delete_outcomes_of_score_date", params)
+        settled = scores[scores["churned"].notna()] if len(scores) else scores
+        performance = [_write_performance(conn, engine, params, scores, group, experiment)
+                       for _, group in settled.groupby("model_version", sort=True)] if len(settled) else []
+        effects = [_write_effect(conn, params, key, group, experiment)
+                   for key, group in settled.groupby(["segment", "offer_code", "rules_version"], sort=True)
+                   ] if len(settled) else []
+    summary = {"score_date": score_date.isoformat(), "settled_by": settled_by.isoformat(),
+               "scored_customers": len(scores), "settled_customers": len(settled),
+               "models": performance, "effects": len(effects),
+               "effects_lowering_churn": sum(e["verdict"] == "offer lowers churn" for e in effects)}
+    log.info("settled the scores of %s by the labels of %s: %d of %d customers, %d offer effect rows",
+             score_date, settled_by, len(settled), len(scores), len(effects))
+    return summary
+
+
+def _write_performance(conn: sa.Connection, engine: sa.Engine, params: dict[str, Any], scores: pd.DataFrame,
+                       group: pd.DataFrame, experiment: experiments.Experiment) -> dict[str, Any]:
+    """The realized performance and calibration of one model's scores of the date, over the
+    holdout: offers change the outcome of the treated, the model predicts it without one. Below
+    CV: the whole realized interval lies under the CV ROC-AUC minus its spread, a drop that the
+    sampling noise of the realized figure cannot explain."""
+    from etl.warehouse import db
+    from ml.outcomes import stats
+
+    version = str(group["model_version"].iloc[0])
+    holdout = group[group["offer_group"] == experiments.HOLDOUT]
+    evaluated, evaluated_on = (holdout, "holdout") if len(holdout) >= experiment.min_group else (group, "all settled")
+    labels = evaluated["churned"].to_numpy(dtype=int)
+    probabilities = evaluated["churn_probability"].to_numpy(dtype=float)
+    auc = stats.roc_auc_ci(labels, probabilities, level=experiment.confidence)
+    model = registry.get_model(engine, version) or {}
+    cv_mean, cv_std = model.get("cv_roc_auc_mean"), model.get("cv_roc_auc_std")
+    below = auc["roc_auc_high"] is not None and cv_mean is not None and auc["roc_auc_high"] < cv_mean - (cv_std or 0.0)
+    row = {
+        **params, "model_version": version,
+        "scored_customers": int((scores["model_version"] == version).sum()),
+        "settled_customers": len(group), "evaluated_on": evaluated_on,
+        "customers": int(labels.size), "churned": int(labels.sum()),
+        "mean_probability": float(probabilities.mean()),
+        "roc_auc": auc["roc_auc"], "roc_auc_low": auc["roc_auc_low"], "roc_auc_high": auc["roc_auc_high"],
+        "brier_score": stats.brier_score(labels, probabilities),
+        "cv_roc_auc_mean": cv_mean, "cv_roc_auc_std": cv_std, "below_cv": bool(below),
+        "confidence": experiment.confidence,
+    }
+    db.run_sql(conn, "outcomes", "insert_realized_performance", row)
+    for decile in stats.calibration_deciles(labels, probabilities):
+        db.run_sql(conn, "outcomes", "insert_calibration_decile", {**params, "model_version": version, **decile})
+    if below:
+        log.warning("realized ROC-AUC %.3f [%.3f, %.3f] of %s on the scores of %s (settled by %s, %d customers of "
+                    "the %s) is below its CV ROC-AUC %.3f minus its spread %.3f: the model no longer ranks customers "
+                    "as it did in training — check drift (mart.model_drift) and retrain", auc["roc_auc"],
+                    auc["roc_auc_low"], auc["roc_auc_high"], version, params["score_date"], params["settled_by"],
+                    labels.size, evaluated_on, cv_mean, cv_std or 0.0)
+    return {"model_version": version, "customers": row["customers"], "roc_auc": row["roc_auc"],
+            "brier_score": row["brier_score"], "below_cv": row["below_cv"]}
+
+
+def _write_effect(conn: sa.Connection, params: dict[str, Any], key: tuple[str, str, str], group: pd.DataFrame,
+                  experiment: experiments.Experiment) -> dict[str, Any]:
+    """Treated vs holdout of one segment and offer of the date."""
+    from etl.warehouse import db
+    from ml.outcomes import stats
+
+    segment, offer_code, rules_version = key
+    treated = group[group["offer_group"] == experiments.TREATMENT]
+    holdout = group[group["offer_group"] == experiments.HOLDOUT]
+    effect = stats.offer_effect(
+        treated["churned"].to_numpy(dtype=int), holdout["churned"].to_numpy(dtype=int),
+        treated["revenue_change"].to_numpy(dtype=float), holdout["revenue_change"].to_numpy(dtype=float),
+        level=experiment.confidence, min_group=experiment.min_group)
+    row = {**params, "segment": segment, "offer_code": offer_code, "rules_version": rules_version, **effect,
+           "confidence": experiment.confidence, "min_group": experiment.min_group}
+    db.run_sql(conn, "outcomes", "insert_offer_effect", row)
+    return row
+
+
+def realized_for_model(engine: sa.Engine, model_version: str) -> list[dict[str, Any]]:
+    """A model's realized performance rows, newest score date first (JSON-able)."""
+    from etl.warehouse import db
+
+    with engine.connect() as conn:
+        rows = db.run_sql(conn, "outcomes", "select_realized_performance_of_model",
+                          {"model_version": model_version}).mappings().all()
+    return [{key: (value.isoformat() if isinstance(value, dt.date) else value) for key, value in row.items()}
+            for row in rows]

@@ -1,0 +1,3 @@
+-- A score date's outcomes, before they are written again (calibration_deciles go with their row).
+DELETE FROM outcomes.offer_effects WHERE score_date = :score_date;
+DELETE FROM outcomes.realized_performance WHERE score_date = :score_date;

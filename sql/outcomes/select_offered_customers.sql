@@ -1,0 +1,6 @@
+-- The customers of :score_date's published scores who are sent their segment's offer (the
+-- treatment group): what a campaign tool reads, and what the synthetic history treats.
+SELECT customer_id, segment
+FROM scoring.churn_scores
+WHERE score_date = :score_date AND offer_group = 'treatment'
+ORDER BY customer_id;
