@@ -139,16 +139,17 @@ def bi_login(name: str, host: str | None, port: int | None) -> None:
 
 
 def _score(engine: Any, day: dt.date, run: str) -> dict[str, Any]:
-    """score → gate → publish → drift for one date, as churn_score's tasks do; the claims of
-    `run` are given up when a step fails."""
+    """score → gate → publish → drift → outcomes for one date, as churn_score's tasks do; the
+    claims of `run` are given up when a step fails."""
     from etl.ops import claims
-    from ml import monitoring, scoring
+    from ml import monitoring, outcomes, scoring
 
     def steps() -> dict[str, Any]:
         scoring.score_to_staged(engine, day, run=run)
         scoring.validate(engine, day, run=run)
         published = scoring.publish(engine, day, run=run)
         monitoring.compute_psi(engine, day)
+        outcomes.settle_outcomes(engine, day)
         return published
 
     try:

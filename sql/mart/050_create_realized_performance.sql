@@ -2,15 +2,6 @@
 -- settling rule is in sql/schema/075_create_outcome_tables.sql: a score of date D is settled by
 -- the labels of the first snapshot on or after D + 3 months. Dates not settled yet say so.
 CREATE OR REPLACE VIEW mart.realized_performance AS
-WITH score_dates AS (
-    SELECT
-        batches.snapshot_date AS score_date,
-        (SELECT scores.model_version FROM scoring.churn_scores AS scores
-         WHERE scores.score_date = batches.snapshot_date LIMIT 1) AS model_version
-    FROM ops.staged_batches AS batches
-    WHERE batches.layer = 'scoring' AND batches.last_published_at IS NOT NULL
-)
-
 SELECT
     dates.score_date,
     coalesce(realized.model_version, dates.model_version) AS model_version,
@@ -22,7 +13,7 @@ SELECT
     CASE
         WHEN realized.score_date IS NULL THEN format(
             'no outcome has arrived yet: these scores are settled by the first snapshot on or after %s',
-            (dates.score_date + interval '3 months')::date)
+            dates.settles_from)
         WHEN realized.below_cv THEN format(
             'realized ROC-AUC %s (interval up to %s) is below the model''s CV ROC-AUC %s minus its spread %s: retrain',
             round(realized.roc_auc::numeric, 3), round(realized.roc_auc_high::numeric, 3),
@@ -31,7 +22,7 @@ SELECT
                     realized.settled_by, realized.settled_customers, realized.scored_customers,
                     realized.customers, realized.evaluated_on)
     END AS status_text,
-    (dates.score_date + interval '3 months')::date AS settles_from,
+    dates.settles_from,
     realized.settled_by,
     realized.scored_customers,
     realized.settled_customers,
@@ -48,7 +39,7 @@ SELECT
     round(realized.cv_roc_auc_std::numeric, 4)::double precision AS cv_roc_auc_spread,
     realized.confidence,
     realized.computed_at
-FROM score_dates AS dates
+FROM outcomes.score_dates AS dates
 LEFT JOIN outcomes.realized_performance AS realized ON realized.score_date = dates.score_date;
 
 COMMENT ON VIEW mart.realized_performance IS

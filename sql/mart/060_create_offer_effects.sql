@@ -5,13 +5,10 @@
 CREATE OR REPLACE VIEW mart.offer_effects AS
 WITH score_dates AS (
     SELECT
-        batches.snapshot_date AS score_date,
-        (SELECT scores.rules_version FROM scoring.churn_scores AS scores
-         WHERE scores.score_date = batches.snapshot_date LIMIT 1) AS rules_version,
+        dates.*,
         EXISTS (SELECT 1 FROM outcomes.realized_performance AS realized
-                WHERE realized.score_date = batches.snapshot_date) AS settled
-    FROM ops.staged_batches AS batches
-    WHERE batches.layer = 'scoring' AND batches.last_published_at IS NOT NULL
+                WHERE realized.score_date = dates.score_date) AS settled
+    FROM outcomes.score_dates AS dates
 )
 
 SELECT
@@ -36,8 +33,7 @@ SELECT
             round(100 * effects.confidence::numeric), round(100 * effects.churn_rate_difference_low::numeric, 1),
             round(100 * effects.churn_rate_difference_high::numeric, 1))
         WHEN dates.settled THEN 'no settled customers in this segment on this score date'
-        ELSE format('no outcome has arrived yet: settled by the first snapshot on or after %s',
-                    (dates.score_date + interval '3 months')::date)
+        ELSE format('no outcome has arrived yet: settled by the first snapshot on or after %s', dates.settles_from)
     END AS verdict_text,
     effects.settled_by,
     effects.treated_customers,

@@ -1,5 +1,5 @@
 -- Score dates the run of :snapshot_date (re)settles, each with the snapshot that settles it (the
--- first published one on or after score_date + 3 months: sql/schema/075_create_outcome_tables.sql):
+-- first published one on or after settles_from: outcomes.score_dates, sql/schema/075):
 -- the dates it settles (its labels just arrived or were republished), the date itself when it is
 -- settled already (its scores were just republished), and any settled date without outcomes yet.
 WITH published_snapshots AS (
@@ -8,19 +8,13 @@ WITH published_snapshots AS (
     WHERE layer = 'features' AND last_published_at IS NOT NULL
 ),
 
-score_dates AS (
-    SELECT snapshot_date AS score_date
-    FROM ops.staged_batches
-    WHERE layer = 'scoring' AND last_published_at IS NOT NULL
-),
-
 settling AS (
     SELECT
-        score_dates.score_date,
+        dates.score_date,
         (SELECT min(later.snapshot_date)
          FROM published_snapshots AS later
-         WHERE later.snapshot_date >= score_dates.score_date + interval '3 months') AS settled_by
-    FROM score_dates
+         WHERE later.snapshot_date >= dates.settles_from) AS settled_by
+    FROM outcomes.score_dates AS dates
 )
 
 SELECT settling.score_date, settling.settled_by

@@ -81,3 +81,19 @@ COMMENT ON TABLE outcomes.realized_performance IS
     'How each score date''s scores came true, per model: settled by the labels of the first snapshot on or after score_date + 3 months.';
 COMMENT ON TABLE outcomes.offer_effects IS
     'Treated vs holdout per score date, segment and offer: «Снизилась» rate and 3-month revenue change, with intervals.';
+
+-- Every published score date with what settles it: the one statement of the horizon rule, read
+-- by the settling step (sql/outcomes/select_score_dates_to_settle.sql) and the mart views.
+CREATE OR REPLACE VIEW outcomes.score_dates AS
+SELECT
+    batches.snapshot_date AS score_date,
+    (batches.snapshot_date + interval '3 months')::date AS settles_from,
+    (SELECT scores.model_version FROM scoring.churn_scores AS scores
+     WHERE scores.score_date = batches.snapshot_date LIMIT 1) AS model_version,
+    (SELECT scores.rules_version FROM scoring.churn_scores AS scores
+     WHERE scores.score_date = batches.snapshot_date LIMIT 1) AS rules_version
+FROM ops.staged_batches AS batches
+WHERE batches.layer = 'scoring' AND batches.last_published_at IS NOT NULL;
+
+COMMENT ON VIEW outcomes.score_dates IS
+    'Published score dates; settles_from = score_date + 3 months: the first snapshot on or after it settles the scores (one model and one rule version per date).';

@@ -146,6 +146,19 @@ def test_offer_effects_recover_the_true_effect_of_each_segment(on_history):
     assert unsettled == [{"verdict": "no outcome yet"}]
 
 
+def test_make_runs_summary_prints_the_outcomes(on_history):
+    from ml.outcomes import report
+
+    engine, dates = on_history["engine"], on_history["dates"]
+    text = report.render_outcomes(engine).splitlines()
+    assert text[0] == "realized performance (mart.realized_performance):"
+    [changed] = [line for line in text if line.startswith(f"  {dates[1]}")]
+    assert "of the holdout" in changed and changed.endswith("WARNING: below CV minus spread, retrain")
+    assert sum("no outcome has arrived yet" in line for line in text) == 3  # nights 2-4
+    assert f"offer effects of the scores of {dates[1]}, treated vs holdout (mart.offer_effects):" in text
+    assert any("high_risk_high_profit" in line and "offer lowers churn" in line for line in text)
+
+
 def test_the_offer_list_sends_offers_to_the_treatment_group_only(on_history):
     engine = on_history["engine"]
     latest = rows(engine, "SELECT offer_group, send_offer, count(*) AS n FROM mart.churn_scores_latest "
