@@ -1,10 +1,10 @@
-"""Closing the loop on a synthetic history: five monthly nights of the real DAGs (dag.test) on
+"""Closing the loop on a synthetic history: six monthly nights of the real DAGs (dag.test) on
 the same customers, the history treating whom the job offered. The labels of the periods from
-night CHANGE_AT on follow another mechanism, so the first settled date must look like training
-and the second must not.
+night CHANGE_AT on follow another mechanism, so the settled dates before it must look like
+training (no warning) and the one after it must not.
 
 A score of night k is settled by night k + 3 (the first snapshot on or after its date + 3
-months), so five nights settle nights 0 and 1; nights 2–4 have no outcome yet.
+months), so six nights settle nights 0–2; nights 3–5 have no outcome yet.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from tests.helpers import load_dag, rows, task_states
 
 pytestmark = pytest.mark.integration
 
-NIGHTS, CUSTOMERS, SEED, CHANGE_AT = 5, 3000, 11, 1
+NIGHTS, CUSTOMERS, SEED, CHANGE_AT = 6, 3000, 11, 2
 LAST = dt.date(2027, 5, 31)
 EFFECTS = {"high_risk_high_profit": 0.20, "abandoned_cart": 0.20, "promo_dependent": 0.15}
 HOLDOUT_SHARE = 0.3  # larger than production's 0.1, so 3 000 customers give readable intervals
@@ -50,7 +50,7 @@ def _run(dag_id: str, night: dt.date, **conf) -> None:
 
 @pytest.fixture(scope="module")
 def lived(request, airflow_db, tmp_path_factory):
-    """The five nights, in a database of their own, trained once (night 0)."""
+    """The six nights, in a database of their own, trained once (night 0)."""
     from etl.warehouse import db, server
     from job.history import SyntheticHistory
 
@@ -90,16 +90,18 @@ def test_realized_roc_auc_drops_and_the_job_warns_when_the_label_mechanism_chang
     engine, dates = on_history["engine"], on_history["dates"]
     performance = _performance(engine)
     assert list(performance) == dates
-    same, changed = performance[dates[0]], performance[dates[1]]
-    assert same["settled_by"] == dates[3] and changed["settled_by"] == dates[4]
+    same, changed = performance[dates[0]], performance[dates[2]]
+    assert [performance[d]["settled_by"] for d in dates[:3]] == dates[3:]
     # over the holdout: the offers changed the treated customers' outcomes, not the holdout's
     assert same["evaluated_on"] == changed["evaluated_on"] == "holdout"
     assert same["evaluated_customers"] == pytest.approx(HOLDOUT_SHARE * same["settled_customers"], rel=0.15)
-    assert same["status"] == "settled" and same["roc_auc_high"] >= same["cv_roc_auc"] - same["cv_roc_auc_spread"], same
+    for unchanged in (same, performance[dates[1]]):  # the mechanism the model was trained on: no warning
+        assert unchanged["status"] == "settled", unchanged
+        assert unchanged["roc_auc_high"] >= unchanged["cv_roc_auc"] - unchanged["cv_roc_auc_spread"], unchanged
     assert same["roc_auc_low"] < same["roc_auc"] < same["roc_auc_high"]
     assert changed["status"] == "below cv" and changed["roc_auc"] < same["roc_auc"] - 0.1, changed
     assert changed["roc_auc_high"] < same["roc_auc_low"]  # the drop is beyond both intervals
-    for day in dates[2:]:
+    for day in dates[3:]:
         assert performance[day]["status"] == "no outcome yet" and performance[day]["settled_customers"] is None
         assert performance[day]["status_text"] == (
             f"no outcome has arrived yet: these scores are settled by the first snapshot on or after {add_months(day, 3)}")
@@ -112,9 +114,10 @@ def test_realized_roc_auc_drops_and_the_job_warns_when_the_label_mechanism_chang
     # settling again (what a retry of the task does) writes the same rows and warns for the changed date only
     before = rows(engine, "SELECT * FROM outcomes.realized_performance ORDER BY score_date")
     with caplog.at_level(logging.WARNING, logger="ml.outcomes.settle"):
-        outcomes.settle_outcomes(engine, dates[4])
+        for night in dates[3:]:
+            outcomes.settle_outcomes(engine, night)
     warned = [r.getMessage() for r in caplog.records if "realized ROC-AUC" in r.getMessage()]
-    assert len(warned) == 1 and str(dates[1]) in warned[0]
+    assert len(warned) == 1 and str(dates[2]) in warned[0]
     after = rows(engine, "SELECT * FROM outcomes.realized_performance ORDER BY score_date")
     assert [{k: v for k, v in r.items() if k != "computed_at"} for r in after] == \
         [{k: v for k, v in r.items() if k != "computed_at"} for r in before]
@@ -123,7 +126,7 @@ def test_realized_roc_auc_drops_and_the_job_warns_when_the_label_mechanism_chang
 def test_offer_effects_recover_the_true_effect_of_each_segment(on_history):
     engine, dates = on_history["engine"], on_history["dates"]
     effects = rows(engine, "SELECT * FROM mart.offer_effects WHERE score_date = ANY(:d) ORDER BY score_date, "
-                           "segment_precedence", d=dates[:2])
+                           "segment_precedence", d=dates[:3])
     estimated = [e for e in effects if e["verdict"] not in ("too small to tell", "no customers")]
     with_effect = [e for e in estimated if EFFECTS.get(e["segment_code"])]
     assert len(with_effect) >= 3
@@ -142,7 +145,7 @@ def test_offer_effects_recover_the_true_effect_of_each_segment(on_history):
     for effect in small:
         assert min(effect["treated_customers"], effect["holdout_customers"]) < effect["min_group"]
         assert effect["churn_rate_difference_low"] is None and "too small to tell" in effect["verdict_text"]
-    unsettled = rows(engine, "SELECT DISTINCT verdict FROM mart.offer_effects WHERE score_date = ANY(:d)", d=dates[2:])
+    unsettled = rows(engine, "SELECT DISTINCT verdict FROM mart.offer_effects WHERE score_date = ANY(:d)", d=dates[3:])
     assert unsettled == [{"verdict": "no outcome yet"}]
 
 
@@ -152,10 +155,11 @@ def test_make_runs_summary_prints_the_outcomes(on_history):
     engine, dates = on_history["engine"], on_history["dates"]
     text = report.render_outcomes(engine).splitlines()
     assert text[0] == "realized performance (mart.realized_performance):"
-    [changed] = [line for line in text if line.startswith(f"  {dates[1]}")]
+    [changed] = [line for line in text if line.startswith(f"  {dates[2]}")]
     assert "of the holdout" in changed and changed.endswith("WARNING: below CV minus spread, retrain")
-    assert sum("no outcome has arrived yet" in line for line in text) == 3  # nights 2-4
-    assert f"offer effects of the scores of {dates[1]}, treated vs holdout (mart.offer_effects):" in text
+    assert sum("no outcome has arrived yet" in line for line in text) == 3  # nights 3-5
+    assert not any("WARNING" in line for line in text if line.startswith((f"  {dates[0]}", f"  {dates[1]}")))
+    assert f"offer effects of the scores of {dates[2]}, treated vs holdout (mart.offer_effects):" in text
     assert any("high_risk_high_profit" in line and "offer lowers churn" in line for line in text)
 
 
@@ -190,8 +194,9 @@ def test_the_gate_and_the_model_card_show_the_champions_realized_performance(on_
     _run("churn_retrain", dates[-1], snapshot_date=dates[-1].isoformat(), search_budget="reduced", families=["logreg"])
     [latest] = rows(engine, "SELECT decision, model_card_path FROM ml.model_registry WHERE training_snapshot = :d", d=dates[-1])
     realized = latest["decision"]["champion_realized"]
-    assert [r["score_date"] for r in realized] == [dates[1].isoformat(), dates[0].isoformat()]
-    assert [r["below_cv"] for r in realized] == [True, False]
+    assert [r["score_date"] for r in realized] == [d.isoformat() for d in reversed(dates[:3])]
+    assert [r["below_cv"] for r in realized] == [True, False, False]
     card = Path(latest["model_card_path"]).read_text(encoding="utf-8")
     assert "Realized performance of the champion" in card and "below CV − spread" in card
     assert f"{realized[0]['roc_auc']:.3f}" in card
+
