@@ -121,9 +121,9 @@ class Rules:
     segments: tuple[Segment, ...]
     factor_count: int
     factor_min_impact: float
+    experiment: Experiment  # the holdout (ml/experiments.py)
     phrases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     path: Path | None = None
-    experiment: Experiment | None = None  # the holdout (ml/experiments.py)
 
     @property
     def codes(self) -> list[str]:
@@ -234,7 +234,7 @@ def parse_rules(data: Mapping[str, Any], sha256: str = "", path: Path | None = N
     if count < 1 or min_impact < 0:
         raise fail("top_factors: count must be >= 1 and min_impact >= 0")
     experiment = parse_experiment(data.get("experiment"), codes, fail)
-    return Rules(version, sha256, fallback, medium_share, segments, count, min_impact, phrases, path, experiment)
+    return Rules(version, sha256, fallback, medium_share, segments, count, min_impact, experiment, phrases, path)
 
 
 def _bands_reaching(segments: Sequence[Segment], fail) -> list[str]:

@@ -30,7 +30,7 @@ def settle_outcomes(engine: sa.Engine, snapshot: dt.date, run: str | None = None
     released the date, and writers of outcomes wait for each other (sql/outcomes/lock_outcomes.sql)."""
     from etl.warehouse import db
 
-    experiment = segments.load_rules().experiment or experiments.Experiment("none", 0.0)
+    experiment = segments.load_rules().experiment
     with engine.connect() as conn:
         due = db.run_sql(conn, "outcomes", "select_score_dates_to_settle", {"snapshot_date": snapshot}).all()
     if not due:

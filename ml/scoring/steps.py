@@ -52,7 +52,6 @@ def score_chunk(
 ) -> pd.DataFrame:
     """Score one chunk of feature rows (columns of features.customer_features) → OUTPUT_COLUMNS;
     offer_group: the experiment's holdout gets no offer (ml/experiments.py)."""
-    import numpy as np
     import pandas as pd
 
     frame = frame.reset_index(drop=True)
@@ -63,8 +62,6 @@ def score_chunk(
     bands = segments.risk_bands(proba, threshold, rules)
     segment, offer = segments.assign(frame.assign(churn_probability=proba, risk_band=bands), rules)
     ids = frame[features.ID].astype("int64")
-    groups = (experiments.assign_groups(ids, segment, rules.experiment) if rules.experiment
-              else np.full(len(frame), experiments.TREATMENT, dtype=object))
     return pd.DataFrame({
         "score_date": score_date.isoformat(),
         "customer_id": ids,
@@ -76,7 +73,7 @@ def score_chunk(
         "top_factors": explainer.top_factors(X, impacts),
         "profit": frame["profit"].astype(float),
         "rules_version": rules.version,
-        "offer_group": groups,
+        "offer_group": experiments.assign_groups(ids, segment, rules.experiment),
     }, columns=list(OUTPUT_COLUMNS))
 
 
