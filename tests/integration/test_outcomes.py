@@ -182,10 +182,12 @@ def test_reruns_give_identical_groups_and_outcome_rows(on_history):
         strip = lambda found: [{k: v for k, v in r.items() if k != "computed_at"} for r in found]  # noqa: E731
         return {"groups": rows(engine, groups), **{name: strip(rows(engine, sql)) for name, sql in tables.items()}}
 
-    before = snapshot()
+    stamp = "SELECT computed_at FROM outcomes.realized_performance WHERE score_date = :d"
+    before, computed = snapshot(), rows(engine, stamp, d=dates[0])
     _run("churn_score", dates[0])   # rescoring a settled date settles it again
     _run("churn_score", dates[3])   # the night whose labels settle it
     assert snapshot() == before
+    assert rows(engine, stamp, d=dates[0])[0]["computed_at"] > computed[0]["computed_at"]  # really rewritten
 
 
 def test_the_gate_and_the_model_card_show_the_champions_realized_performance(on_history):
