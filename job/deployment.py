@@ -178,14 +178,18 @@ class Deployment:
             if started.get(name) is None or processes.start_ticks(pid) in (None, started[name])
         }
 
-    def stop(self) -> list[str]:
-        """Stop every component's process group (SIGTERM, then SIGKILL after a grace period)."""
+    def stop(self, pids: dict[str, int] | None = None) -> list[str]:
+        """Stop every component's process group (SIGTERM, then SIGKILL after a grace period);
+        returns once they are gone. The state file goes first: a `make airflow` in the
+        foreground then knows it is being stopped, not that a component died. `pids`: the
+        components as the caller knew them (the state file may be gone already)."""
+        pids = {**self._pids(), **(pids or {})}
+        self.state_file.unlink(missing_ok=True)
         stopped = []
-        for name, pid in self._pids().items():
+        for name, pid in pids.items():
             if processes.group_alive(pid):
                 processes.stop_group(pid, grace_seconds=20)
                 stopped.append(name)
-        self.state_file.unlink(missing_ok=True)
         return stopped
 
     def admin_password(self) -> str | None:
@@ -207,45 +211,66 @@ def free_port(prefer: int = 0) -> int:
 
 
 def _serve_until_stopped(deployment: Deployment) -> int:
-    """`make airflow`: print where the UI is, then wait for Ctrl-C (or a component dying)."""
+    """`make airflow`: print where the UI is, then wait for Ctrl-C, SIGTERM, `make airflow-stop`
+    (the state file goes) or a component dying; stop every component on the way out.
+
+    SIGINT is handled explicitly: a shell starts a background job (`make airflow &`) with SIGINT
+    ignored, and Python then installs no KeyboardInterrupt handler of its own."""
     import signal
 
     def stop(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    started = deployment._pids()
     print(f"Airflow UI: {deployment.url}   login: admin / {deployment.admin_password()}")
     print(f"DAGs start paused: unpause them in the UI. Exports are read from {deployment.env['DATA_DIR']}")
     print(f"logs: {deployment.home / 'logs'}   stop: Ctrl-C or `make airflow-stop`", flush=True)
     try:
-        while True:
+        while deployment.state_file.exists():
             deployment._raise_if_one_died()
-            time.sleep(2)
+            time.sleep(1)
+        print("stopped by `make airflow-stop`", flush=True)
+        return 0
     except KeyboardInterrupt:
         print("stopping Airflow …", flush=True)
         return 0
     except DeploymentError as error:
-        print(f"make airflow stopped: {error}")
+        print(f"make airflow stopped: {error}", flush=True)
         return 1
     finally:
         processes.ignore_stop_signals()
-        deployment.stop()
+        deployment.stop(started)  # also waits for what `make airflow-stop` is still stopping
+        print("Airflow stopped: no component is left running", flush=True)
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    """start [--foreground] [--executor …] | stop | status | airflow <the airflow CLI's arguments>.
+
+    Each action is a subcommand of its own: a positional REMAINDER beside the options would take
+    `--foreground` as an airflow argument and leave the deployment running detached."""
+    parser = argparse.ArgumentParser(prog="python -m job.deployment", description=__doc__.splitlines()[0])
+    actions = parser.add_subparsers(dest="action", required=True)
+    start = actions.add_parser("start", help="start every component (and wait until healthy)")
+    start.add_argument("--foreground", action="store_true", help="keep running until Ctrl-C, then stop")
+    start.add_argument("--executor", default=os.environ.get("AIRFLOW__CORE__EXECUTOR") or "LocalExecutor",
+                       choices=["LocalExecutor", "CeleryExecutor"])
+    actions.add_parser("stop", help="stop the deployment running from this home")
+    actions.add_parser("status", help="say whether it runs, and where")
+    airflow = actions.add_parser("airflow", help="the airflow CLI on this deployment's metadata and settings")
+    airflow.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m job.deployment", description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["start", "stop", "status", "airflow"])
-    parser.add_argument("airflow_args", nargs=argparse.REMAINDER, help="airflow: the CLI's arguments")
-    parser.add_argument("--foreground", action="store_true", help="keep running until Ctrl-C, then stop")
-    parser.add_argument("--executor", default=os.environ.get("AIRFLOW__CORE__EXECUTOR") or "LocalExecutor",
-                        choices=["LocalExecutor", "CeleryExecutor"])
-    args = parser.parse_args(argv)
-    deployment = Deployment(executor=args.executor)
+    args = _arguments(argv)
+    deployment = Deployment(executor=getattr(args, "executor", "LocalExecutor"))
     if args.action == "stop":
         stopped = deployment.stop()
         print(f"stopped: {', '.join(stopped)}" if stopped else "no local Airflow deployment was running")
         return 0
-    if args.action == "airflow":  # the airflow CLI on this deployment's metadata and settings
+    if args.action == "airflow":
         return subprocess.run([sys.executable, "-m", "airflow", *args.airflow_args], env=deployment.environment()).returncode
     if args.action == "status":
         state = json.loads(deployment.state_file.read_text()) if deployment.running() else None

@@ -63,3 +63,16 @@ def test_a_stale_state_file_never_stops_an_unrelated_process(tmp_path):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_make_airflow_stays_in_the_foreground_and_the_cli_keeps_its_own_arguments():
+    """`start --foreground` (make airflow) must not be swallowed as an airflow CLI argument."""
+    from job.deployment import _arguments
+
+    started = _arguments(["start", "--foreground", "--executor", "CeleryExecutor"])
+    assert (started.action, started.foreground, started.executor) == ("start", True, "CeleryExecutor")
+    assert _arguments(["start"]).foreground is False
+    cli = _arguments(["airflow", "dags", "list-runs", "churn_score", "--foreground"])
+    assert (cli.action, cli.airflow_args) == ("airflow", ["dags", "list-runs", "churn_score", "--foreground"])
+    with pytest.raises(SystemExit):
+        _arguments(["stop", "--foreground"])
