@@ -32,14 +32,32 @@ os.environ["CHURN_DEADLINES"] = "off"  # dag.test() cannot finish a DAG with a D
 logging.raiseExceptions = False
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist the controller starts the embedded server before any worker, so the
+    workers never race to create or reconfigure it."""
+    workers = getattr(config.option, "numprocesses", None)
+    if workers and not hasattr(config, "workerinput") and not os.environ.get("WAREHOUSE_URL"):
+        from etl.warehouse import server
+
+        server.server_url()
+
+
+# Modules that start long runs of real processes (make run, make airflow, the outcome history,
+# the retrain DAG) and wait on them: run first, so that under `make test`'s two workers
+# (`--dist loadfile`, collection order kept) their waiting overlaps the rest of the suite.
+LONG_MODULES = ("test_readme_commands.py", "test_outcomes.py", "test_training.py")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests under tests/unit are `unit`, under tests/integration are `integration`."""
+    """Tests under tests/unit are `unit`, under tests/integration are `integration`; the long
+    modules go first (stable sort: every other test keeps its place)."""
     for item in items:
         parts = Path(str(item.fspath)).parts
         if "unit" in parts:
             item.add_marker(pytest.mark.unit)
         elif "integration" in parts:
             item.add_marker(pytest.mark.integration)
+    items.sort(key=lambda item: Path(str(item.fspath)).name not in LONG_MODULES)
 
 
 @pytest.fixture(scope="session")
@@ -103,3 +121,32 @@ def render():
         if os.environ.get("CI"):
             pytest.fail(f"headless browser unavailable: {error}")
         pytest.skip(f"headless browser unavailable: {error}")
+
+
+# --- where the suite's time goes --------------------------------------------------------------
+# Printed at the end of every run, so each change shows what it cost: the slowest tests (setup,
+# call and teardown together: a module fixture's work is paid in its first test's setup) and the
+# total per file.
+SLOWEST_SHOWN = 25
+_SECONDS_BY_TEST: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _SECONDS_BY_TEST[report.nodeid] = _SECONDS_BY_TEST.get(report.nodeid, 0.0) + report.duration
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _SECONDS_BY_TEST:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section(f"{SLOWEST_SHOWN} slowest tests (setup + call + teardown)")
+    for nodeid, seconds in sorted(_SECONDS_BY_TEST.items(), key=lambda item: -item[1])[:SLOWEST_SHOWN]:
+        write(f"{seconds:8.1f}s  {nodeid}")
+    by_file: dict[str, list[float]] = {}
+    for nodeid, seconds in _SECONDS_BY_TEST.items():
+        by_file.setdefault(nodeid.split("::", 1)[0], []).append(seconds)
+    terminalreporter.section("time per file")
+    for path, times in sorted(by_file.items(), key=lambda item: -sum(item[1])):
+        write(f"{sum(times):8.1f}s  {len(times):4d} tests  {path}")
+    write(f"{sum(_SECONDS_BY_TEST.values()):8.1f}s  {len(_SECONDS_BY_TEST):4d} tests  in all (summed over workers)")
