@@ -1,5 +1,6 @@
-"""The chain the scoring tests share, run once per test session: churn_ingest → churn_retrain
-(reduced search, logreg only) → churn_score on the real export, all with dag.test().
+"""The chain the scoring tests share, run once per test session: churn_ingest → the run's
+champion registered (tests/integration/champion.py: churn_retrain's steps, reduced search,
+logreg, on the same export) → churn_score on the real export, the DAGs with dag.test().
 
 It runs in a warehouse database of its own (created beside the session's test database, dropped
 when the session ends): the registry has one champion per database, and other test modules (retrain, quality)
@@ -22,8 +23,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import load_dag, rows, task_states
+from tests.integration.champion import TRAINED_ON, seed_champion
 
-SNAPSHOT = dt.date(2026, 8, 31)
+SNAPSHOT = TRAINED_ON  # the champion was trained on this export's rows
 LOGICAL = dt.datetime(2026, 8, 31, tzinfo=dt.timezone.utc)
 _CACHE: dict[str, dict[str, Any]] = {}
 
@@ -45,8 +47,9 @@ def _create_database(session_url: str, add_finalizer: Callable[[Callable[[], Non
     return url
 
 
-def ensure_scored(session_url: str, data_dir: Path, add_finalizer: Callable[[Callable[[], None]], None]) -> dict[str, Any]:
-    """Run the three DAGs once per session in the chain's own database; return runs and engine."""
+def ensure_scored(session_url: str, data_dir: Path, add_finalizer: Callable[[Callable[[], None]], None],
+                  champion: dict[str, Any]) -> dict[str, Any]:
+    """Run the chain once per session in its own database; return runs and engine."""
     if "chain" in _CACHE:
         return _CACHE["chain"]
     from etl.warehouse import db
@@ -58,11 +61,7 @@ def ensure_scored(session_url: str, data_dir: Path, add_finalizer: Callable[[Cal
     try:
         ingest = load_dag("churn_ingest").test(logical_date=LOGICAL)
         assert ingest.state == "success", task_states(ingest)
-        retrain = load_dag("churn_retrain").test(
-            logical_date=LOGICAL,
-            run_conf={"snapshot_date": SNAPSHOT.isoformat(), "search_budget": "reduced", "families": ["logreg"]},
-        )
-        assert retrain.state == "success", task_states(retrain)
+        seed_champion(db.get_engine(url), champion)
         score = load_dag("churn_score").test(logical_date=LOGICAL)
     finally:
         for key, value in saved.items():
@@ -76,7 +75,6 @@ def ensure_scored(session_url: str, data_dir: Path, add_finalizer: Callable[[Cal
         "url": url,
         "engine": engine,
         "ingest": ingest,
-        "retrain": retrain,
         "score": score,
         "score_states": task_states(score),
         "registered": registered,
@@ -103,8 +101,8 @@ def published(engine: sa.Engine, snapshot: dt.date = SNAPSHOT) -> list[dict]:
 
 # Fixtures for the modules that read the chain's scores (import them by name into the module).
 @pytest.fixture(scope="module")
-def chain(request, airflow_db, warehouse_url, real_data_dir):
-    return ensure_scored(warehouse_url, real_data_dir, request.session.addfinalizer)
+def chain(request, airflow_db, warehouse_url, real_data_dir, champion):
+    return ensure_scored(warehouse_url, real_data_dir, request.session.addfinalizer, champion)
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +114,4 @@ def engine(chain):
 @pytest.fixture(autouse=True)
 def _chain_warehouse(chain, monkeypatch, real_data_dir):
     use_chain_warehouse(monkeypatch, chain, real_data_dir)
+

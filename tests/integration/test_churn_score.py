@@ -1,4 +1,4 @@
-"""churn_score end to end on the real export: churn_ingest → churn_retrain → churn_score (dag.test()).
+"""churn_score end to end on the real export: churn_ingest → the run's champion → churn_score (dag.test()).
 
 Covers: every active customer scored once by the champion, probabilities in [0, 1], every segment
 non-empty, bands/segments/offers/reasons as the rule file says, identical rows on a rerun and other
@@ -27,14 +27,14 @@ def rules():
     return segments.load_rules()
 
 
-def test_churn_score_dag_succeeds_with_the_champion_from_churn_retrain(chain, engine):
+def test_churn_score_dag_succeeds_with_the_champion(chain, engine):
     assert chain["score"].state == "success", chain["score_states"]
     assert chain["score_states"] == {task: "success" for task in SCORE_TASKS}
     shards = [f"{SNAPSHOT.isoformat()} shard {i}/2" for i in (1, 2)]  # CHURN_SCORE_SHARDS default 2
     assert mapped_instances(chain["score"]) == {task: [SNAPSHOT.isoformat()] for task in PER_SNAPSHOT} | {
         "score_shard": shards}
-    # churn_retrain registered one model on the snapshot churn_ingest loaded; it is the champion
-    # (first model, CV ROC-AUC >= 0.85) and every published score comes from it
+    # one model, trained on the snapshot churn_ingest loaded (champion.py), is the champion and
+    # every published score comes from it
     [registered] = chain["registered"]
     assert registered["status"] == "champion" and registered["run_key"]
     assert {r["model_version"] for r in published(engine)} == {registered["model_version"]}

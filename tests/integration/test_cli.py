@@ -1,12 +1,10 @@
 """job/cli.py (`churn`): status, rescore, backfill, rollback and reports on a real warehouse.
 
-Each test works in a database of its own holding a copy of the scoring chain's champion (its
-artifact is in the session's model store), so the chain's own database is never touched.
+Each test works in a database of its own holding the run's champion (tests/integration/champion.py).
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 
 import pytest
@@ -16,28 +14,19 @@ from click.testing import CliRunner
 from etl.warehouse import db, server
 from job.cli import main
 from tests.helpers import rows
-from tests.integration.scoring_chain import chain  # noqa: F401 (fixture)
+from tests.integration.champion import insert_model, seed_champion
 
 
 @pytest.fixture()
-def warehouse(chain, real_data_dir):  # noqa: F811
-    """A fresh database with the chain's champion registered, and the env the CLI reads."""
+def warehouse(champion, real_data_dir):
+    """A fresh database with the run's champion registered, and the env the CLI reads."""
     url = server.create_database(f"churn_test_cli_{uuid.uuid4().hex[:8]}")
     engine = db.get_engine(url)
     db.ensure_schema(engine)
-    [champion] = rows(chain["engine"], "SELECT to_jsonb(r) AS row FROM ml.model_registry r WHERE status = 'champion'")
-    _insert_model(engine, champion["row"])
-    yield {"engine": engine, "champion": champion["row"]["model_version"],
+    yield {"engine": engine, "champion": seed_champion(engine, champion),
            "env": {"WAREHOUSE_URL": url, "DATA_DIR": str(real_data_dir)}}
     engine.dispose()
     server.drop_database(url)
-
-
-def _insert_model(engine: sa.Engine, row: dict) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO ml.model_registry "
-                             "SELECT * FROM jsonb_populate_record(NULL::ml.model_registry, CAST(:row AS jsonb))"),
-                     {"row": json.dumps(row, default=str)})
 
 
 def churn(warehouse, *args: str):
@@ -68,7 +57,7 @@ def test_rollback_restores_the_previous_champion_and_the_next_scoring_uses_it(wa
     newer = {**row["row"], "model_version": f"{original}-newer", "run_key": f"{row['row']['run_key']}-newer"}
     with engine.begin() as conn:  # the original was the champion before a newer one replaced it
         conn.execute(sa.text("UPDATE ml.model_registry SET status = 'retired', status_changed_at = now() - interval '1 day'"))
-    _insert_model(engine, newer)
+    insert_model(engine, newer)
     assert churn(warehouse, "backfill", "2026-09-01", "2026-09-01").exit_code == 0
     assert scored(engine) == {dt.date(2026, 9, 1): {newer["model_version"]}}
     result = churn(warehouse, "rollback", "--reason", "drift on 2026-09-01", "--by", "on-call")
