@@ -1,5 +1,7 @@
-"""Closing the loop on a synthetic history: six monthly nights of the real DAGs (dag.test) on
-the same customers, the history treating whom the job offered. The labels of the periods from
+"""Closing the loop on a synthetic history: six monthly nights through the pipelines' step
+functions (what churn_ingest, churn_retrain and churn_score call) on the same customers, the
+history treating whom the job offered; the rerun test runs churn_score itself (dag.test) on two
+of the nights, which keeps the DAG's wiring of the settling step proven. The labels of the periods from
 night CHANGE_AT on follow another mechanism, so the settled dates before it must look like
 training (no warning) and the one after it must not.
 
@@ -10,12 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 import yaml
 
 from tests.helpers import load_dag, rows, task_states
@@ -48,9 +48,32 @@ def _run(dag_id: str, night: dt.date, **conf) -> None:
     assert run.state == "success", (dag_id, night, task_states(run))
 
 
+def _retrain(engine, night: dt.date) -> dict:
+    """churn_retrain's steps (reduced search, logreg): the gate decides."""
+    from ml import training
+
+    return training.retrain(engine, night, budget_name="reduced", families=["logreg"], n_jobs=2)
+
+
+def _night(engine, data_dir: Path, night: dt.date) -> None:
+    """churn_ingest's and churn_score's steps for one night, in the DAGs' order."""
+    from etl import ingest
+    from etl.ops import claims
+    from ml import monitoring, outcomes, scoring
+
+    ingest.run_snapshot(engine, data_dir, night)
+    run = claims.script_run_id()
+    scoring.score_to_staged(engine, night, run=run)
+    scoring.validate(engine, night, run)
+    scoring.publish(engine, night, run)
+    monitoring.compute_psi(engine, night)
+    outcomes.settle_outcomes(engine, night)
+
+
 @pytest.fixture(scope="module")
 def lived(request, airflow_db, tmp_path_factory):
     """The six nights, in a database of their own, trained once (night 0)."""
+    from etl import ingest
     from etl.warehouse import db, server
     from job.history import SyntheticHistory
 
@@ -63,11 +86,11 @@ def lived(request, airflow_db, tmp_path_factory):
         patch.setenv("WAREHOUSE_URL", url)
         patch.setenv("SEGMENT_RULES", str(_rules_file(folder)))
         for index, night in enumerate(story.dates):
-            patch.setenv("DATA_DIR", str(story.write(index)))
-            _run("churn_ingest", night)
-            if index == 0:
-                _run("churn_retrain", night, snapshot_date=night.isoformat(), search_budget="reduced", families=["logreg"])
-            _run("churn_score", night)
+            export = story.write(index)
+            if index == 0:  # the champion is trained on night 0's features, then scores every night
+                ingest.run_snapshot(engine, export, night)
+                assert _retrain(engine, night)["status"] == "champion"
+            _night(engine, export, night)
             story.record_offers(engine, index)
     return {"url": url, "engine": engine, "story": story, "dates": story.dates}
 
@@ -193,7 +216,7 @@ def test_reruns_give_identical_groups_and_outcome_rows(on_history):
 def test_the_gate_and_the_model_card_show_the_champions_realized_performance(on_history):
     """Last in the module: the retrain may promote a new champion, which the tests above must not meet."""
     engine, dates = on_history["engine"], on_history["dates"]
-    _run("churn_retrain", dates[-1], snapshot_date=dates[-1].isoformat(), search_budget="reduced", families=["logreg"])
+    _retrain(engine, dates[-1])
     [latest] = rows(engine, "SELECT decision, model_card_path FROM ml.model_registry WHERE training_snapshot = :d", d=dates[-1])
     realized = latest["decision"]["champion_realized"]
     assert [r["score_date"] for r in realized] == [d.isoformat() for d in reversed(dates[:3])]
