@@ -101,32 +101,6 @@ def layer_checksums(engine: sa.Engine, snapshot: dt.date, tables: dict[str, str]
     return out
 
 
-def spawn_step(step: str, snapshot: dt.date, url: str, *, run: str | None = None, data_dir: Path | None = None,
-               start_at: float = 0.0, app_name: str = "churn-drill"):
-    """Start `tests.integration.run_step` in a process of its own against the warehouse `url`."""
-    import os
-    import subprocess
-    import sys
-
-    command = [sys.executable, "-m", "tests.integration.run_step", step, snapshot.isoformat(), "--start-at", str(start_at)]
-    if run:
-        command += ["--run", run]
-    if data_dir:
-        command += ["--data-dir", str(data_dir)]
-    env = {**os.environ, "WAREHOUSE_URL": url, "PGAPPNAME": app_name}
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def step_outcome(process, timeout: float = 180) -> dict:
-    """The JSON line a `spawn_step` process printed (it must end within `timeout` seconds)."""
-    import json
-
-    out, err = process.communicate(timeout=timeout)
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    assert lines, f"step printed no outcome (exit {process.returncode}): {err[-2000:]}"
-    return json.loads(lines[-1])
-
-
 def independent_psi(entry: Mapping[str, Any], values: Sequence[Any]) -> float:
     """PSI of `values` against a reference entry, computed in one pass with plain pandas: an
     oracle for ml.monitoring's chunked counts (same bins, same EPSILON floor)."""
@@ -198,3 +172,20 @@ def synthetic_frame(n_customers: int = 400, seed: int = 0, duplicate_pairs: int 
         for column in (features.TARGET, *features.DUPLICATE_KEY):
             frame.loc[copy, column] = frame.loc[source, column]
     return frame[[features.ID, features.TARGET, *features.FEATURES]]
+
+
+def session_members(session: int) -> list[str]:
+    """Processes still in the session `session` (pid and command line), zombies left out: what a
+    command started with `start_new_session=True` left running."""
+    import os
+
+    import psutil
+
+    members = []
+    for process in psutil.process_iter(["pid", "cmdline", "status"]):
+        try:
+            if os.getsid(process.pid) == session and process.info["status"] != psutil.STATUS_ZOMBIE:
+                members.append(f"{process.pid} {' '.join(process.info['cmdline'] or [])[:120]}")
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return members

@@ -1,14 +1,23 @@
-"""Run one pipeline step (or a whole run) in a process of its own, for drills that kill it or race
-two of them: `python -m tests.integration.run_step STEP DATE [--run RUN] [--data-dir DIR]
-[--start-at EPOCH]`. Prints one JSON line: {"ok": true, "result": …} or {"ok": false,
-"error": type, "message": …}. The warehouse is WAREHOUSE_URL; PGAPPNAME names its sessions.
+"""Pipeline steps (or whole runs) in processes of their own, for drills that kill one or race
+two: `python -m tests.integration.run_step` is a server that imports the pipeline, GX and
+scikit-learn once, then forks one process per job it reads on stdin (a JSON line) and answers
+with that process's pid. So a step process starts in milliseconds, not the ~5 s of a fresh
+interpreter, and racing steps really overlap.
+
+A step process writes to its own file: `ready` once connected (PGAPPNAME names its session),
+then, after SIGUSR1 when the job asked for a barrier, one JSON line: {"ok": true, "result": …}
+or {"ok": false, "error": type, "message": …}. Tests drive it through `StepServer`.
 """
 from __future__ import annotations
 
-import argparse
 import json
+import os
+import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
 
 def _steps():
@@ -45,34 +54,140 @@ def _score_run(engine, snapshot, run):
         raise
 
 
-def main(argv: list[str]) -> int:
+def _child(job: dict) -> int:
+    """The forked step process: its own output file, session name and engine."""
     import datetime as dt
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("step")
-    parser.add_argument("date", type=dt.date.fromisoformat)
-    parser.add_argument("--run")
-    parser.add_argument("--data-dir")
-    parser.add_argument("--start-at", type=float, default=0.0)
-    args = parser.parse_args(argv)
     from etl.warehouse import db
 
-    import great_expectations  # noqa: F401  (imports and a connection before the start signal,
-    import sklearn  # noqa: F401               so that racing processes really overlap)
-
-    engine = db.get_engine()
-    step = _steps()[args.step]
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    with open(job["out"], "a", buffering=1) as out:
+        os.dup2(out.fileno(), sys.stdout.fileno())
+        os.dup2(out.fileno(), sys.stderr.fileno())
+    sys.stdout = open(sys.stdout.fileno(), "w", buffering=1, closefd=False)
+    os.environ["PGAPPNAME"] = job["app_name"]
+    os.environ["WAREHOUSE_URL"] = job["url"]
+    if job["barrier"]:  # blocked before `ready`, so a SIGUSR1 sent at once waits for sigwait
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    engine = db.get_engine(job["url"])
+    step = _steps()[job["step"]]
     with engine.connect():
         pass
-    time.sleep(max(0.0, args.start_at - time.time()))
+    print("ready", flush=True)
+    if job["barrier"]:
+        signal.sigwait({signal.SIGUSR1})
+    args = SimpleNamespace(run=job["run"], data_dir=job["data_dir"])
     try:
-        result = step(engine, args.date, args)
+        result = step(engine, dt.date.fromisoformat(job["date"]), args)
     except Exception as error:
         print(json.dumps({"ok": False, "error": type(error).__name__, "message": str(error)}), flush=True)
         return 1
-    print(json.dumps({"ok": True, "result": result}, default=str))
+    print(json.dumps({"ok": True, "result": result}, default=str), flush=True)
     return 0
 
 
+def serve() -> None:
+    """Import once, then fork a step process per job line; exited children are reaped by the
+    kernel (SIGCHLD ignored), so a test's SIGKILL leaves no zombie behind."""
+    import great_expectations  # noqa: F401  (what every step process would import again)
+    import sklearn  # noqa: F401
+
+    from etl import ingest  # noqa: F401
+    from ml import scoring  # noqa: F401
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    print("serving", flush=True)
+    for line in sys.stdin:
+        job = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = _child(job)
+            finally:
+                os._exit(code)
+        print(pid, flush=True)
+
+
+class StepProcess:
+    """A forked step process: its pid (to kill it), its barrier and its outcome."""
+
+    def __init__(self, pid: int, out: Path) -> None:
+        self.pid, self.out = pid, out
+
+    def _lines(self) -> list[str]:
+        return self.out.read_text(errors="replace").splitlines() if self.out.exists() else []
+
+    def alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        self._wait(lambda: "ready" in self._lines(), timeout, "ready")
+
+    def go(self) -> None:
+        os.kill(self.pid, signal.SIGUSR1)
+
+    def kill(self) -> None:
+        """SIGKILL, and wait until it is gone."""
+        os.kill(self.pid, signal.SIGKILL)
+        self._wait(lambda: not self.alive(), 30, "gone after SIGKILL")
+
+    def outcome(self, timeout: float = 240) -> dict:
+        """The JSON line it printed (it must end within `timeout` seconds)."""
+        self._wait(lambda: not self.alive(), timeout, "finished")
+        found = [line for line in self._lines() if line.startswith("{")]
+        assert found, f"step printed no outcome: {chr(10).join(self._lines())[-2000:]}"
+        return json.loads(found[-1])
+
+    def _wait(self, condition, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"step process {self.pid} not {what} within {timeout:.0f} s: " + \
+                "\n".join(self._lines())[-2000:]
+            time.sleep(0.05)
+
+
+class StepServer:
+    """The test side of `serve`: one per test session, started on first use."""
+
+    def __init__(self, folder: Path) -> None:
+        from tests.helpers import ROOT
+
+        self.folder, self.jobs = folder, 0
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.integration.run_step"], cwd=ROOT,
+                                        env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=(folder / "server.err").open("w"), text=True)
+        started = self.process.stdout.readline().strip()
+        assert started == "serving", f"step server did not start: {(folder / 'server.err').read_text()[-2000:]}"
+
+    def spawn(self, step: str, snapshot, url: str, *, run: str | None = None, data_dir: Path | None = None,
+              barrier: bool = False, app_name: str = "churn-drill") -> StepProcess:
+        """Fork a process running `step` for `snapshot` on the warehouse `url`; with `barrier`
+        it waits, connected, until `release` lets it go."""
+        self.jobs += 1
+        out = self.folder / f"step-{self.jobs}.out"
+        job = {"step": step, "date": snapshot.isoformat(), "url": url, "run": run, "barrier": barrier,
+               "data_dir": str(data_dir) if data_dir else None, "app_name": app_name, "out": str(out)}
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        return StepProcess(int(self.process.stdout.readline()), out)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def release(processes: list[StepProcess]) -> None:
+    """Wait until every process of a race is connected, then let them all go at once."""
+    for process in processes:
+        process.wait_ready()
+    for process in processes:
+        process.go()
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    serve()

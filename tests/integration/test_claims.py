@@ -8,19 +8,18 @@ so the newest scores the mart tests read stay the chain's.
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 
 from etl import ingest
 from etl.ops import claims
 from ml import scoring
-from tests.helpers import layer_checksums, spawn_step, step_outcome
+from tests.helpers import layer_checksums
+from tests.integration.run_step import release
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
 DAY = dt.date(2026, 6, 30)
 DAY_BEFORE = dt.date(2026, 6, 29)
-START_DELAY = 10.0  # seconds for the racing processes to import and connect before they start
 
 
 def _clean_run(engine, data_dir, snapshot: dt.date) -> dict:
@@ -37,13 +36,14 @@ def clean(engine, real_data_dir):
     return {snapshot: _clean_run(engine, real_data_dir, snapshot) for snapshot in (DAY_BEFORE, DAY)}
 
 
-def _race(chain, jobs: list[tuple[str, dt.date, str]], data_dir) -> list[dict]:
-    start_at = time.time() + START_DELAY
+def _race(step_server, chain, jobs: list[tuple[str, dt.date, str]], data_dir) -> list[dict]:
+    """The jobs in processes of their own, released together once each is connected."""
     processes = [
-        spawn_step(step, snapshot, chain["url"], run=run, data_dir=data_dir, start_at=start_at, app_name=run)
+        step_server.spawn(step, snapshot, chain["url"], run=run, data_dir=data_dir, barrier=True, app_name=run)
         for step, snapshot, run in jobs
     ]
-    return [step_outcome(p, timeout=240) for p in processes]
+    release(processes)
+    return [p.outcome(timeout=240) for p in processes]
 
 
 def _assert_one_wins_or_both_in_turn(outcomes: list[dict], runs: list[str]) -> None:
@@ -54,25 +54,22 @@ def _assert_one_wins_or_both_in_turn(outcomes: list[dict], runs: list[str]) -> N
             assert f"run {other}" in outcome["message"] and "python -m etl.ops.claims clear" in outcome["message"]
 
 
-# ingest three times (its race window is wide: six tasks), scoring twice
-RACES = [("ingest", trial) for trial in range(3)] + [("score_run", trial) for trial in range(2)]
-
-
-@pytest.mark.parametrize(("pipeline", "trial"), RACES)
-def test_two_runs_of_one_date_at_once(pipeline, trial, chain, engine, clean, real_data_dir):
-    runs = [f"race/{pipeline}-{trial}-a", f"race/{pipeline}-{trial}-b"]
-    outcomes = _race(chain, [(pipeline, DAY, run) for run in runs], real_data_dir)
+@pytest.mark.parametrize("pipeline", ["ingest", "score_run"])
+def test_two_runs_of_one_date_at_once(pipeline, step_server, chain, engine, clean, real_data_dir):
+    """One trial each: released on a barrier, both are under way within milliseconds."""
+    runs = [f"race/{pipeline}-a", f"race/{pipeline}-b"]
+    outcomes = _race(step_server, chain, [(pipeline, DAY, run) for run in runs], real_data_dir)
     _assert_one_wins_or_both_in_turn(outcomes, runs)
     assert layer_checksums(engine, DAY) == clean[DAY]
     assert claims.list_claims(engine) == []  # the winner released, the loser never held it
 
 
-def test_a_date_runs_while_the_date_before_publishes(chain, engine, clean, real_data_dir):
-    outcomes = _race(chain, [
+def test_a_date_runs_while_the_date_before_publishes(step_server, chain, engine, clean, real_data_dir):
+    outcomes = _race(step_server, chain, [
         ("ingest", DAY_BEFORE, "race/ingest-before"), ("ingest", DAY, "race/ingest-day"),
     ], real_data_dir)
     assert all(o["ok"] for o in outcomes), outcomes
-    outcomes = _race(chain, [
+    outcomes = _race(step_server, chain, [
         ("score_run", DAY_BEFORE, "race/score-before"), ("score_run", DAY, "race/score-day"),
     ], real_data_dir)
     assert all(o["ok"] for o in outcomes), outcomes

@@ -11,7 +11,6 @@ Runs in the scoring chain's database (it has a champion), on a date before the c
 from __future__ import annotations
 
 import datetime as dt
-import signal
 import time
 from types import SimpleNamespace
 
@@ -19,7 +18,7 @@ import pytest
 
 from etl import ingest
 from ml import monitoring, scoring, training
-from tests.helpers import LAYER_TABLES, layer_checksums, rows, spawn_step
+from tests.helpers import LAYER_TABLES, layer_checksums, rows
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
 DAY = dt.date(2026, 7, 31)
@@ -54,18 +53,17 @@ def _sessions(engine, app_name: str, blocked_in: str | None = None) -> int:
     return rows(engine, query, a=app_name, q=blocked_in)[0]["n"]
 
 
-def _kill_when_blocked(chain, engine, step: str, lock_sql: str, blocked_in: str, data_dir) -> None:
+def _kill_when_blocked(step_server, chain, engine, step: str, lock_sql: str, blocked_in: str, data_dir) -> None:
     """Start `step`, let it block on `lock_sql`'s lock in its last write, SIGKILL it, then check
     that its server process ends while the blocker still holds the lock."""
     app_name = f"drill-{step}"
     with engine.connect() as blocker:
         blocker.exec_driver_sql(lock_sql)  # inside the blocker's open transaction
-        process = spawn_step(step, DAY, chain["url"], run=RUN, data_dir=data_dir, app_name=app_name)
+        process = step_server.spawn(step, DAY, chain["url"], run=RUN, data_dir=data_dir, app_name=app_name)
         try:
             _wait_for(lambda: _sessions(engine, app_name, blocked_in) > 0, 90, f"{step} to block in {blocked_in!r}")
         finally:
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=30)
+            process.kill()
         _wait_for(lambda: _sessions(engine, app_name) == 0, 20, f"the server to end {step}'s session")
         blocker.rollback()
 
@@ -100,11 +98,11 @@ def _call(step: str, engine, data_dir) -> None:
 
 
 @pytest.mark.parametrize("step", list(DRILLS))
-def test_sigkill_mid_transaction_loses_nothing_and_the_rerun_is_clean(step, chain, engine, clean, real_data_dir):
+def test_sigkill_mid_transaction_loses_nothing_and_the_rerun_is_clean(step, step_server, chain, engine, clean, real_data_dir):
     lock_sql, blocked_in, before, after = DRILLS[step]
     for earlier in before:
         _call(earlier, engine, real_data_dir)
-    _kill_when_blocked(chain, engine, step, lock_sql(engine), blocked_in, real_data_dir)
+    _kill_when_blocked(step_server, chain, engine, step, lock_sql(engine), blocked_in, real_data_dir)
     assert layer_checksums(engine, DAY) == clean  # the killed transaction rolled back whole
     for again in [step, *after]:  # the retry of the same run goes on from the killed step
         _call(again, engine, real_data_dir)

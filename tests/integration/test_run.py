@@ -10,12 +10,11 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 from etl.warehouse import server
 from job import run
 from ml.registry import ArtifactIntegrityError
-from tests.helpers import ROOT, copy_export
+from tests.helpers import ROOT, copy_export, session_members
 from tests.integration.corruptions import CASES
 
 
@@ -23,20 +22,6 @@ def _make_run(tmp_path, timeout: float = 120, **env: str) -> subprocess.Complete
     environment = {**os.environ, "LOCAL_DIR": str(tmp_path), **env}
     return subprocess.run([sys.executable, "-m", "job.run"], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=timeout)
-
-
-def _session_members(session: int) -> list[str]:
-    """Processes still in the session `session` (pid and command line)."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":
-            members.append(f"{stat.parent.name} {cmdline[:120]}")
-    return members
 
 
 def _assert_one_line(result: subprocess.CompletedProcess, expected: str) -> None:
@@ -120,12 +105,12 @@ def test_sigterm_during_retraining_stops_every_process(tmp_path, warehouse_url, 
         assert "running churn_retrain" in seen[-1], "".join(seen)
         assert "  publish_features success in " in "".join(seen)  # one line per finished task
         time.sleep(8)  # the search is under way, its workers spawned
-        assert len(_session_members(job.pid)) > 1
+        assert len(session_members(job.pid)) > 1
         job.send_signal(signal.SIGTERM)
         rest, _ = job.communicate(timeout=90)
         assert job.returncode == 128 + signal.SIGTERM, "".join(seen) + rest
         assert "stopped by SIGTERM" in rest
-        left = _session_members(job.pid)
+        left = session_members(job.pid)
         assert left == [], left
     finally:
         if job.poll() is None:
