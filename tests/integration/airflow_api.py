@@ -8,13 +8,12 @@ import urllib.error
 import urllib.request
 from typing import Any, Callable
 
-from job.deployment import Deployment
-
 
 class AirflowApi:
-    def __init__(self, deployment: Deployment) -> None:
-        self.url = deployment.url
-        login = {"username": "admin", "password": deployment.admin_password()}
+    def __init__(self, url: str, password: str | None) -> None:
+        """Logged in as admin with `password` (the one `make airflow` prints)."""
+        self.url = url
+        login = {"username": "admin", "password": password}
         self.token = self._call("POST", "/auth/token", login, auth=False)["access_token"]
 
     def _call(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> Any:
@@ -49,6 +48,11 @@ class AirflowApi:
 
     def backfills_done(self, dag_id: str) -> bool:
         return all(b["completed_at"] for b in self.get(f"/api/v2/backfills?dag_id={dag_id}")["backfills"])
+
+    def health(self) -> dict[str, str | None]:
+        """component → its status in /api/v2/monitor/health (no login needed)."""
+        with urllib.request.urlopen(self.url + "/api/v2/monitor/health", timeout=30) as response:
+            return {name: (part or {}).get("status") for name, part in json.load(response).items()}
 
     def backfill(self, dag_id: str, from_date: str, to_date: str, **options: Any) -> dict:
         return self.post("/api/v2/backfills", {"dag_id": dag_id, "from_date": from_date, "to_date": to_date, **options})

@@ -15,6 +15,7 @@ import psycopg2
 import pytest
 
 from etl.warehouse import access
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +43,10 @@ def tcp_warehouse(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bi_login(tcp_warehouse) -> dict[str, str]:
-    done = _churn(tcp_warehouse, "bi-login", "bi_analyst")
-    assert done.returncode == 0, done.stderr
+    """The README's way: `WAREHOUSE_TCP_PORT=… make bi-login NAME=…`."""
+    done = subprocess.run(["make", "--no-print-directory", "bi-login", "NAME=bi_analyst"], cwd=ROOT, env=tcp_warehouse,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
     block = dict(re.findall(r"^\s+(host|port|database|user|password|JDBC|SQLAlchemy):\s+(\S+)", done.stdout, re.M))
     assert block["password"] in block["SQLAlchemy"] and "shown once" in done.stdout
     return block
