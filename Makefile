@@ -27,14 +27,19 @@ $(INSTALLED): constraints.txt pyproject.toml
 run: venv
 	$(BIN)/python -m job.run
 
+# make test on TEST_WORKERS pytest-xdist workers (1: one process). A module stays on one worker, so
+# its fixtures are built once; tests/conftest.py starts the long modules first.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
+
 test: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 unit: venv
 	$(BIN)/python -m pytest -m unit
 
 integration: venv
-	$(BIN)/python -m pytest -m integration
+	$(BIN)/python -m pytest -m integration $(XDIST)
 
 # The nightly path's phases and baselines at BENCH_CUSTOMERS (default 200000; 1000000 works):
 # bench/results/<date>-<customers>.json. bench-retrain: monthly retraining at that size.

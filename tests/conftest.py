@@ -45,7 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
 # Modules that start long runs of real processes (make run, make airflow, the outcome history,
 # the retrain DAG) and wait on them: run first, so that under `make test`'s two workers
 # (`--dist loadfile`, collection order kept) their waiting overlaps the rest of the suite.
-LONG_MODULES = ("test_readme_commands.py", "test_outcomes.py", "test_training.py")
+LONG_MODULES = ("test_deployment.py", "test_readme_commands.py", "test_outcomes.py", "test_training.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
