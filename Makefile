@@ -29,7 +29,7 @@ run: venv
 
 # make test on TEST_WORKERS pytest-xdist workers (1: one process). A module stays on one worker, so
 # its fixtures are built once; tests/conftest.py starts the long modules first.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 XDIST := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 test: venv

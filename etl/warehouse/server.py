@@ -252,11 +252,23 @@ def create_database(name: str, *, replace: bool = False, exist_ok: bool = False)
 
 
 def drop_database(url: str) -> None:
-    """Drop the database of `url` if it exists, closing its connections."""
+    """Drop the database of `url` if it exists, closing its connections.
+
+    WITH (FORCE) ends every session in it, but the writer (no superuser) may not end an
+    autovacuum worker that happens to be vacuuming it ("permission denied to terminate
+    process"). A plain DROP DATABASE asks such a worker to stop and waits for it, so that is the
+    fallback; it still refuses while another role's session is connected."""
     import sqlalchemy as sa
 
+    name = sa.make_url(url).database
     with _admin_connection(url) as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)'))
+        try:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except sa.exc.ProgrammingError as error:
+            if getattr(error.orig, "pgcode", None) != "42501":  # insufficient_privilege
+                raise
+            log.info("dropping %s: an autovacuum worker is in it; dropping without FORCE", name)
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
 @contextlib.contextmanager

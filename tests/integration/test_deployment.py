@@ -34,14 +34,15 @@ def checkout(tmp_path_factory, champion):
         yield found
 
 
-def test_celery_make_airflow_scores_a_backfill_once_rescores_a_republished_night_and_make_airflow_stop_ends_it(
-        checkout, tmp_path):
+@pytest.fixture(scope="module")
+def celery(checkout, tmp_path_factory):
+    """`AIRFLOW__CORE__EXECUTOR=CeleryExecutor make airflow > log 2>&1 &`, its DAGs unpaused; the
+    tests below run in order on it, the last one stops it."""
     from etl import synth
 
-    engine, exports = checkout["engine"], checkout["exports"]
     for seed, day in enumerate(DATES):
-        synth.generate_snapshot(exports / day.isoformat(), customers=CUSTOMERS, seed=20 + seed)
-    log = tmp_path / "make-airflow-celery.log"
+        synth.generate_snapshot(checkout["exports"] / day.isoformat(), customers=CUSTOMERS, seed=20 + seed)
+    log = tmp_path_factory.mktemp("celery") / "make-airflow.log"
     make = person.make_in_background({**checkout["env"], "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"}, log, "airflow")
     try:
         api = person.started(checkout, log, make)
@@ -50,46 +51,59 @@ def test_celery_make_airflow_scores_a_backfill_once_rescores_a_republished_night
         assert all(dag["is_paused"] for dag in dags.values())  # nothing runs before a person unpauses it
         for dag_id in dags:
             api.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
-        api.backfill("churn_ingest", f"{DATES[0]}T00:00:00Z", f"{DATES[-1]}T23:00:00Z", max_active_runs=3)
-        ingest_runs = wait_for(lambda: person.settled(api, "churn_ingest", DATES, 3), person.RUNS_SETTLE_SECONDS,
-                               "three ingest runs")
-        assert sorted(run["logical_date"][:10] for run in ingest_runs) == [day.isoformat() for day in DATES]
-        wait_for(lambda: set(person.scored(engine)) == set(DATES) and person.settled(api, "churn_score", DATES, 1),
-                 person.RUNS_SETTLE_SECONDS, "the three nights scored")
-        scored = person.scored(engine)
-        assert set(scored) == set(DATES)  # no night skipped, however Airflow merged the Asset events
-        assert {day: n for day, (n, _) in scored.items()} == {day: person.active(engine, day) for day in DATES}
-        retrain_runs = wait_for(lambda: person.settled(api, "churn_retrain", [], 1), 120, "the retrain runs settle")
-        for run in retrain_runs:  # the champion is of this month: retraining skips, saying so
-            due = api.get(f"/api/v2/dags/churn_retrain/dagRuns/{run['dag_run_id']}/taskInstances/retrain_due")
-            assert due["state"] == "skipped"
-
-        # Unpausing started the latest night too: its export is not there, so it waits, deferred.
-        (latest,) = [run for run in api.runs("churn_ingest") if run["run_type"] == "scheduled"]
-        path = f"/api/v2/dags/churn_ingest/dagRuns/{latest['dag_run_id']}/taskInstances/wait_for_export"
-        assert api.get(path)["state"] == "deferred"
-
-        # Re-publish 2026-11-28 from a new export: that night, and only it, is rescored with it.
-        synth.generate_snapshot(exports / DATES[1].isoformat(), customers=CUSTOMERS + 50, seed=99)
-        before = len(person.runs(api, "churn_score", DATES))
-        wait_for(lambda: api.backfills_done("churn_ingest"), 60, "the first backfill is marked complete")
-        api.backfill("churn_ingest", f"{DATES[1]}T00:00:00Z", f"{DATES[1]}T23:00:00Z", reprocess_behavior="completed")
-        wait_for(lambda: person.settled(api, "churn_score", DATES, before + 1)
-                 and person.scored(engine)[DATES[1]][1] > scored[DATES[1]][1], person.RUNS_SETTLE_SECONDS,
-                 f"{DATES[1]} rescored")
-        rescored = person.scored(engine)
-        assert rescored[DATES[1]][0] == person.active(engine, DATES[1]) != scored[DATES[1]][0]
-        assert {day: rescored[day] for day in (DATES[0], DATES[2])} == {day: scored[day] for day in (DATES[0], DATES[2])}
-
-        stopped = person.make(checkout["env"], "airflow-stop")  # from another shell
-        assert stopped.returncode == 0 and "stopped: " in stopped.stdout, stopped.stdout + stopped.stderr
-        assert make.wait(timeout=120) == 0, log.read_text()
-        person.wait_until_ended(make, 60)
+        yield {"api": api, "make": make, "log": log, "scored": {}}
     finally:
         person.kill_session(make)
+
+
+def test_a_backfill_of_three_nights_scores_each_night_once(checkout, celery):
+    engine, api = checkout["engine"], celery["api"]
+    api.backfill("churn_ingest", f"{DATES[0]}T00:00:00Z", f"{DATES[-1]}T23:00:00Z", max_active_runs=3)
+    ingest_runs = wait_for(lambda: person.settled(api, "churn_ingest", DATES, 3), person.RUNS_SETTLE_SECONDS,
+                           "three ingest runs")
+    assert sorted(run["logical_date"][:10] for run in ingest_runs) == [day.isoformat() for day in DATES]
+    wait_for(lambda: set(person.scored(engine)) == set(DATES) and person.settled(api, "churn_score", DATES, 1),
+             person.RUNS_SETTLE_SECONDS, "the three nights scored")
+    scored = celery["scored"] = person.scored(engine)
+    assert set(scored) == set(DATES)  # no night skipped, however Airflow merged the Asset events
+    assert {day: n for day, (n, _) in scored.items()} == {day: person.active(engine, day) for day in DATES}
+    retrain_runs = wait_for(lambda: person.settled(api, "churn_retrain", [], 1), 120, "the retrain runs settle")
+    for run in retrain_runs:  # the champion is of this month: retraining skips, saying so
+        due = api.get(f"/api/v2/dags/churn_retrain/dagRuns/{run['dag_run_id']}/taskInstances/retrain_due")
+        assert due["state"] == "skipped"
+
+    # Unpausing started the latest night too: its export is not there, so it waits, deferred.
+    (latest,) = [run for run in api.runs("churn_ingest") if run["run_type"] == "scheduled"]
+    path = f"/api/v2/dags/churn_ingest/dagRuns/{latest['dag_run_id']}/taskInstances/wait_for_export"
+    assert api.get(path)["state"] == "deferred"
+
+
+def test_a_republished_night_and_only_it_is_rescored_with_its_new_export(checkout, celery):
+    from etl import synth
+
+    engine, api, scored = checkout["engine"], celery["api"], celery["scored"]
+    assert set(scored) == set(DATES), "runs after the backfill test"
+    synth.generate_snapshot(checkout["exports"] / DATES[1].isoformat(), customers=CUSTOMERS + 50, seed=99)
+    before = len(person.runs(api, "churn_score", DATES))
+    wait_for(lambda: api.backfills_done("churn_ingest"), 60, "the first backfill is marked complete")
+    api.backfill("churn_ingest", f"{DATES[1]}T00:00:00Z", f"{DATES[1]}T23:00:00Z", reprocess_behavior="completed")
+    wait_for(lambda: person.settled(api, "churn_score", DATES, before + 1)
+             and person.scored(engine)[DATES[1]][1] > scored[DATES[1]][1], person.RUNS_SETTLE_SECONDS,
+             f"{DATES[1]} rescored")
+    rescored = person.scored(engine)
+    assert rescored[DATES[1]][0] == person.active(engine, DATES[1]) != scored[DATES[1]][0]
+    assert {day: rescored[day] for day in (DATES[0], DATES[2])} == {day: scored[day] for day in (DATES[0], DATES[2])}
+
+
+def test_make_airflow_stop_from_another_shell_ends_make_airflow_and_leaves_nothing(checkout, celery):
+    make, log = celery["make"], celery["log"]
+    stopped = person.make(checkout["env"], "airflow-stop")
+    assert stopped.returncode == 0 and "stopped: " in stopped.stdout, stopped.stdout + stopped.stderr
+    assert make.wait(timeout=120) == 0, log.read_text()
+    person.wait_until_ended(make, 60)
     text = log.read_text()
     assert "stopped by `make airflow-stop`" in text and "Airflow stopped: no component is left running" in text, text
-    assert person.unreachable(api.url)
+    assert person.unreachable(celery["api"].url)
 
 
 def test_every_component_gets_the_same_ports_secrets_and_a_postgres_metadata_database(tmp_path):
