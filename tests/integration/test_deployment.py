@@ -42,8 +42,12 @@ def celery(checkout, tmp_path_factory):
 
     for seed, day in enumerate(DATES):
         synth.generate_snapshot(checkout["exports"] / day.isoformat(), customers=CUSTOMERS, seed=20 + seed)
+    from job.deployment import free_port
+
     log = tmp_path_factory.mktemp("celery") / "make-airflow.log"
-    make = person.make_in_background({**checkout["env"], "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor"}, log, "airflow")
+    # a port of its own (README: AIRFLOW_PORT): test_readme_commands' make airflow may be starting on the default
+    env = {**checkout["env"], "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor", "AIRFLOW_PORT": str(free_port())}
+    make = person.make_in_background(env, log, "airflow")
     try:
         api = person.started(checkout, log, make)
         assert "(CeleryExecutor" in log.read_text()
