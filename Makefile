@@ -25,7 +25,7 @@ $(INSTALLED): constraints.txt pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: venv
-	$(BIN)/python -m job.run
+	$(BIN)/python -m job.local.run
 
 # make test on TEST_WORKERS pytest-xdist workers (1: one process). A module stays on one worker, so
 # its fixtures are built once; tests/conftest.py starts the long modules first.

@@ -26,9 +26,9 @@ import datetime as dt
 from airflow.sdk import Param, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from job import alerts, runtime
-from job.assets import CUSTOMER_FEATURES
-from job.export_wait import WaitForExportOperator
+from job.orchestration import alerts, runtime
+from job.orchestration.assets import CUSTOMER_FEATURES
+from job.orchestration.export_wait import WaitForExportOperator
 
 
 @dag(

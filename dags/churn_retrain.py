@@ -25,8 +25,8 @@ import datetime as dt
 
 from airflow.sdk import Param, dag, task
 
-from job import runtime
-from job.assets import CHAMPION_MODEL, CUSTOMER_FEATURES
+from job.orchestration import runtime
+from job.orchestration.assets import CHAMPION_MODEL, CUSTOMER_FEATURES
 from ml.candidates import FAMILIES  # names only: ml.candidates imports sklearn lazily
 
 

@@ -37,8 +37,8 @@ import datetime as dt
 
 from airflow.sdk import Param, dag, task
 
-from job import alerts, runtime
-from job.assets import CHAMPION_MODEL, CHURN_SCORES, CUSTOMER_FEATURES
+from job.orchestration import alerts, runtime
+from job.orchestration.assets import CHAMPION_MODEL, CHURN_SCORES, CUSTOMER_FEATURES
 
 
 @dag(

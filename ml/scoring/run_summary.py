@@ -38,7 +38,7 @@ def summary(engine: sa.Engine, score_date: dt.date) -> dict[str, Any]:
 
 
 def render_summary(values: Mapping[str, Any]) -> str:
-    """A few lines for the `make run` summary (job/summary.py)."""
+    """A few lines for the `make run` summary (job/local/summary.py)."""
     if not values.get("rows_scored"):
         return f"scores:       none published for {values.get('score_date')}"
     lines = [

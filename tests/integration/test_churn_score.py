@@ -202,8 +202,8 @@ def test_assets_link_churn_ingest_to_churn_score(chain):
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
 
-    from job import runtime
-    from job.assets import CHAMPION_MODEL, CHURN_SCORES, CUSTOMER_FEATURES
+    from job.orchestration import runtime
+    from job.orchestration.assets import CHAMPION_MODEL, CHURN_SCORES, CUSTOMER_FEATURES
 
     ingest, score = load_dag("churn_ingest"), load_dag("churn_score")
     assert CUSTOMER_FEATURES in ingest.get_task("publish_features").outlets

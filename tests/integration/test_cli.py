@@ -1,4 +1,4 @@
-"""job/cli.py (`churn`): status, rescore, backfill, rollback and reports on a real warehouse.
+"""job/cli/commands.py (`churn`): status, rescore, backfill, rollback and reports on a real warehouse.
 
 Each test works in a database of its own holding the run's champion (tests/integration/champion.py).
 """

@@ -1,4 +1,4 @@
-"""The real deployment (job/deployment.py, `make airflow`), driven as a data engineer would.
+"""The real deployment (job/deployment/stack.py, `make airflow`), driven as a data engineer would.
 
 `AIRFLOW__CORE__EXECUTOR=CeleryExecutor make airflow` (the compose stack's executor) started as a
 person starts it (checkout.py), with the run's champion seeded as one of the nights' month (so
@@ -42,7 +42,7 @@ def celery(checkout, tmp_path_factory):
 
     for seed, day in enumerate(DATES):
         synth.generate_snapshot(checkout["exports"] / day.isoformat(), customers=CUSTOMERS, seed=20 + seed)
-    from job.deployment import free_port
+    from job.deployment.stack import free_port
 
     log = tmp_path_factory.mktemp("celery") / "make-airflow.log"
     # a port of its own (README: AIRFLOW_PORT): test_readme_commands' make airflow may be starting on the default
@@ -117,7 +117,7 @@ def test_every_component_gets_the_same_ports_secrets_and_a_postgres_metadata_dat
     import sqlalchemy as sa
 
     from etl.warehouse import server
-    from job.deployment import Deployment
+    from job.deployment.stack import Deployment
 
     metadata = f"churn_test_airflow_{uuid.uuid4().hex[:8]}"
     try:

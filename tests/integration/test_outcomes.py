@@ -75,7 +75,7 @@ def lived(request, airflow_db, tmp_path_factory):
     """The six nights, in a database of their own, trained once (night 0)."""
     from etl import ingest
     from etl.warehouse import db, server
-    from job.history import SyntheticHistory
+    from job.local.synthetic_history import SyntheticHistory
 
     url = server.create_database(f"churn_test_outcomes_{uuid.uuid4().hex[:8]}")
     engine = db.get_engine(url)
@@ -107,7 +107,7 @@ def _performance(engine) -> dict[dt.date, dict]:
 
 
 def test_realized_roc_auc_drops_and_the_job_warns_when_the_label_mechanism_changes(on_history, caplog):
-    from job.history import add_months
+    from job.local.synthetic_history import add_months
     from ml import outcomes
 
     engine, dates = on_history["engine"], on_history["dates"]

@@ -12,7 +12,7 @@ import time
 import uuid
 
 from etl.warehouse import server
-from job import run
+from job.local import run
 from ml.registry import ArtifactIntegrityError
 from tests.helpers import ROOT, copy_export, session_members
 from tests.integration.corruptions import CASES
@@ -20,7 +20,7 @@ from tests.integration.corruptions import CASES
 
 def _make_run(tmp_path, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "LOCAL_DIR": str(tmp_path), **env}
-    return subprocess.run([sys.executable, "-m", "job.run"], cwd=ROOT, env=environment,
+    return subprocess.run([sys.executable, "-m", "job.local.run"], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -92,7 +92,7 @@ def test_sigterm_during_retraining_stops_every_process(tmp_path, warehouse_url, 
     url = server.create_database(f"churn_test_sigterm_{uuid.uuid4().hex[:8]}")  # no champion: it retrains
     environment = {**os.environ, "LOCAL_DIR": str(tmp_path), "WAREHOUSE_URL": url, "DATA_DIR": str(real_data_dir),
                    "SNAPSHOT_DATE": "2026-03-16", "PYTHONUNBUFFERED": "1", "CHURN_SEARCH_BUDGET": "reduced"}
-    job = subprocess.Popen([sys.executable, "-m", "job.run"], cwd=ROOT, env=environment, text=True,
+    job = subprocess.Popen([sys.executable, "-m", "job.local.run"], cwd=ROOT, env=environment, text=True,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         seen = []

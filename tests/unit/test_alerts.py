@@ -1,4 +1,4 @@
-"""job/alerts.py: a failed task is POSTed to CHURN_ALERT_WEBHOOK (a real local HTTP server here);
+"""job/orchestration/alerts.py: a failed task is POSTed to CHURN_ALERT_WEBHOOK (a real local HTTP server here);
 unset, the callback logs that alerts are off; an unreachable webhook never raises."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from job import alerts
+from job.orchestration import alerts
 
 CONTEXT = {
     "ti": SimpleNamespace(dag_id="churn_score", task_id="score", map_index=0, try_number=1),

@@ -44,7 +44,7 @@ def test_only_the_three_contract_dags_exist():
 
 @pytest.mark.parametrize("dag_id", ["churn_ingest", "churn_retrain", "churn_score"])
 def test_every_task_has_a_timeout_limited_retries_and_on_failure_releases_its_claims_and_alerts(dag_id):
-    from job import runtime
+    from job.orchestration import runtime
     from tests.helpers import load_dag
 
     for task in load_dag(dag_id).tasks:

@@ -1,4 +1,4 @@
-"""job/export_wait.py: the trigger fires when the whole export is there or when the wait times
+"""job/orchestration/export_wait.py: the trigger fires when the whole export is there or when the wait times
 out; the operator then hands on the snapshot, or fails once naming what is missing."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from job.export_wait import EXPORT_FILES, ExportTrigger, WaitForExportOperator, missing_files
+from job.orchestration.export_wait import EXPORT_FILES, ExportTrigger, WaitForExportOperator, missing_files
 
 pytestmark = pytest.mark.unit
 
@@ -45,7 +45,7 @@ def test_the_trigger_gives_up_at_its_deadline_naming_the_missing_files(tmp_path)
 
 def test_the_trigger_serializes_to_what_the_triggerer_rebuilds_it_from(tmp_path):
     path, kwargs = ExportTrigger(str(tmp_path), 123.0, 60.0).serialize()
-    assert path == "job.export_wait.ExportTrigger"
+    assert path == "job.orchestration.export_wait.ExportTrigger"
     assert ExportTrigger(**kwargs).serialize() == (path, kwargs)
 
 

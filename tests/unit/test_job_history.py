@@ -1,4 +1,4 @@
-"""`make run SNAPSHOTS=N`'s settings and dates (job/history.py)."""
+"""`make run SNAPSHOTS=N`'s settings and dates (job/local/synthetic_history.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from etl.warehouse import settings
-from job import history
+from job.local import synthetic_history as history
 
 pytestmark = pytest.mark.unit
 

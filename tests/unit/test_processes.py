@@ -1,4 +1,4 @@
-"""job/processes.py: a started command's whole process group is stopped, including a child that
+"""job/deployment/processes.py: a started command's whole process group is stopped, including a child that
 ignores SIGTERM, and nothing of it is left afterwards (not even a zombie)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from job import processes
+from job.deployment import processes
 
 pytestmark = pytest.mark.unit
 
@@ -43,7 +43,7 @@ def test_a_stale_state_file_never_stops_an_unrelated_process(tmp_path):
     `make airflow-stop` must leave those alone (their start time differs from the recorded one)."""
     import json
 
-    from job.deployment import Deployment
+    from job.deployment.stack import Deployment
 
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], process_group=0)
     try:
@@ -67,7 +67,7 @@ def test_a_stale_state_file_never_stops_an_unrelated_process(tmp_path):
 
 def test_make_airflow_stays_in_the_foreground_and_the_cli_keeps_its_own_arguments():
     """`start --foreground` (make airflow) must not be swallowed as an airflow CLI argument."""
-    from job.deployment import _arguments
+    from job.deployment.stack import _arguments
 
     started = _arguments(["start", "--foreground", "--executor", "CeleryExecutor"])
     assert (started.action, started.foreground, started.executor) == ("start", True, "CeleryExecutor")

@@ -1,8 +1,8 @@
-"""job/progress.py: one console line per task of an `airflow dags test` log, with durations and,
+"""job/local/progress.py: one console line per task of an `airflow dags test` log, with durations and,
 during retraining, the family and an estimate of what remains."""
 from __future__ import annotations
 
-from job.progress import Follower
+from job.local.progress import Follower
 
 LOG = """\
 2026-12-01T23:21:36.031841Z [info     ] retrain 20261201-x on snapshot 2026-12-01: 1297 rows (495 «Снизилась»), budget full, families ['logreg', 'svc', 'knn'] [ml.training.dataset] loc=dataset.py:130

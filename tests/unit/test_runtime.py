@@ -10,7 +10,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from etl.ops import claims
 from etl.warehouse import db, settings
-from job import runtime
+from job.orchestration import runtime
 from etl.ops.batches import PublishRefused
 from etl.ingest.loader import LoadError
 from ml.registry import ArtifactIntegrityError, NoChampionError

@@ -8,7 +8,7 @@ import datetime as dt
 import pendulum
 import pytest
 
-from job.assets import CHAMPION_MODEL, CUSTOMER_FEATURES
+from job.orchestration.assets import CHAMPION_MODEL, CUSTOMER_FEATURES
 from tests.helpers import load_dag
 
 pytestmark = pytest.mark.unit
@@ -46,11 +46,11 @@ def test_retraining_follows_ingest_and_scoring_follows_features_or_a_new_champio
 
 @pytest.mark.parametrize(("dag_id", "reference"), [("churn_ingest", "DagRunLogicalDateDeadline"), ("churn_score", "DagRunQueuedAtDeadline")])
 def test_the_nightly_path_has_a_deadline_that_alerts(dag_id, reference, monkeypatch):
-    monkeypatch.setenv("CHURN_DEADLINES", "on")  # as under a scheduler (job/deployment.py)
+    monkeypatch.setenv("CHURN_DEADLINES", "on")  # as under a scheduler (job/deployment/stack.py)
     (alert,) = load_dag(dag_id).deadline
     assert type(alert.reference).__name__ == reference
     assert alert.interval <= dt.timedelta(hours=5)
-    assert alert.callback.path == "job.alerts.deadline_missed"
+    assert alert.callback.path == "job.orchestration.alerts.deadline_missed"
 
 
 def _unrestricted(after):
@@ -60,5 +60,5 @@ def _unrestricted(after):
 
 
 def test_deadlines_are_off_where_no_scheduler_runs(monkeypatch):
-    monkeypatch.setenv("CHURN_DEADLINES", "off")  # `make run`, dag.test() (job/alerts.py says why)
+    monkeypatch.setenv("CHURN_DEADLINES", "off")  # `make run`, dag.test() (job/orchestration/alerts.py says why)
     assert not load_dag("churn_ingest").deadline

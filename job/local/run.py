@@ -4,7 +4,7 @@ ingest (load → gate → staging → features → gate → publish) → retrain
 or it was trained on other rows than this labelled snapshot → score (→ settle outcomes),
 each DAG run with `airflow dags test` (no scheduler needed), then a summary to act on.
 Data: `DATA_DIR`, or a synthetic snapshot generated into .local/data when it is unset.
-`SNAPSHOTS=N`: N nights in a row on a synthetic history a month apart (job/history.py), so the
+`SNAPSHOTS=N`: N nights in a row on a synthetic history a month apart (job/local/synthetic_history.py), so the
 summary shows realized performance and offer effects.
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Iterator
 
 from etl.warehouse import db, server, settings
-from job import history, processes, progress, summary
+from job.deployment import processes
+from job.local import progress, summary, synthetic_history
 
 SYNTH_CUSTOMERS = int(os.environ.get("SYNTH_CUSTOMERS", "2000"))
 SYNTH_SEED = int(os.environ.get("SYNTH_SEED", "7"))
@@ -111,7 +112,7 @@ def _one_run_per_checkout() -> Iterator[None]:
 
 def _run() -> int:
     snapshot = settings.snapshot_date_from_env()
-    nights = history.snapshots_from_env()
+    nights = synthetic_history.snapshots_from_env()
     if nights > 1 and os.environ.get("DATA_DIR"):
         raise settings.ConfigError("SNAPSHOTS > 1 runs on a synthetic history: unset DATA_DIR (one export is one snapshot)")
     url = server.server_url()
@@ -124,7 +125,7 @@ def _run() -> int:
         if not _run_night(snapshot, _job_environment(url, _data_dir()), engine, train=True):
             return 1
     else:
-        story = history.SyntheticHistory.from_env(nights, snapshot, SYNTH_CUSTOMERS, SYNTH_SEED)
+        story = synthetic_history.SyntheticHistory.from_env(nights, snapshot, SYNTH_CUSTOMERS, SYNTH_SEED)
         print(f"{nights} nights on a synthetic history of {SYNTH_CUSTOMERS} customers, a month apart "
               f"({story.dates[0]} … {story.dates[-1]}); true offer effects: {story.effects}")
         for index, night in enumerate(story.dates):
@@ -180,7 +181,7 @@ def _job_environment(url: str, data_dir: Path) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(settings.PROJECT_ROOT / "dags"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("GX_ANALYTICS_ENABLED", "False")
-    env["CHURN_DEADLINES"] = "off"  # `airflow dags test` cannot run a DAG with a Deadline Alert (job/alerts.py)
+    env["CHURN_DEADLINES"] = "off"  # `airflow dags test` cannot run a DAG with a Deadline Alert (job/orchestration/alerts.py)
     # `airflow dags test` runs mapped candidate families one after another: give each both cores.
     env.setdefault("CHURN_N_JOBS", "2")
     return env
@@ -193,7 +194,7 @@ def _log_path(name: str) -> Path:
 
 
 def _airflow(args: list[str], env: dict[str, str], log_name: str) -> bool:
-    """Run an Airflow command in a process group of its own (job.processes), output to a log
+    """Run an Airflow command in a process group of its own (job.deployment.processes), output to a log
     file: on SIGTERM/SIGINT the whole group (the command and the training workers it spawns) is
     stopped here, never left running after `make run` ends."""
     log_file = _log_path(log_name)
@@ -211,7 +212,7 @@ def _airflow(args: list[str], env: dict[str, str], log_name: str) -> bool:
 
 
 def _wait_following(process: subprocess.Popen, log_file: Path) -> int:
-    """Wait for `process`, printing the progress lines its log shows meanwhile (job.progress)."""
+    """Wait for `process`, printing the progress lines its log shows meanwhile (job.local.progress)."""
     follower = progress.Follower(say=lambda line: print(line, flush=True))
     with log_file.open(errors="replace") as log:
         pending = ""

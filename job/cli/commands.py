@@ -88,7 +88,7 @@ def backfill(first: dt.date, last: dt.date) -> None:
     """Ingest and score every date FROM..TO (inclusive) from DATA_DIR ({snapshot_date} in it is
     replaced by each date); stops at the first date that fails, the dates before it stay done."""
     from etl import ingest
-    from job import runtime
+    from job.orchestration import runtime
 
     if last < first:
         raise click.BadParameter(f"TO {last} is before FROM {first}")
@@ -172,6 +172,3 @@ def _run_id(command: str) -> str:
 
     return f"churn-cli/{command}/{uuid.uuid4().hex[:12]}"
 
-
-if __name__ == "__main__":  # the compose image runs it as `python -m job.cli`
-    main()

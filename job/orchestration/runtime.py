@@ -28,7 +28,7 @@ DAG_SETTINGS: dict[str, Any] = {
 def default_args(retries: int, execution_timeout: dt.timedelta, **more: Any) -> dict[str, Any]:
     """Task defaults: retries (taken only by transient failures, see retry_only_transient) five
     minutes apart, a timeout for every task (a hung task fails instead of holding its date), and
-    the failure callbacks: give up the run's snapshot claims, then alert (job/alerts.py)."""
+    the failure callbacks: give up the run's snapshot claims, then alert (job/orchestration/alerts.py)."""
     return {
         "owner": "data-engineering",
         "retries": retries,
@@ -40,8 +40,8 @@ def default_args(retries: int, execution_timeout: dt.timedelta, **more: Any) -> 
 
 
 def notify_failure(context: Mapping[str, Any]) -> None:
-    """Failure callback: the alert of job/alerts.py (imported when a task fails, not at parse)."""
-    from job import alerts
+    """Failure callback: the alert of job/orchestration/alerts.py (imported when a task fails, not at parse)."""
+    from job.orchestration import alerts
 
     alerts.notify_failure(context)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.warehouse import server, settings
-from job import processes
+from job.deployment import processes
 
 COMPONENTS: dict[str, list[str]] = {
     "scheduler": ["scheduler"],
@@ -72,7 +72,7 @@ class Deployment:
             "WAREHOUSE_URL": server.server_url() if not os.environ.get("WAREHOUSE_URL") else os.environ["WAREHOUSE_URL"],
             "DATA_DIR": os.environ.get("DATA_DIR") or str(settings.local_dir() / "exports" / "{snapshot_date}"),
             "GX_ANALYTICS_ENABLED": "False",
-            "CHURN_DEADLINES": "on",  # a scheduler runs here (job/alerts.py)
+            "CHURN_DEADLINES": "on",  # a scheduler runs here (job/orchestration/alerts.py)
             "CHURN_N_JOBS": "1",  # two candidate families train at once, one core each
             "AIRFLOW__CORE__DAGS_FOLDER": str(settings.PROJECT_ROOT / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",

@@ -20,7 +20,7 @@ from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from etl.warehouse.sources import SOURCES
-from job import runtime
+from job.orchestration import runtime
 
 EXPORT_FILES = tuple(source.file_name for source in SOURCES)
 

@@ -1,0 +1,3 @@
+from job.cli.commands import main
+
+main()

@@ -1,0 +1,5 @@
+import sys
+
+from job.deployment.stack import main
+
+sys.exit(main())
