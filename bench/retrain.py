@@ -1,7 +1,7 @@
 """`make bench-retrain`: the monthly retraining at BENCH_CUSTOMERS labelled customers.
 
 Ingests one synthetic snapshot into `churn_bench_retrain` (recreated), then times
-`ml.training.retrain` — what churn_retrain's tasks run — with the default budget and every
+the retrain pipeline (job/pipelines/retrain.py), what churn_retrain runs, with the default budget and every
 family, under the bounded-training rule (ml/README.md, "Training at scale"). Writes
 bench/results/<date>-retrain-<customers>.json.
 
@@ -23,8 +23,9 @@ from pathlib import Path
 
 from bench.memory import PeakRss
 from bench.run import RESULTS_DIR
-from etl import ingest, synth
+from etl import synth
 from etl.warehouse import db, server, settings
+from job import pipelines
 
 SNAPSHOT = dt.date(2026, 10, 1)
 DEFAULT_CUSTOMERS = 100_000
@@ -34,15 +35,16 @@ QUALITY = {"cv_roc_auc_mean": 0.90, "brier_score_max": 0.15, "recall_mean": 0.75
 
 
 def run(customers: int, seed: int, budget: str | None) -> dict:
-    from ml import candidates, features, training
+    from ml import candidates, features
 
     data_dir = settings.local_dir() / "bench" / f"synthetic-v{synth.GENERATOR_VERSION}-{customers}-seed{seed}"
     synth.generate_snapshot(data_dir, customers=customers, seed=seed)
     engine = db.get_engine(server.create_database("churn_bench_retrain", replace=True))
-    ingest.run_snapshot(engine, data_dir, SNAPSHOT)
+    pipelines.execute(pipelines.INGEST, engine, SNAPSHOT, data_dir=data_dir)
     with PeakRss() as peak:
         started = time.perf_counter()
-        outcome = training.retrain(engine, SNAPSHOT, budget_name=budget, n_jobs=os.cpu_count() or 1)
+        done = pipelines.execute(pipelines.RETRAIN, engine, SNAPSHOT, budget_name=budget, n_jobs=os.cpu_count() or 1)
+        outcome = done["apply_promotion_gate"]
         seconds = time.perf_counter() - started
     rows = len(features.load_training_frame(engine, SNAPSHOT))
     return {
@@ -60,12 +62,14 @@ def run(customers: int, seed: int, budget: str | None) -> dict:
 
 def real_export_quality(export: Path) -> dict:
     """The full search on the real export, its figures and whether each meets QUALITY."""
-    from ml import registry, training
+    from ml import registry
 
     engine = db.get_engine(server.create_database("churn_bench_quality", replace=True))
-    ingest.run_snapshot(engine, export, SNAPSHOT)
+    pipelines.execute(pipelines.INGEST, engine, SNAPSHOT, data_dir=export)
     started = time.perf_counter()
-    outcome = training.retrain(engine, SNAPSHOT, budget_name="full", families=QUALITY_FAMILIES, n_jobs=os.cpu_count() or 1)
+    done = pipelines.execute(pipelines.RETRAIN, engine, SNAPSHOT, budget_name="full", families=QUALITY_FAMILIES,
+                             n_jobs=os.cpu_count() or 1)
+    outcome = done["apply_promotion_gate"]
     seconds = time.perf_counter() - started
     row = registry.get_model(engine, outcome["model_version"])
     figures = {

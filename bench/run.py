@@ -24,6 +24,7 @@ from bench import baselines, mart, shards
 from bench.memory import PeakRss
 from etl import ingest, synth
 from etl.warehouse import db, server, settings
+from job import pipelines
 
 SNAPSHOT = dt.date(2026, 11, 1)
 TRAINING_SNAPSHOT = dt.date(2026, 10, 1)
@@ -76,15 +77,16 @@ def run(customers: int, seed: int, baseline_rows: int) -> dict:
     train_champion(engine)
 
     plain = baselines.plain_copy(engine, out_dir)
-    record("load raw", csv_rows, lambda: ingest.load_raw(engine, out_dir, SNAPSHOT))
+    record("load raw", csv_rows, lambda: ingest.load_raw(engine, SNAPSHOT, data_dir=out_dir))
     to_sql = baselines.pandas_to_sql(engine, out_dir, baseline_rows)
-    record("reload same snapshot (idempotent)", csv_rows, lambda: ingest.load_raw(engine, out_dir, SNAPSHOT))
+    record("reload same snapshot (idempotent)", csv_rows, lambda: ingest.load_raw(engine, SNAPSHOT, data_dir=out_dir))
     record("gate raw", csv_rows, lambda: ingest.validate_raw(engine, SNAPSHOT))
     record("staging", csv_rows, lambda: ingest.build_staging(engine, SNAPSHOT))
     record("features", customers, lambda: ingest.build_features(engine, SNAPSHOT))
     record("gate features", customers, lambda: ingest.validate_features(engine, SNAPSHOT))
     record("publish features", customers, lambda: ingest.publish_features(engine, SNAPSHOT))
-    scored = record("score", lambda r: int(r["rows"]), lambda: scoring.score_to_staged(engine, SNAPSHOT))
+    scored = record("score", lambda r: int(r["rows"]), lambda: pipelines.execute(
+        pipelines.SCORE, engine, SNAPSHOT, last="collect_shards", shards=1)["collect_shards"])
     for count in (1, 2):  # as churn_score runs it: one process per shard (its peak RSS is the shard's)
         sharded = shards.score_in_processes(engine, SNAPSHOT, count)
         record.phases.append(Phase(f"score, {count} shard{'s' * (count > 1)}", sharded["rows"],
@@ -103,12 +105,12 @@ def run(customers: int, seed: int, baseline_rows: int) -> dict:
 def train_champion(engine: sa.Engine) -> None:
     """A small LogReg champion from a separate 3000-customer snapshot (not timed); loading it
     once here also imports scikit-learn, so neither the scorer nor its baseline pays for that."""
-    from ml import registry, training
+    from ml import registry
 
     training_dir = settings.local_dir() / "bench" / f"synthetic-v{synth.GENERATOR_VERSION}-3000-seed99"
     synth.generate_snapshot(training_dir, customers=3000, seed=99)
-    ingest.run_snapshot(engine, training_dir, TRAINING_SNAPSHOT)
-    training.retrain(engine, TRAINING_SNAPSHOT, budget_name="reduced", families=["logreg"], n_jobs=2)
+    pipelines.execute(pipelines.INGEST, engine, TRAINING_SNAPSHOT, data_dir=training_dir)
+    pipelines.execute(pipelines.RETRAIN, engine, TRAINING_SNAPSHOT, budget_name="reduced", families=["logreg"], n_jobs=2)
     registry.load_champion(engine)
 
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import Param, dag, task
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import CronTriggerTimetable, Param, dag
 
-from job.orchestration import alerts, runtime
+from job.orchestration import alerts, factory, runtime
 from job.orchestration.assets import CUSTOMER_FEATURES
 from job.orchestration.export_wait import WaitForExportOperator
+from etl import ingest
+from job.pipelines import INGEST
 
 
 @dag(
@@ -46,29 +47,7 @@ def churn_ingest():
         task_id="wait_for_export", wait_timeout=dt.timedelta(hours=4), poke_interval=dt.timedelta(minutes=5),
         execution_timeout=dt.timedelta(hours=5), retries=0, doc_md="Wait (deferred) for the snapshot's four CSVs in DATA_DIR.",
     ).output
-
-    @task
-    def load_raw(snapshot: dt.date, **context) -> dt.date:
-        """COPY the four CSVs into the snapshot's raw partitions (bad rows fail it, naming them)."""
-        from etl import ingest
-        from etl.warehouse import db
-
-        with runtime.retry_only_transient():
-            ingest.load_raw(db.get_engine(), runtime.data_dir_for(snapshot), snapshot, runtime.run_label(context))
-        return snapshot
-
-    snapshot = load_raw(snapshot)
-    for step, doc in (
-        ("validate_raw", "GX gate on the snapshot's raw partitions (expectations/raw.*.json)."),
-        ("build_staging", "The snapshot's cleaned staging tables (sql/staging)."),
-        ("build_features", "The snapshot's features, staged: not yet visible to training or scoring."),
-        ("validate_features", "GX gate on the staged features; nothing is published when it fails."),
-    ):
-        snapshot = runtime.snapshot_task(f"etl.ingest:{step}", doc=doc)(snapshot)
-    runtime.snapshot_task(
-        "etl.ingest:publish_features", outlet=CUSTOMER_FEATURES,
-        doc="Publish the audited staged features; the Asset event makes `churn_score` score this snapshot.",
-    )(snapshot)
+    factory.add_pipeline(INGEST, snapshot, outlets={ingest.publish_features: (CUSTOMER_FEATURES, None)})
 
 
 churn_ingest()

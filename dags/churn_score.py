@@ -1,8 +1,8 @@
 """churn_score — when churn_ingest publishes a snapshot's features, or churn_retrain promotes a
 new champion: score every active customer with the champion model and publish the scores for BI.
 
-snapshots_to_score → plan_shards (per snapshot CHURN_SCORE_SHARDS shards, default 2, the
-champion version fixed for all of them) → score_shard (one mapped instance per snapshot and
+The steps are job/pipelines/score.py's then settle.py's: snapshots_to_score → plan_shards (per
+snapshot CHURN_SCORE_SHARDS shards, default 2, the champion version fixed for all of them) → score_shard (one mapped instance per snapshot and
 shard, side by side; on Celery spread over the workers: champion hash-checked, features streamed
 by COPY in chunks, segments/offers/reasons, COPY into scoring.churn_scores_staged) → then per
 snapshot: collect_shards (every shard complete, one model) → validate_scores (GX suite
@@ -37,8 +37,10 @@ import datetime as dt
 
 from airflow.sdk import Param, dag, task
 
-from job.orchestration import alerts, runtime
+from job.orchestration import alerts, factory, pools, runtime
 from job.orchestration.assets import CHAMPION_MODEL, CHURN_SCORES, CUSTOMER_FEATURES
+from job.pipelines import SCORE, SETTLE
+from ml import scoring
 
 
 @dag(
@@ -55,9 +57,7 @@ from job.orchestration.assets import CHAMPION_MODEL, CHURN_SCORES, CUSTOMER_FEAT
     **runtime.DAG_SETTINGS,
 )
 def churn_score():
-    """The DAG's tasks, long because it declares all eight of them; each only calls a step of ml.scoring or ml.outcomes."""
-
-    @task
+    @task(pool=pools.WAREHOUSE)
     def snapshots_to_score(**context) -> list[dt.date]:
         """A date asked for (params, logical date) is scored alone. Otherwise the warehouse says
         what is due (ml.scoring.snapshots_to_score): the Asset events only wake the DAG, as
@@ -66,7 +66,7 @@ def churn_score():
         from airflow.sdk.exceptions import AirflowSkipException
 
         from etl.warehouse import db
-        from ml import registry, scoring
+        from ml import registry
 
         with runtime.retry_only_transient():
             engine = db.get_engine()
@@ -82,67 +82,12 @@ def churn_score():
                 raise LookupError("no published features to score")
             return due or [newest]
 
-    @task
-    def plan_shards(snapshots: list[dt.date], **context) -> list[dict]:
-        """Per snapshot: clear its staged scores and hand out one job per shard (ml/scoring/shards.py)."""
-        from etl.warehouse import db
-        from ml import scoring
-
-        with runtime.retry_only_transient():
-            engine = db.get_engine()
-            return [job for snapshot in snapshots
-                    for job in scoring.plan_shards(engine, snapshot, run=runtime.run_label(context))]
-
-    @task(map_index_template=runtime.SNAPSHOT_MAP_INDEX)
-    def score_shard(job: dict, **context) -> dict:
-        """Score one shard of one snapshot into scoring.churn_scores_staged (its rows only)."""
-        from airflow.sdk import get_current_context
-
-        from etl.warehouse import db
-        from ml import scoring
-
-        get_current_context()["snapshot_date"] = f"{job['snapshot_date']} shard {job['shard'] + 1}/{job['shards']}"
-        with runtime.retry_only_transient():
-            return scoring.score_shard(db.get_engine(), job, run=runtime.run_label(context))
-
-    collect_shards = runtime.snapshot_task(
-        "ml.scoring:collect_shards",
-        doc="Check that every shard of the snapshot is scored, by one model; record the staged batch for the gate.",
+    published = factory.add_pipeline(
+        SCORE, snapshots_to_score(), per_snapshot=True,
+        outlets={scoring.publish: (CHURN_SCORES, lambda snapshot, result: {
+            key: result[key] for key in ("score_date", "model_version", "rows")})},
     )
-    validate_scores = runtime.snapshot_task(
-        "ml.scoring:validate", task_id="validate_scores",
-        doc="GX gate on the staged scores (expectations/scoring.churn_scores.json).",
-    )
-    publish = runtime.snapshot_task(
-        "ml.scoring:publish", outlet=CHURN_SCORES,
-        extra=lambda snapshot, published: {key: published[key] for key in ("score_date", "model_version", "rows")},
-        doc="Replace the date's published scores; the Asset event tells BI/downstream which date changed.",
-    )
-
-    @task(map_index_template=runtime.SNAPSHOT_MAP_INDEX)
-    def monitor_drift(snapshot: dt.date) -> list[dict]:
-        """PSI of the inputs and the score against the champion's training reference."""
-        from etl.warehouse import db
-        from ml import monitoring
-
-        runtime.show_snapshot(snapshot)
-        with runtime.retry_only_transient():
-            return monitoring.compute_psi(db.get_engine(), snapshot)
-
-    settle_outcomes = runtime.snapshot_task(
-        "ml.outcomes:settle_outcomes",
-        doc="Settle the score dates this snapshot's labels close: realized performance and offer effects (ml/outcomes).",
-    )
-
-    # the shards of every snapshot side by side; then one mapped instance per snapshot, each
-    # step after the one before for the same date
-    snapshots = snapshots_to_score()
-    scored = score_shard.expand(job=plan_shards(snapshots))
-    collected = collect_shards.expand(snapshot=snapshots)
-    scored >> collected
-    published = publish.expand(snapshot=validate_scores.expand(snapshot=collected))
-    monitor_drift.expand(snapshot=published)
-    settle_outcomes.expand(snapshot=published)
+    factory.add_pipeline(SETTLE, published, per_snapshot=True)
 
 
 churn_score()

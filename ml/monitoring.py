@@ -141,8 +141,11 @@ class DriftAccumulator:
         return rows
 
 
-def compute_psi(engine: sa.Engine, score_date: dt.date, chunk_size: int | None = None) -> list[dict[str, Any]]:
+def compute_psi(
+    engine: sa.Engine, score_date: dt.date, run: str | None = None, chunk_size: int | None = None
+) -> list[dict[str, Any]]:
     """PSI of the published scores of `score_date`, stored in scoring.drift_psi (date replaced).
+    Claims no date (`run` is the step signature's): it only reads published scores.
 
     Returns the stored rows (without bins); warns in the log for every PSI above 0.2.
     """

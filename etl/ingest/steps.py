@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from etl.ingest import loader
 from etl.ops import batches, claims
-from etl.warehouse import db
+from etl.warehouse import db, settings
 
 if TYPE_CHECKING:  # GX is imported by the gate steps only
     from etl import quality
@@ -30,8 +29,15 @@ log = logging.getLogger(__name__)
 PIPELINE: claims.Pipeline = "ingest"
 
 
-def load_raw(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.date, run: str | None = None) -> dict[str, int]:
+def load_raw(
+    engine: sa.Engine, snapshot_date: dt.date, run: str | None = None, data_dir: Path | str | None = None
+) -> dict[str, int]:
+    """COPY the snapshot's four CSVs (from `data_dir`, else DATA_DIR) into its raw partitions;
+    bad rows fail it, naming the file, column and rows."""
+    from etl.ingest import loader  # psycopg2's COPY: not needed to parse the DAG that names this step
+
     db.ensure_schema(engine)
+    data_dir = settings.export_dir(snapshot_date) if data_dir is None else data_dir
     return loader.load_snapshot(
         engine, data_dir, snapshot_date,
         hold=lambda conn: claims.hold(conn, PIPELINE, snapshot_date, run, "load_raw"),
@@ -96,18 +102,3 @@ def publish_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None 
     log.info("%s features %s: %s", "published" if published else "already published", snapshot_date, counts)
     return counts
 
-
-def run_snapshot(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.date, run: str | None = None) -> dict[str, int]:
-    """The whole of churn_ingest in one call (for tests, backfills and scripts): raises at the
-    first rejection (`LoadError` or `QualityGateFailed`), exactly where the DAG would stop."""
-    run = run or claims.script_run_id()
-    try:
-        load_raw(engine, data_dir, snapshot_date, run)
-        validate_raw(engine, snapshot_date, run)
-        build_staging(engine, snapshot_date, run)
-        build_features(engine, snapshot_date, run)
-        validate_features(engine, snapshot_date, run)
-        return publish_features(engine, snapshot_date, run)
-    except BaseException:
-        claims.release_run(engine, run)
-        raise

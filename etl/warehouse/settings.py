@@ -1,5 +1,5 @@
 """Configuration, read only from the environment (contract names: WAREHOUSE_URL, DATA_DIR —
-the latter resolved per snapshot by job.orchestration.runtime.data_dir_for)."""
+the latter resolved per snapshot by export_dir)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -21,6 +21,15 @@ def local_dir() -> Path:
 def warehouse_url_from_env() -> str | None:
     """`WAREHOUSE_URL` if set; unset means the embedded Postgres (see etl.warehouse)."""
     return os.environ.get("WAREHOUSE_URL") or None
+
+
+def export_dir(snapshot_date: dt.date) -> Path:
+    """The folder of a snapshot's four CSV exports: `DATA_DIR`, where a `{snapshot_date}`
+    placeholder is replaced by the ISO date."""
+    value = os.environ.get("DATA_DIR")
+    if not value:
+        raise ConfigError("DATA_DIR is not set: point it at the folder with the four CSV exports")
+    return Path(value.replace("{snapshot_date}", snapshot_date.isoformat()))
 
 
 def model_store_dir() -> Path:

@@ -3,13 +3,13 @@ embedded server), usable without a scheduler.
 
     churn status                  champion, newest gates, scored dates, claims held
     churn rescore DATE            score DATE again with the champion and publish it
-    churn backfill FROM TO        ingest and score every date FROM..TO (DATA_DIR per date)
+    churn backfill FROM TO        ingest, retrain when due, score every date FROM..TO (DATA_DIR per date)
     churn rollback --reason TEXT  re-promote the previous champion (recorded: who, why)
     churn reports                 where the Data Docs and the champion's model card are
     churn bi-login NAME           a read-only BI login and its connection block (password once)
 
-The steps are the DAGs' own (etl.ingest, ml.scoring), under the same per-date claims, so a
-command and a running DAG never write one date at the same time.
+The commands execute the DAGs' own pipelines (job/pipelines), under the same per-date claims,
+so a command and a running DAG never write one date at the same time.
 """
 from __future__ import annotations
 
@@ -85,10 +85,11 @@ def rescore(day: dt.date) -> None:
 @click.argument("first", metavar="FROM", callback=_date)
 @click.argument("last", metavar="TO", callback=_date)
 def backfill(first: dt.date, last: dt.date) -> None:
-    """Ingest and score every date FROM..TO (inclusive) from DATA_DIR ({snapshot_date} in it is
-    replaced by each date); stops at the first date that fails, the dates before it stay done."""
-    from etl import ingest
-    from job.orchestration import runtime
+    """Ingest, retrain when the retrain rule says so, and score every date FROM..TO (inclusive)
+    from DATA_DIR ({snapshot_date} in it is replaced by each date), as the scheduler would;
+    stops at the first date that fails, the dates before it stay done."""
+    from job import pipelines
+    from ml import training
 
     if last < first:
         raise click.BadParameter(f"TO {last} is before FROM {first}")
@@ -96,7 +97,13 @@ def backfill(first: dt.date, last: dt.date) -> None:
     for offset in range((last - first).days + 1):
         day = first + dt.timedelta(days=offset)
         run = _run_id("backfill")
-        _fail_clearly(lambda: ingest.run_snapshot(engine, runtime.data_dir_for(day), day, run), day)
+        _fail_clearly(lambda: pipelines.execute(pipelines.INGEST, engine, day, run=run), day)
+        reason = training.retrain_reason(engine, day)
+        if reason:
+            click.echo(f"{day}: retraining ({reason})")
+            outcome = _fail_clearly(lambda: pipelines.execute(pipelines.RETRAIN, engine, day, run=run), day)
+            gate = outcome["apply_promotion_gate"]
+            click.echo(f"{day}: {gate['model_version']} {'promoted' if gate['promote'] else 'rejected'}: {gate['reason']}")
         published = _score(engine, day, run)
         click.echo(f"{day}: ingested, {published['rows']} scores published by {published['model_version']}")
 
@@ -139,23 +146,13 @@ def bi_login(name: str, host: str | None, port: int | None) -> None:
 
 
 def _score(engine: Any, day: dt.date, run: str) -> dict[str, Any]:
-    """score → gate → publish → drift → outcomes for one date, as churn_score's tasks do; the
-    claims of `run` are given up when a step fails."""
-    from etl.ops import claims
-    from ml import monitoring, outcomes, scoring
+    """churn_score's pipelines for one date: score (sharded) → gate → publish, then settle;
+    the claims of `run` are given up at the end, whether a step failed or not."""
+    from job import pipelines
 
-    def steps() -> dict[str, Any]:
-        scoring.score_to_staged(engine, day, run=run)
-        scoring.validate(engine, day, run=run)
-        published = scoring.publish(engine, day, run=run)
-        monitoring.compute_psi(engine, day)
-        outcomes.settle_outcomes(engine, day)
-        return published
-
-    try:
-        return _fail_clearly(steps, day)
-    finally:
-        claims.release_run(engine, run)
+    scored = _fail_clearly(lambda: pipelines.execute(pipelines.SCORE, engine, day, run=run), day)
+    _fail_clearly(lambda: pipelines.execute(pipelines.SETTLE, engine, day, run=run), day)
+    return scored["publish"]
 
 
 def _fail_clearly(action: Any, day: dt.date | None = None) -> Any:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from etl.warehouse import server, settings
 from job.deployment import processes
+from job.orchestration import pools
 
 COMPONENTS: dict[str, list[str]] = {
     "scheduler": ["scheduler"],
@@ -109,16 +110,16 @@ class Deployment:
         return json.loads(path.read_text())
 
     def start(self) -> dict[str, int]:
-        """Migrate the metadata, start every component, wait until the API reports all healthy."""
+        """Migrate the metadata, create the pools, start every component, wait until the API
+        reports all healthy."""
         if self.running():
             raise DeploymentError(f"a deployment already runs from {self.home}: `make airflow-stop` first")
         env = self.env = self.environment()
         logs = self.home / "logs"
-        migrate = subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True,
-        )
-        if migrate.returncode != 0:
-            raise DeploymentError(f"airflow db migrate failed:\n{migrate.stderr[-3000:]}")
+        for args in (["db", "migrate"], pools.create_command()):
+            done = subprocess.run([sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise DeploymentError(f"airflow {' '.join(args[:2])} failed:\n{done.stderr[-3000:]}")
         pids = {}
         for name, args in self.components().items():
             pids[name] = processes.start_airflow(args, env, logs / f"{name}.log").pid

@@ -1,7 +1,8 @@
 """`make run`: the whole nightly job, end to end, on this machine.
 
-ingest (load → gate → staging → features → gate → publish) → retrain when there is no champion
-or it was trained on other rows than this labelled snapshot → score (→ settle outcomes),
+ingest (load → gate → staging → features → gate → publish) → retrain when the job's one rule
+says so (ml.training.retrain_reason: no champion, or a month's first snapshot) → score
+(→ settle outcomes),
 each DAG run with `airflow dags test` (no scheduler needed), then a summary to act on.
 Data: `DATA_DIR`, or a synthetic snapshot generated into .local/data when it is unset.
 `SNAPSHOTS=N`: N nights in a row on a synthetic history a month apart (job/local/synthetic_history.py), so the
@@ -24,6 +25,7 @@ from typing import Iterator
 
 from etl.warehouse import db, server, settings
 from job.deployment import processes
+from job.orchestration import pools
 from job.local import progress, summary, synthetic_history
 
 SYNTH_CUSTOMERS = int(os.environ.get("SYNTH_CUSTOMERS", "2000"))
@@ -119,19 +121,20 @@ def _run() -> int:
     engine = db.get_engine(url)
     db.ensure_schema(engine)  # first: an unreachable warehouse stops the run before any work
     print(f"warehouse: {engine.url.render_as_string(hide_password=True)}")
-    if not _airflow(["db", "migrate"], _job_environment(url, settings.local_dir()), "airflow-db-migrate"):
+    airflow_env = _job_environment(url, settings.local_dir())
+    if not _airflow(["db", "migrate"], airflow_env, "airflow-db-migrate"):
+        return 1
+    if not _airflow(pools.create_command(), airflow_env, "airflow-pools"):
         return 1
     if nights == 1:
-        if not _run_night(snapshot, _job_environment(url, _data_dir()), engine, train=True):
+        if not _run_night(snapshot, _job_environment(url, _data_dir()), engine):
             return 1
     else:
         story = synthetic_history.SyntheticHistory.from_env(nights, snapshot, SYNTH_CUSTOMERS, SYNTH_SEED)
         print(f"{nights} nights on a synthetic history of {SYNTH_CUSTOMERS} customers, a month apart "
               f"({story.dates[0]} … {story.dates[-1]}); true offer effects: {story.effects}")
         for index, night in enumerate(story.dates):
-            # trained once, on the first night: the nights after follow that champion's outcomes
-            train = index == 0 or _no_champion(engine)
-            if not _run_night(night, _job_environment(url, story.write(index)), engine, train=train):
+            if not _run_night(night, _job_environment(url, story.write(index)), engine):
                 return 1
             print(f"offers sent to {story.record_offers(engine, index)} customers (the holdout got none)")
         snapshot = story.dates[-1]
@@ -140,24 +143,18 @@ def _run() -> int:
     return 0
 
 
-def _run_night(snapshot: dt.date, env: dict[str, str], engine, *, train: bool) -> bool:
-    """One night: churn_ingest, churn_retrain when due (and `train`), churn_score."""
+def _run_night(snapshot: dt.date, env: dict[str, str], engine) -> bool:
+    """One night: churn_ingest, churn_retrain when the retrain rule says so, churn_score."""
     print(f"data:      {env['DATA_DIR']}")
     print(f"snapshot:  {snapshot}")
     if not _run_dag("churn_ingest", snapshot, env, engine):
         return False
-    reason = _training_needed(engine, snapshot) if train else None
+    reason = _retrain_reason(engine, snapshot)
     if reason:
         print(f"{reason}: running churn_retrain (its promotion gate decides)")
         if not _run_dag("churn_retrain", snapshot, env, engine):
             return False
     return _run_dag("churn_score", snapshot, env, engine)
-
-
-def _no_champion(engine) -> bool:
-    from ml import registry
-
-    return registry.get_champion(engine) is None
 
 
 def _data_dir() -> Path:
@@ -254,10 +251,10 @@ def _failure_report(engine, snapshot: dt.date, started: dt.datetime, log_file: P
     return "\n".join((wanted or text)[-limit:])
 
 
-def _training_needed(engine, snapshot: dt.date) -> str | None:
+def _retrain_reason(engine, snapshot: dt.date) -> str | None:
     from ml import training
 
-    return training.training_needed(engine, snapshot)
+    return training.retrain_reason(engine, snapshot)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from typing import Any, AsyncIterator
 from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from etl.warehouse import settings
 from etl.warehouse.sources import SOURCES
 from job.orchestration import runtime
 
@@ -65,7 +66,7 @@ class WaitForExportOperator(BaseOperator):
 
     def execute(self, context: Any) -> dt.date:
         snapshot = runtime.snapshot_date(context)
-        folder = runtime.data_dir_for(snapshot)
+        folder = settings.export_dir(snapshot)
         missing = missing_files(folder)
         if not missing:
             self.log.info("export of %s is complete in %s", snapshot, folder)

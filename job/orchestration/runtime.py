@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib
 import logging
-import os
-from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from typing import Any, Iterator, Mapping
 
 import pendulum
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # What every DAG of the job shares; each DAG file adds its schedule, params and docs.
 DAG_SETTINGS: dict[str, Any] = {
@@ -44,57 +40,6 @@ def notify_failure(context: Mapping[str, Any]) -> None:
     from job.orchestration import alerts
 
     alerts.notify_failure(context)
-
-
-def snapshot_task(
-    step: str,
-    *,
-    task_id: str | None = None,
-    doc: str | None = None,
-    outlet: Any = None,
-    extra: Callable[[dt.date, Any], dict[str, Any]] | None = None,
-):
-    """A task that runs the pipeline step `step` ("package:function") on the snapshot the task
-    before it hands on, and hands the snapshot on.
-
-    The step's module is imported only when the task runs, so the DAG file stays light. With an
-    `outlet` (an Asset) the task emits it, its event carrying `extra(snapshot, step_result)`.
-    """
-    from airflow.sdk import task
-
-    module_name, function_name = step.split(":")
-
-    def run_snapshot_step(snapshot: dt.date, *, outlet_events=None, **context: Any) -> dt.date:
-        show_snapshot(snapshot)
-        result = run_step(getattr(importlib.import_module(module_name), function_name), snapshot, context)
-        if outlet is not None:
-            outlet_events[outlet].extra = extra(snapshot, result) if extra else {"snapshot_date": snapshot.isoformat()}
-        return snapshot
-
-    run_snapshot_step.__doc__ = doc
-    return task(
-        task_id=task_id or function_name, outlets=[outlet] if outlet is not None else [],
-        map_index_template=SNAPSHOT_MAP_INDEX,
-    )(run_snapshot_step)
-
-
-SNAPSHOT_MAP_INDEX = "{{ snapshot_date }}"  # a mapped task instance is named by its snapshot
-
-
-def show_snapshot(snapshot: dt.date) -> None:
-    """Name this (mapped) task instance by its snapshot date in the UI and the logs."""
-    from airflow.sdk import get_current_context
-
-    get_current_context()["snapshot_date"] = snapshot.isoformat()
-
-
-def run_step(step: Callable[..., T], snapshot: dt.date, context: Mapping[str, Any]) -> T:
-    """Call a pipeline step as every task does: `step(engine, snapshot_date, run=…)` on the
-    warehouse of WAREHOUSE_URL, as this run, with only transient failures left to retries."""
-    from etl.warehouse import db
-
-    with retry_only_transient():
-        return step(db.get_engine(), snapshot, run=run_label(context))
 
 
 def snapshot_date(context: Mapping[str, Any], default: dt.date | None = None) -> dt.date:
@@ -162,10 +107,3 @@ def release_claims(context: Mapping[str, Any]) -> None:
     if released:
         log.info("released the snapshot claims of %s: %s", run, released)
 
-
-def data_dir_for(snapshot: dt.date) -> Path:
-    """`DATA_DIR`, where a `{snapshot_date}` placeholder is replaced by the ISO date."""
-    value = os.environ.get("DATA_DIR")
-    if not value:
-        raise RuntimeError("DATA_DIR is not set: point it at the folder with the four CSV exports")
-    return Path(value.replace("{snapshot_date}", snapshot.isoformat()))

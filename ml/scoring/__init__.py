@@ -6,10 +6,11 @@ customer: calibrated churn probability, risk band, segment and offer from the ru
 (ml/segments.py, config/segments.yaml) and the top factors.
 
 Modules (the names below are re-exported here, so `from ml import scoring` is all callers need):
-- `steps` — what the churn_score DAG's tasks call: `snapshots_to_score`, `score_to_staged`,
-  `validate`, `publish`, `latest_features_snapshot`; and the chunk stream ml/monitoring.py reuses.
-- `shards` — the DAG's sharded path: `plan_shards` → `score_shard` (mapped, in parallel) →
-  `collect_shards`, then the same gate and publish.
+- `shards` — the one scoring path: `plan_shards` → `score_shard` (mapped, in parallel) →
+  `collect_shards`; one shard is still this path.
+- `steps` — then the gate and publish (`validate`, `publish`); the due dates
+  (`snapshots_to_score`, `latest_features_snapshot`); the chunk scorer and stream (ml/monitoring.py
+  reuses the stream). job/pipelines/score.py declares the order.
 - `champion` — the registry's champion wrapped for scoring (`Champion`, training baseline).
 - `reasons` — the top factors: what-if impacts (`Explainer`), exact for linear models and RBF SVC.
 - `run_summary` — `summary` / `render_summary`, the lines `make run` prints.
@@ -27,7 +28,6 @@ from ml.scoring.steps import (
     latest_features_snapshot,
     publish,
     score_chunk,
-    score_to_staged,
     snapshots_to_score,
     validate,
 )
@@ -48,7 +48,6 @@ __all__ = [
     "publish",
     "render_summary",
     "score_chunk",
-    "score_to_staged",
     "snapshots_to_score",
     "summary",
     "validate",

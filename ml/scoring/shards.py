@@ -4,8 +4,8 @@ plan_shards → score_shard × N (mapped tasks, in parallel; on Celery spread ov
 collect_shards → the one GX gate and the one atomic publish of ml/scoring/steps.py.
 
 - A shard is the customers with customer_id mod N = i; N comes from env CHURN_SCORE_SHARDS
-  (default 2, one per core here). Each shard runs the same chunk scorer as `score_to_staged`, so
-  sharded and unsharded runs write identical rows.
+  (default 2, one per core here). Each shard runs the chunk scorer of ml/scoring/steps.py, so
+  any shard count writes identical rows.
 - `plan_shards` fixes the champion version for every shard (a champion promoted mid-run cannot
   mix models into one date), clears the date's staged rows and voids any earlier audit of them.
 - Each shard replaces only its own staged rows in its own transaction, so a failed shard is

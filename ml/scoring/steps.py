@@ -1,6 +1,6 @@
-"""The steps of nightly scoring; the churn_score DAG runs them as tasks, they work without Airflow too.
+"""The scoring steps after the shards (ml/scoring/shards.py), and the chunk scorer they share;
+job/pipelines/score.py declares their order.
 
-- `score_to_staged(engine, score_date)`: one transaction replaces the date's staged rows.
 - `validate(engine, score_date)`: the GX gate (`etl.ops.batches.audit`) on the staged rows.
 - `publish(engine, score_date)`: one transaction moves the date's staged partition into the
   published table in place of the date's old one (the rows are written once, by the scoring COPY),
@@ -20,7 +20,7 @@ import os
 import time
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ml import experiments, features, registry, segments
+from ml import experiments, features, segments
 from ml.scoring.champion import Champion
 from ml.scoring.reasons import Explainer
 
@@ -86,58 +86,6 @@ def iter_feature_chunks(
 
     params = {"score_date": score_date, "shard": shard, "shards": shards}
     yield from frames.stream_frames(conn, "scoring", "select_scoring_input", params, chunk_size)
-
-
-def score_to_staged(
-    engine: sa.Engine,
-    score_date: dt.date,
-    *,
-    chunk_size: int | None = None,
-    rules: segments.Rules | None = None,
-    champion: Champion | None = None,
-    run: str | None = None,
-) -> dict[str, Any]:
-    """Score the snapshot's active customers into scoring.churn_scores_staged (date replaced,
-    one transaction, COPY per chunk, holding the date's claim for `run`). Returns counts and
-    timings (JSON-able)."""
-    from etl.ops import batches, claims
-    from etl.warehouse import db
-
-    chunk_size = chunk_size or chunk_size_from_env()
-    rules = rules or segments.load_rules()
-    champion = champion or Champion.from_bundle(*registry.load_champion(engine))
-    explainer = Explainer(champion.model, champion.baseline, rules)
-    threshold = segments.threshold_for(champion.threshold, rules)
-    started = time.perf_counter()
-    with engine.connect() as reader, engine.begin() as writer:
-        claims.hold(writer, "score", score_date, run, "score")
-        db.run_sql(writer, "scoring", "lock_scoring")
-        record_rules(writer, rules)
-        db.run_sql(writer, "scoring", "replace_churn_scores_staged_partition", {"score_date": score_date})
-        rows, chunks, predict_seconds = copy_scored_chunks(reader, writer, score_date, chunk_size, champion, explainer, rules)
-        if rows == 0:
-            raise LookupError(
-                f"no active customers in features.customer_features for {score_date}: run churn_ingest for that date first"
-            )
-        db.run_sql(writer, "scoring", "analyze_churn_scores_staged", {"score_date": score_date})
-        batches.record_staged(writer, "scoring", score_date, run, rows)
-    seconds = time.perf_counter() - started
-    result = {
-        "score_date": score_date.isoformat(),
-        "rows": rows,
-        "chunks": chunks,
-        "chunk_size": chunk_size,
-        "model_version": champion.model_version,
-        "threshold": threshold,
-        "rules_version": rules.version,
-        "explanation": explainer.method,
-        "seconds": round(seconds, 3),
-        "rows_per_second": round(rows / seconds) if seconds > 0 else None,
-        "model_seconds": round(predict_seconds, 3),
-    }
-    log.info("scored %d customers of %s with %s in %d chunk(s): %.1f s (%s rows/s; model+factors+segments %.1f s, %s explanations)",
-             rows, score_date, champion.model_version, chunks, seconds, result["rows_per_second"], predict_seconds, explainer.method)
-    return result
 
 
 def copy_scored_chunks(

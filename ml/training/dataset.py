@@ -50,14 +50,13 @@ def snapshot_of(job: Mapping[str, Any]) -> dt.date:
     return settings.parse_date(job["snapshot_date"], "the training job's snapshot_date")
 
 
-def resolve_snapshot(engine: sa.Engine, snapshot_date: dt.date | None, as_of: dt.date | None = None) -> dt.date:
-    """`snapshot_date` when given, else the latest labelled snapshot on or before `as_of` (today)."""
-    if snapshot_date is not None:
-        return snapshot_date
-    as_of = as_of or dt.date.today()
-    found = features.latest_labelled_snapshot(engine, as_of)
+def resolve_snapshot(engine: sa.Engine, snapshot_date: dt.date) -> dt.date:
+    """The latest labelled snapshot on or before `snapshot_date` (itself when it is labelled)."""
+    found = features.latest_labelled_snapshot(engine, snapshot_date)
     if found is None:
-        raise LookupError(f"features.customer_features has no labelled active customers on or before {as_of}")
+        raise LookupError(f"features.customer_features has no labelled active customers on or before {snapshot_date}")
+    if found != snapshot_date:
+        log.info("snapshot %s has no labels: training on %s, the latest labelled before it", snapshot_date, found)
     return found
 
 
@@ -95,13 +94,14 @@ def _check_cross_validatable(snapshot: dt.date, frame: pd.DataFrame, chosen: can
 
 def prepare(
     engine: sa.Engine,
-    snapshot_date: dt.date | None,
-    as_of: dt.date | None = None,
+    snapshot_date: dt.date,
+    run: str | None = None,
     budget_name: str | None = None,
     families: Sequence[str] | None = None,
     n_jobs: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Pick the training snapshot and return one JSON-able job per candidate family."""
+    """Train on the latest labelled snapshot on or before `snapshot_date`; one JSON-able job
+    per candidate family (the training steps pass on only small JSON)."""
     from etl.warehouse import db
 
     db.ensure_schema(engine)  # idempotent; creates ml.model_registry on a warehouse that predates it
@@ -109,7 +109,7 @@ def prepare(
     names = list(families or candidates.FAMILIES)
     for name in names:
         candidates.family(name)  # fail early on a typo
-    snapshot = resolve_snapshot(engine, snapshot_date, as_of)
+    snapshot = resolve_snapshot(engine, snapshot_date)
     frame = features.load_training_frame(engine, snapshot)
     positives = _check_cross_validatable(snapshot, frame, chosen)
     names, left_out = candidates.families_for(names, len(frame))

@@ -35,7 +35,7 @@ def _apply_verdict(engine: sa.Engine, version: str, decision: Mapping[str, Any])
         log.info("%s rejected (%s); champion stays %s", version, decision["reason"], current_version)
 
 
-def apply_gate(engine: sa.Engine, registered: Mapping[str, Any]) -> dict[str, Any]:
+def apply_gate(engine: sa.Engine, registered: Mapping[str, Any], run: str | None = None) -> dict[str, Any]:
     """Apply the registered verdict: promote (old champion retired, one transaction) or reject."""
     version = registered["model_version"]
     row = registry.get_model(engine, version)

@@ -55,7 +55,7 @@ def search_family(name: str, X: pd.DataFrame, y: np.ndarray, chosen: candidates.
             "folds": len(splits), "candidates": ranked}
 
 
-def train_family(engine: sa.Engine, job: Mapping[str, Any]) -> dict[str, Any]:
+def train_family(engine: sa.Engine, job: Mapping[str, Any], run: str | None = None) -> dict[str, Any]:
     """Search one family, then cross-validate its best (calibrated) pipeline on the eval folds."""
     from threadpoolctl import threadpool_limits
 

@@ -134,7 +134,7 @@ def _permutation_importance(best: Mapping[str, Any], data: TrainingSet, chosen: 
             for i, column in enumerate(X.columns)}
 
 
-def select_and_register(engine: sa.Engine, results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def select_and_register(engine: sa.Engine, results: Iterable[Mapping[str, Any]], run: str | None = None) -> dict[str, Any]:
     """Best family → final calibrated fit on all rows, paired comparison with the champion,
     artifact + model card, registry row as 'challenger' carrying the gate's verdict.
 

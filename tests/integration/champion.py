@@ -39,16 +39,16 @@ def _locked(path: Path) -> Iterator[None]:
 
 def _train(real_data_dir: Path, folder: Path) -> dict[str, Any]:
     """Train in a database of its own (dropped after), keep artifact and card in `folder`."""
-    from etl import ingest
     from etl.warehouse import db, server
-    from ml import training
+    from job import pipelines
 
     url = server.create_database(f"churn_test_champion_{uuid.uuid4().hex[:8]}")
     engine = db.get_engine(url)
     try:
         db.ensure_schema(engine)
-        ingest.run_snapshot(engine, real_data_dir, TRAINED_ON)
-        outcome = training.retrain(engine, TRAINED_ON, budget_name="reduced", families=["logreg"], n_jobs=2)
+        pipelines.execute(pipelines.INGEST, engine, TRAINED_ON, data_dir=real_data_dir)
+        done = pipelines.execute(pipelines.RETRAIN, engine, TRAINED_ON, budget_name="reduced", families=["logreg"], n_jobs=2)
+        outcome = done["apply_promotion_gate"]
         assert outcome["status"] == "champion", outcome
         [found] = rows(engine, "SELECT to_jsonb(r) AS row FROM ml.model_registry r WHERE status = 'champion'")
     finally:

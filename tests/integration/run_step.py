@@ -1,4 +1,4 @@
-"""Pipeline steps (or whole runs) in processes of their own, for drills that kill one or race
+"""Pipelines (or a range of their steps) in processes of their own, for drills that kill one or race
 two: `python -m tests.integration.run_step` is a server that imports the pipeline, GX and
 scikit-learn once, then forks one process per job it reads on stdin (a JSON line) and answers
 with that process's pid. So a step process starts in milliseconds, not the ~5 s of a fresh
@@ -17,41 +17,27 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 
-def _steps():
-    from etl import ingest
-    from ml import scoring
+def pipeline_of(step: str):
+    """The pipeline (job/pipelines) that declares a step of this name."""
+    from job import pipelines
 
-    return {
-        "load_raw": lambda e, d, a: ingest.load_raw(e, a.data_dir, d, a.run),
-        "validate_raw": lambda e, d, a: ingest.validate_raw(e, d, a.run),
-        "build_staging": lambda e, d, a: ingest.build_staging(e, d, a.run),
-        "build_features": lambda e, d, a: ingest.build_features(e, d, a.run),
-        "validate_features": lambda e, d, a: ingest.validate_features(e, d, a.run),
-        "publish_features": lambda e, d, a: ingest.publish_features(e, d, a.run),
-        "ingest": lambda e, d, a: ingest.run_snapshot(e, a.data_dir, d, a.run),
-        "score": lambda e, d, a: scoring.score_to_staged(e, d, run=a.run),
-        "validate_scores": lambda e, d, a: scoring.validate(e, d, a.run),
-        "publish_scores": lambda e, d, a: scoring.publish(e, d, a.run),
-        "score_run": lambda e, d, a: _score_run(e, d, a.run),
-    }
+    for pipeline in pipelines.PIPELINES:
+        if step in pipeline.names:
+            return pipeline
+    raise KeyError(f"no pipeline declares a step {step!r}")
 
 
-def _score_run(engine, snapshot, run):
-    """The churn_score chain in one process; the claim is released when a step fails."""
-    from etl.ops import claims
-    from ml import scoring
+def run_steps(engine, snapshot, pipeline: str, *, first: str | None = None, last: str | None = None,
+              run: str | None = None, data_dir=None) -> dict:
+    """`pipelines.execute` of the pipeline named `pipeline` (from `first` to `last`): the one
+    runner of the CLI and the bench, here in a drill's process."""
+    from job import pipelines
 
-    run = run or claims.script_run_id()
-    try:
-        scoring.score_to_staged(engine, snapshot, run=run)
-        scoring.validate(engine, snapshot, run)
-        return scoring.publish(engine, snapshot, run)
-    except BaseException:
-        claims.release_run(engine, run)
-        raise
+    [declared] = [p for p in pipelines.PIPELINES if p.name == pipeline]
+    options = {"data_dir": data_dir} if data_dir else {}
+    return pipelines.execute(declared, engine, snapshot, run=run, first=first, last=last, **options)
 
 
 def _child(job: dict) -> int:
@@ -70,15 +56,14 @@ def _child(job: dict) -> int:
     if job["barrier"]:  # blocked before `ready`, so a SIGUSR1 sent at once waits for sigwait
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
     engine = db.get_engine(job["url"])
-    step = _steps()[job["step"]]
     with engine.connect():
         pass
     print("ready", flush=True)
     if job["barrier"]:
         signal.sigwait({signal.SIGUSR1})
-    args = SimpleNamespace(run=job["run"], data_dir=job["data_dir"])
     try:
-        result = step(engine, dt.date.fromisoformat(job["date"]), args)
+        result = run_steps(engine, dt.date.fromisoformat(job["date"]), job["pipeline"], first=job["first"],
+                           last=job["last"], run=job["run"], data_dir=job["data_dir"])
     except Exception as error:
         print(json.dumps({"ok": False, "error": type(error).__name__, "message": str(error)}), flush=True)
         return 1
@@ -92,8 +77,7 @@ def serve() -> None:
     import great_expectations  # noqa: F401  (what every step process would import again)
     import sklearn  # noqa: F401
 
-    from etl import ingest  # noqa: F401
-    from ml import scoring  # noqa: F401
+    from job import pipelines  # noqa: F401
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     print("serving", flush=True)
@@ -164,13 +148,15 @@ class StepServer:
         started = self.process.stdout.readline().strip()
         assert started == "serving", f"step server did not start: {(folder / 'server.err').read_text()[-2000:]}"
 
-    def spawn(self, step: str, snapshot, url: str, *, run: str | None = None, data_dir: Path | None = None,
-              barrier: bool = False, app_name: str = "churn-drill") -> StepProcess:
-        """Fork a process running `step` for `snapshot` on the warehouse `url`; with `barrier`
-        it waits, connected, until `release` lets it go."""
+    def spawn(self, pipeline: str, snapshot, url: str, *, first: str | None = None, last: str | None = None,
+              run: str | None = None, data_dir: Path | None = None, barrier: bool = False,
+              app_name: str = "churn-drill") -> StepProcess:
+        """Fork a process running `pipeline` (from step `first` to `last`) for `snapshot` on the
+        warehouse `url`; with `barrier` it waits, connected, until `release` lets it go."""
         self.jobs += 1
         out = self.folder / f"step-{self.jobs}.out"
-        job = {"step": step, "date": snapshot.isoformat(), "url": url, "run": run, "barrier": barrier,
+        job = {"pipeline": pipeline, "first": first, "last": last, "date": snapshot.isoformat(), "url": url,
+               "run": run, "barrier": barrier,
                "data_dir": str(data_dir) if data_dir else None, "app_name": app_name, "out": str(out)}
         self.process.stdin.write(json.dumps(job) + "\n")
         self.process.stdin.flush()

@@ -7,6 +7,7 @@ import pytest
 
 from etl import ingest
 from etl.ops import batches
+from job import pipelines
 from tests.helpers import features_of, layer_checksums, rows
 
 SNAPSHOT = dt.date(2026, 5, 31)
@@ -14,7 +15,7 @@ SNAPSHOT = dt.date(2026, 5, 31)
 
 @pytest.fixture(scope="module")
 def published(engine, real_data_dir):
-    ingest.run_snapshot(engine, real_data_dir, SNAPSHOT)
+    pipelines.execute(pipelines.INGEST, engine, SNAPSHOT, data_dir=real_data_dir)
     return layer_checksums(engine, SNAPSHOT)
 
 

@@ -126,10 +126,11 @@ def test_rerun_of_the_same_date_gives_identical_rows(chain, engine):
 
 
 def test_chunked_scoring_gives_the_same_rows_as_one_chunk(chain, engine):
-    from ml import scoring
+    from job import pipelines
 
-    result = scoring.score_to_staged(engine, SNAPSHOT, chunk_size=128)
-    assert result["chunks"] == -(-1297 // 128) and result["rows"] == 1297
+    result = pipelines.execute(pipelines.SCORE, engine, SNAPSHOT, last="collect_shards", shards=1, chunk_size=128)
+    [shard] = result["score_shard"]
+    assert shard["chunks"] == -(-1297 // 128) and result["collect_shards"]["rows"] == 1297
     staged = rows(
         engine,
         "SELECT score_date, customer_id, model_version, churn_probability, risk_band, segment, offer, "
@@ -137,8 +138,7 @@ def test_chunked_scoring_gives_the_same_rows_as_one_chunk(chain, engine):
         d=SNAPSHOT,
     )
     assert staged == published(engine)
-    scoring.validate(engine, SNAPSHOT)  # gate and publish: leave no staged rows behind
-    scoring.publish(engine, SNAPSHOT)
+    pipelines.execute(pipelines.SCORE, engine, SNAPSHOT, first="validate_scores")  # gate, publish: no staged rows left
     assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT)[0]["n"] == 0
 
 
@@ -257,7 +257,7 @@ def test_a_changed_rule_file_must_bump_its_version(chain, engine, rules):
     before = rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT)
     edited = dataclasses.replace(rules, sha256="0" * 64)  # same version, other content
     with pytest.raises(segments.RulesError, match="bump `version`"):
-        scoring.score_to_staged(engine, SNAPSHOT, rules=edited)
+        scoring.plan_shards(engine, SNAPSHOT, rules=edited)
     assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT) == before
     recorded = rows(engine, "SELECT segment, precedence, offer FROM scoring.segment_rules WHERE rules_version = :v ORDER BY precedence",
                     v=rules.version)
@@ -270,7 +270,8 @@ def test_drift_above_0_2_is_stored_and_logged_as_a_warning(chain, engine, caplog
 
     import sqlalchemy as sa
 
-    from ml import monitoring, scoring
+    from job import pipelines
+    from ml import monitoring
 
     shifted = dt.date(2026, 9, 30)
     with engine.begin() as conn:  # the same customers, registered three times as long ago
@@ -282,9 +283,7 @@ def test_drift_above_0_2_is_stored_and_logged_as_a_warning(chain, engine, caplog
             "pages_per_visit, revenue_two_months_ago, revenue_last_month, revenue_current_month, revenue_outlier_fixed, "
             "minutes_last_month, minutes_current_month, profit, is_active_3m "
             "FROM features.customer_features WHERE snapshot_date = :d"), {"s": shifted, "d": SNAPSHOT})
-    scoring.score_to_staged(engine, shifted)
-    scoring.validate(engine, shifted)
-    scoring.publish(engine, shifted)
+    pipelines.execute(pipelines.SCORE, engine, shifted)
     with caplog.at_level(logging.WARNING, logger="ml.monitoring"):
         results = {r["variable"]: r for r in monitoring.compute_psi(engine, shifted)}
     assert results["tenure_days"]["status"] == "shifted" and results["tenure_days"]["psi"] > 0.2

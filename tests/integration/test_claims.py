@@ -11,9 +11,8 @@ import datetime as dt
 
 import pytest
 
-from etl import ingest
 from etl.ops import claims
-from ml import scoring
+from job import pipelines
 from tests.helpers import layer_checksums
 from tests.integration.run_step import release
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
@@ -23,11 +22,8 @@ DAY_BEFORE = dt.date(2026, 6, 29)
 
 
 def _clean_run(engine, data_dir, snapshot: dt.date) -> dict:
-    ingest.run_snapshot(engine, data_dir, snapshot)
-    run = claims.script_run_id()
-    scoring.score_to_staged(engine, snapshot, run=run)
-    scoring.validate(engine, snapshot, run)
-    scoring.publish(engine, snapshot, run)
+    pipelines.execute(pipelines.INGEST, engine, snapshot, data_dir=data_dir)
+    pipelines.execute(pipelines.SCORE, engine, snapshot)
     return layer_checksums(engine, snapshot)
 
 
@@ -37,10 +33,10 @@ def clean(engine, real_data_dir):
 
 
 def _race(step_server, chain, jobs: list[tuple[str, dt.date, str]], data_dir) -> list[dict]:
-    """The jobs in processes of their own, released together once each is connected."""
+    """The pipelines in processes of their own, released together once each is connected."""
     processes = [
-        step_server.spawn(step, snapshot, chain["url"], run=run, data_dir=data_dir, barrier=True, app_name=run)
-        for step, snapshot, run in jobs
+        step_server.spawn(pipeline, snapshot, chain["url"], run=run, data_dir=data_dir, barrier=True, app_name=run)
+        for pipeline, snapshot, run in jobs
     ]
     release(processes)
     return [p.outcome(timeout=240) for p in processes]
@@ -54,7 +50,7 @@ def _assert_one_wins_or_both_in_turn(outcomes: list[dict], runs: list[str]) -> N
             assert f"run {other}" in outcome["message"] and "python -m etl.ops.claims clear" in outcome["message"]
 
 
-@pytest.mark.parametrize("pipeline", ["ingest", "score_run"])
+@pytest.mark.parametrize("pipeline", ["ingest", "score"])
 def test_two_runs_of_one_date_at_once(pipeline, step_server, chain, engine, clean, real_data_dir):
     """One trial each: released on a barrier, both are under way within milliseconds."""
     runs = [f"race/{pipeline}-a", f"race/{pipeline}-b"]
@@ -70,7 +66,7 @@ def test_a_date_runs_while_the_date_before_publishes(step_server, chain, engine,
     ], real_data_dir)
     assert all(o["ok"] for o in outcomes), outcomes
     outcomes = _race(step_server, chain, [
-        ("score_run", DAY_BEFORE, "race/score-before"), ("score_run", DAY, "race/score-day"),
+        ("score", DAY_BEFORE, "race/score-before"), ("score", DAY, "race/score-day"),
     ], real_data_dir)
     assert all(o["ok"] for o in outcomes), outcomes
     for snapshot in (DAY_BEFORE, DAY):

@@ -41,14 +41,15 @@ def scored(engine: sa.Engine) -> dict[dt.date, set[str]]:
 
 
 def test_backfill_ingests_and_scores_every_date_and_status_lists_them(warehouse):
-    result = churn(warehouse, "backfill", "2026-09-01", "2026-09-02")
+    # August, the champion's own month: the retrain rule says no retrain (test_training covers when it does)
+    result = churn(warehouse, "backfill", "2026-08-29", "2026-08-30")
     assert result.exit_code == 0, result.output
-    assert scored(warehouse["engine"]) == {dt.date(2026, 9, 1): {warehouse["champion"]}, dt.date(2026, 9, 2): {warehouse["champion"]}}
+    assert scored(warehouse["engine"]) == {dt.date(2026, 8, 29): {warehouse["champion"]}, dt.date(2026, 8, 30): {warehouse["champion"]}}
     status = churn(warehouse, "status")
     assert status.exit_code == 0, status.output
     assert f"champion: {warehouse['champion']}" in status.output
-    assert "scored 2026-09-02: 1297 customers" in status.output and "scored 2026-09-01: 1297 customers" in status.output
-    assert "gate raw: passed for 2026-09-02" in status.output and "claim " not in status.output  # all released
+    assert "scored 2026-08-30: 1297 customers" in status.output and "scored 2026-08-29: 1297 customers" in status.output
+    assert "gate raw: passed for 2026-08-30" in status.output and "claim " not in status.output  # all released
 
 
 def test_rollback_restores_the_previous_champion_and_the_next_scoring_uses_it(warehouse):
@@ -58,17 +59,17 @@ def test_rollback_restores_the_previous_champion_and_the_next_scoring_uses_it(wa
     with engine.begin() as conn:  # the original was the champion before a newer one replaced it
         conn.execute(sa.text("UPDATE ml.model_registry SET status = 'retired', status_changed_at = now() - interval '1 day'"))
     insert_model(engine, newer)
-    assert churn(warehouse, "backfill", "2026-09-01", "2026-09-01").exit_code == 0
-    assert scored(engine) == {dt.date(2026, 9, 1): {newer["model_version"]}}
-    result = churn(warehouse, "rollback", "--reason", "drift on 2026-09-01", "--by", "on-call")
+    assert churn(warehouse, "backfill", "2026-08-30", "2026-08-30").exit_code == 0
+    assert scored(engine) == {dt.date(2026, 8, 30): {newer["model_version"]}}
+    result = churn(warehouse, "rollback", "--reason", "drift on 2026-08-30", "--by", "on-call")
     assert result.exit_code == 0, result.output
     assert f"champion is {original} again; {newer['model_version']} retired" in result.output
     statuses = {r["model_version"]: r for r in rows(engine, "SELECT model_version, status, status_changed_by, status_reason FROM ml.model_registry")}
     assert statuses[original]["status"] == "champion" and statuses[newer["model_version"]]["status"] == "retired"
     assert {statuses[v]["status_changed_by"] for v in statuses} == {"on-call"}
-    assert statuses[original]["status_reason"] == "rollback: drift on 2026-09-01"
-    assert churn(warehouse, "rescore", "2026-09-01").exit_code == 0
-    assert scored(engine) == {dt.date(2026, 9, 1): {original}}
+    assert statuses[original]["status_reason"] == "rollback: drift on 2026-08-30"
+    assert churn(warehouse, "rescore", "2026-08-30").exit_code == 0
+    assert scored(engine) == {dt.date(2026, 8, 30): {original}}
 
 
 def test_rollback_without_a_previous_champion_changes_nothing(warehouse):

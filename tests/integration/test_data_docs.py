@@ -71,7 +71,7 @@ def gate(engine, real_data_dir, tmp_path_factory) -> tuple[quality.QualityGateFa
         set_value(MF, "Популярная_категория", IMG, id="215351"),
         set_value(MF, "Популярная_категория", NBSP, id="215352"),
     )(folder)
-    ingest.load_raw(engine, folder, SNAPSHOT)
+    ingest.load_raw(engine, SNAPSHOT, data_dir=folder)
     logged = io.StringIO()
     handler = logging.StreamHandler(logged)
     logger = logging.getLogger(quality.__name__)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from types import SimpleNamespace
 
 import pytest
 
 from etl import ingest
-from ml import monitoring, scoring, training
+from job import pipelines
+from ml import monitoring, training
 from tests.helpers import LAYER_TABLES, layer_checksums, rows
+from tests.integration.run_step import pipeline_of, run_steps
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
 DAY = dt.date(2026, 7, 31)
@@ -26,10 +27,8 @@ RUN = "drill/run-1"
 
 
 def _run_all(engine, data_dir, run: str = RUN) -> None:
-    ingest.run_snapshot(engine, data_dir, DAY, run)
-    scoring.score_to_staged(engine, DAY, run=run)
-    scoring.validate(engine, DAY, run)
-    scoring.publish(engine, DAY, run)
+    pipelines.execute(pipelines.INGEST, engine, DAY, run=run, data_dir=data_dir)
+    pipelines.execute(pipelines.SCORE, engine, DAY, run=run)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +58,8 @@ def _kill_when_blocked(step_server, chain, engine, step: str, lock_sql: str, blo
     app_name = f"drill-{step}"
     with engine.connect() as blocker:
         blocker.exec_driver_sql(lock_sql)  # inside the blocker's open transaction
-        process = step_server.spawn(step, DAY, chain["url"], run=RUN, data_dir=data_dir, app_name=app_name)
+        process = step_server.spawn(pipeline_of(step).name, DAY, chain["url"], first=step, last=step, run=RUN,
+                                    data_dir=data_dir, app_name=app_name)
         try:
             _wait_for(lambda: _sessions(engine, app_name, blocked_in) > 0, 90, f"{step} to block in {blocked_in!r}")
         finally:
@@ -74,44 +74,38 @@ def _partition(engine, table: str) -> str:
 
 DRILLS = {
     # step killed: (lock only its last write needs, the statement it then waits in,
-    #               steps of the same run before it, steps after it)
-    "load_raw": (lambda e: f"LOCK TABLE {_partition(e, 'raw.money')} IN ACCESS SHARE MODE", "ops.replace_partition", [],
-                 ["validate_raw", "build_staging", "build_features", "validate_features", "publish_features"]),
-    "build_staging": (lambda e: "LOCK TABLE staging.profit IN EXCLUSIVE MODE", "DELETE FROM staging.profit", [],
-                      ["build_features", "validate_features", "publish_features"]),
+    #               the steps of the same run before it, the last step after it), steps by name
+    "load_raw": (lambda e: f"LOCK TABLE {_partition(e, 'raw.money')} IN ACCESS SHARE MODE", "ops.replace_partition",
+                 None, "publish_features"),
+    "build_staging": (lambda e: "LOCK TABLE staging.profit IN EXCLUSIVE MODE", "DELETE FROM staging.profit",
+                      None, "publish_features"),
     "publish_features": (lambda e: "LOCK TABLE features.customer_features IN SHARE MODE",
-                         "ops.publish_partition", ["build_features", "validate_features"], []),
-    # scoring's last write records the staged batch, after the COPY and ANALYZE of the partition
-    "score": (lambda e: "LOCK TABLE ops.staged_batches IN EXCLUSIVE MODE",
-              "INSERT INTO ops.staged_batches", [], ["validate_scores", "publish_scores"]),
+                         "ops.publish_partition", ("build_features", "validate_features"), "publish_features"),
+    # collecting the shards ends by recording the staged batch, after checking every shard
+    "collect_shards": (lambda e: "LOCK TABLE ops.staged_batches IN EXCLUSIVE MODE",
+                       "INSERT INTO ops.staged_batches", ("plan_shards", "score_shard"), "publish"),
     # publish has detached the staged partition and added its checks when it must drop the
     # date's published partition (the blocker's SHARE lock covers every partition)
-    "publish_scores": (lambda e: "LOCK TABLE scoring.churn_scores IN SHARE MODE",
-                       "ops.publish_partition", ["score", "validate_scores"], []),
+    "publish": (lambda e: "LOCK TABLE scoring.churn_scores IN SHARE MODE",
+                "ops.publish_partition", ("plan_shards", "validate_scores"), "publish"),
 }
 
 
-def _call(step: str, engine, data_dir) -> None:
-    from tests.integration import run_step
-
-    run_step._steps()[step](engine, DAY, SimpleNamespace(run=RUN, data_dir=data_dir))
+def _call(engine, data_dir, first: str, last: str | None = None) -> None:
+    """Steps `first` to `last` (default: `first` alone) of the run RUN, as a retry would run them."""
+    run_steps(engine, DAY, pipeline_of(first).name, first=first, last=last or first, run=RUN, data_dir=data_dir)
 
 
 @pytest.mark.parametrize("step", list(DRILLS))
 def test_sigkill_mid_transaction_loses_nothing_and_the_rerun_is_clean(step, step_server, chain, engine, clean, real_data_dir):
-    lock_sql, blocked_in, before, after = DRILLS[step]
-    for earlier in before:
-        _call(earlier, engine, real_data_dir)
+    lock_sql, blocked_in, before, last = DRILLS[step]
+    if before:
+        _call(engine, real_data_dir, *before)
     _kill_when_blocked(step_server, chain, engine, step, lock_sql(engine), blocked_in, real_data_dir)
     assert layer_checksums(engine, DAY) == clean  # the killed transaction rolled back whole
-    for again in [step, *after]:  # the retry of the same run goes on from the killed step
-        _call(again, engine, real_data_dir)
+    _call(engine, real_data_dir, step, last)  # the retry of the same run goes on from the killed step
     assert layer_checksums(engine, DAY) == clean
     assert rows(engine, "SELECT count(*) AS n FROM ops.snapshot_claims WHERE run_id = :r", r=RUN)[0]["n"] == 0
-
-
-INGEST_STEPS = ["load_raw", "validate_raw", "build_staging", "build_features", "validate_features", "publish_features"]
-SCORE_STEPS = ["score", "validate_scores", "publish_scores"]
 
 
 def _drift(engine) -> list[dict]:
@@ -124,9 +118,14 @@ def test_a_retry_of_every_task_after_success_changes_nothing(chain, engine, clea
     monitoring.compute_psi(engine, DAY)
     drift = _drift(engine)
     assert layer_checksums(engine, DAY) == clean
-    for step in INGEST_STEPS + SCORE_STEPS:  # each task run once more, as a retry or a UI clear would
-        _call(step, engine, real_data_dir)
-        assert layer_checksums(engine, DAY) == clean, f"a retry of {step} changed published rows"
+    for pipeline in (pipelines.INGEST, pipelines.SCORE):  # each task once more, as a retry or a UI clear would
+        steps = pipeline.steps
+        for index, step in enumerate(steps):
+            if step.takes == "item":
+                continue  # retried with the step that hands it its items
+            fans_out = index + 1 < len(steps) and steps[index + 1].takes == "item"
+            _call(engine, real_data_dir, step.name, steps[index + 1].name if fans_out else None)
+            assert layer_checksums(engine, DAY) == clean, f"a retry of {step.name} changed published rows"
     monitoring.compute_psi(engine, DAY)
     assert _drift(engine) == drift
     registry = rows(engine, "SELECT model_version, status, decision FROM ml.model_registry ORDER BY model_version")
@@ -161,12 +160,12 @@ def test_a_server_restart_between_tasks_and_a_retry_after_the_server_went_down(o
 
     url, pg_ctl = own_server
     engine = db.get_engine(url)
-    ingest.run_snapshot(engine, real_data_dir, DAY)
+    pipelines.execute(pipelines.INGEST, engine, DAY, data_dir=real_data_dir)
     ingest_tables = {t: c for t, c in LAYER_TABLES.items() if not t.startswith("scoring.")}
     clean_rows = layer_checksums(engine, DAY, ingest_tables)
 
     run = "drill/restart"
-    ingest.load_raw(engine, real_data_dir, DAY, run)
+    ingest.load_raw(engine, DAY, run, data_dir=real_data_dir)
     ingest.validate_raw(engine, DAY, run)
     pg_ctl("-m", "fast", "restart")  # between two tasks: pooled connections are dead now
     ingest.build_staging(engine, DAY, run)

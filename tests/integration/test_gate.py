@@ -20,7 +20,7 @@ BROKEN = dt.date(2025, 5, 1)
 
 @pytest.fixture(scope="module")
 def gates(engine, real_data_dir) -> tuple[quality.GateResult, quality.GateResult]:
-    ingest.load_raw(engine, real_data_dir, SNAPSHOT)
+    ingest.load_raw(engine, SNAPSHOT, data_dir=real_data_dir)
     raw = quality.validate(engine, "raw", SNAPSHOT)
     ingest.build_staging(engine, SNAPSHOT)
     ingest.build_features(engine, SNAPSHOT)

@@ -30,7 +30,7 @@ def _case_date(case: Corruption) -> dt.date:
 def _run_pipeline(engine, folder, snapshot: dt.date) -> tuple[str, Exception | None]:
     """churn_ingest's steps in order; the first rejection ends the run, as in the DAG."""
     try:
-        ingest.load_raw(engine, folder, snapshot)
+        ingest.load_raw(engine, snapshot, data_dir=folder)
     except LoadError as error:
         return "rejected_by_loader", error
     try:

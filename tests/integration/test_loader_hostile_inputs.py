@@ -34,7 +34,7 @@ def _case_date(case: Hostile) -> dt.date:
 @pytest.fixture(scope="module")
 def baseline(engine, real_data_dir) -> dict[str, tuple[int, str]]:
     for day in (REFERENCE, BASELINE):
-        ingest.load_raw(engine, real_data_dir, day)
+        ingest.load_raw(engine, day, data_dir=real_data_dir)
     fingerprint = raw_fingerprint(engine, BASELINE)
     assert fingerprint["raw.market_file"][0] == 1300 and fingerprint["raw.money"][0] == 1300
     return fingerprint
@@ -42,7 +42,7 @@ def baseline(engine, real_data_dir) -> dict[str, tuple[int, str]]:
 
 def _load_and_gate(engine, folder: Path, day: dt.date) -> tuple[str, Exception | None]:
     try:
-        ingest.load_raw(engine, folder, day)
+        ingest.load_raw(engine, day, data_dir=folder)
     except LoadError as error:
         return LOADER, error
     try:
@@ -95,7 +95,7 @@ def _assert_loader_rejection(case: Hostile, error: LoadError, engine, folder: Pa
     assert "\n" not in message and len(message) < 1500 and not has_hidden_characters(message), message
     assert partitions(engine, day) == [], "a rejected load leaves no partition of its date"
     with pytest.raises(LoadError) as again:  # over a date that holds a good snapshot
-        ingest.load_raw(engine, folder, BASELINE)
+        ingest.load_raw(engine, BASELINE, data_dir=folder)
     assert str(again.value) .split(" against snapshot ")[0] == message.split(" against snapshot ")[0]
 
 
@@ -121,12 +121,12 @@ def _assert_hidden_shown_escaped(case: Hostile, message: str) -> None:
 # ---------------------------------------------------------------------- exchanged header names
 def test_swapped_headers_are_rejected_and_the_load_rolls_back(engine, real_data_dir, tmp_path):
     before, day = dt.date(2027, 3, 1), dt.date(2027, 3, 2)
-    ingest.load_raw(engine, real_data_dir, before)
+    ingest.load_raw(engine, before, data_dir=real_data_dir)
     kept = raw_fingerprint(engine, before)
     folder = copy_export(real_data_dir, tmp_path / "swapped")
     swap_headers("market_file.csv", "Ошибка_сервиса", "Страниц_за_визит")(folder)
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, folder, day)
+        ingest.load_raw(engine, day, data_dir=folder)
     message = str(caught.value)
     assert message.startswith(
         f"market_file.csv: columns 'Ошибка_сервиса' and 'Страниц_за_визит' look swapped against snapshot {before} ("
@@ -140,16 +140,16 @@ def test_swapped_headers_are_rejected_and_the_load_rolls_back(engine, real_data_
 @pytest.mark.parametrize("pair", [("Средний_просмотр_категорий_за_визит", "Неоплаченные_продукты_штук_квартал"),
                                   ("Маркет_актив_тек_мес", "Ошибка_сервиса"), ("Длительность", "Страниц_за_визит")])
 def test_the_closest_column_pairs_are_caught_when_swapped(pair, engine, real_data_dir, tmp_path):
-    ingest.load_raw(engine, real_data_dir, dt.date(2027, 3, 5))
+    ingest.load_raw(engine, dt.date(2027, 3, 5), data_dir=real_data_dir)
     folder = copy_export(real_data_dir, tmp_path / "pair")
     swap_headers("market_file.csv", *pair)(folder)
     with pytest.raises(LoadError, match="look swapped against snapshot 2027-03-05"):
-        ingest.load_raw(engine, folder, dt.date(2027, 3, 6))
+        ingest.load_raw(engine, dt.date(2027, 3, 6), data_dir=folder)
 
 
 def test_reloading_the_real_export_is_not_a_swap(engine, real_data_dir):
     for day in (dt.date(2027, 3, 10), dt.date(2027, 3, 11), dt.date(2027, 3, 10)):
-        assert ingest.load_raw(engine, real_data_dir, day)["market_file.csv"] == 1300
+        assert ingest.load_raw(engine, day, data_dir=real_data_dir)["market_file.csv"] == 1300
 
 
 def test_synthetic_snapshots_of_two_seeds_are_not_a_swap(engine, tmp_path):
@@ -157,12 +157,12 @@ def test_synthetic_snapshots_of_two_seeds_are_not_a_swap(engine, tmp_path):
 
     for seed, day in ((1, dt.date(2027, 3, 20)), (2, dt.date(2027, 3, 21))):
         synth.generate_snapshot(tmp_path / str(seed), customers=1300, seed=seed)
-        assert ingest.load_raw(engine, tmp_path / str(seed), day)["market_file.csv"] == 1300
+        assert ingest.load_raw(engine, day, data_dir=tmp_path / str(seed))["market_file.csv"] == 1300
 
 
 @pytest.mark.parametrize("header", ["Страниц_за_визит", "Неоплаченные_продукты_штук_квартал", "Маркет_актив_6_мес"])
 def test_a_modest_real_shift_is_not_a_swap(header, engine, real_data_dir, tmp_path):
-    ingest.load_raw(engine, real_data_dir, dt.date(2027, 3, 25))
+    ingest.load_raw(engine, dt.date(2027, 3, 25), data_dir=real_data_dir)
     folder = copy_export(real_data_dir, tmp_path / "shift")
     lines = (folder / "market_file.csv").read_text().splitlines()
     index = lines[0].split(",").index(header)
@@ -172,4 +172,4 @@ def test_a_modest_real_shift_is_not_a_swap(header, engine, real_data_dir, tmp_pa
         fields[index] = f"{shifted:.1f}" if "." in fields[index] else str(round(shifted))
         lines[n] = ",".join(fields)
     (folder / "market_file.csv").write_text("\n".join(lines) + "\n")
-    assert ingest.load_raw(engine, folder, dt.date(2027, 3, 26))["market_file.csv"] == 1300
+    assert ingest.load_raw(engine, dt.date(2027, 3, 26), data_dir=folder)["market_file.csv"] == 1300

@@ -13,7 +13,7 @@ SNAPSHOT = dt.date(2026, 1, 31)
 
 @pytest.fixture(scope="module")
 def loaded(engine, real_data_dir):
-    counts = ingest.load_raw(engine, real_data_dir, SNAPSHOT)
+    counts = ingest.load_raw(engine, SNAPSHOT, data_dir=real_data_dir)
     ingest.build_staging(engine, SNAPSHOT)
     ingest.build_features(engine, SNAPSHOT)
     ingest.validate_features(engine, SNAPSHOT)
@@ -118,7 +118,7 @@ def test_feature_pivots_match_raw(loaded, engine):
 def test_reload_same_snapshot_gives_same_rows(loaded, engine, real_data_dir):
     before = features_of(engine, SNAPSHOT)
     raw_before = rows(engine, "SELECT customer_id, period, revenue FROM raw.market_money WHERE snapshot_date = :d ORDER BY 1, 2", d=SNAPSHOT)
-    ingest.load_raw(engine, real_data_dir, SNAPSHOT)
+    ingest.load_raw(engine, SNAPSHOT, data_dir=real_data_dir)
     ingest.build_staging(engine, SNAPSHOT)
     ingest.build_features(engine, SNAPSHOT)
     ingest.validate_features(engine, SNAPSHOT)
@@ -131,8 +131,8 @@ def test_reload_same_snapshot_gives_same_rows(loaded, engine, real_data_dir):
 
 def test_reload_touches_only_its_own_partition(loaded, engine, real_data_dir):
     other = dt.date(2026, 2, 28)
-    ingest.load_raw(engine, real_data_dir, other)
+    ingest.load_raw(engine, other, data_dir=real_data_dir)
     before = rows(engine, "SELECT snapshot_date, count(*) AS n FROM raw.money GROUP BY 1 ORDER BY 1")
-    ingest.load_raw(engine, real_data_dir, other)
+    ingest.load_raw(engine, other, data_dir=real_data_dir)
     assert rows(engine, "SELECT snapshot_date, count(*) AS n FROM raw.money GROUP BY 1 ORDER BY 1") == before
     assert {r["snapshot_date"] for r in before} >= {SNAPSHOT, other}

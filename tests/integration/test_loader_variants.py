@@ -18,7 +18,7 @@ BASELINE = dt.date(2026, 3, 31)
 
 @pytest.fixture(scope="module")
 def baseline(engine, real_data_dir):
-    ingest.load_raw(engine, real_data_dir, BASELINE)
+    ingest.load_raw(engine, BASELINE, data_dir=real_data_dir)
     ingest.build_staging(engine, BASELINE)
     ingest.build_features(engine, BASELINE)
     ingest.validate_features(engine, BASELINE)
@@ -72,7 +72,7 @@ def test_variant_loads_to_identical_features(variant, baseline, engine, real_dat
     VARIANTS[variant](folder)
     assert (folder / "money.csv").read_bytes() != b""
     snapshot = dt.date(2026, 4, 1) + dt.timedelta(days=sorted(VARIANTS).index(variant))
-    counts = ingest.load_raw(engine, folder, snapshot)
+    counts = ingest.load_raw(engine, snapshot, data_dir=folder)
     assert counts["money.csv"] == 1300
     ingest.build_staging(engine, snapshot)
     ingest.build_features(engine, snapshot)
@@ -136,7 +136,7 @@ def test_bad_input_is_rejected_and_loses_nothing(case, baseline, engine, real_da
     corrupt(folder)
     raw_before = rows(engine, "SELECT snapshot_date, count(*) AS n FROM raw.market_money GROUP BY 1 ORDER BY 1")
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, folder, BASELINE)  # the date that already holds a good snapshot
+        ingest.load_raw(engine, BASELINE, data_dir=folder)  # the date that already holds a good snapshot
     message = str(caught.value)
     assert file_name in message and caught.value.file_name == file_name
     if column:
@@ -170,7 +170,7 @@ def test_number_a_double_cannot_hold_is_named_with_file_column_and_line(value, e
     _set_field("market_file.csv", 9, "Акционные_покупки", value)(folder)
     day = dt.date(2027, 2, 1)
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, folder, day)
+        ingest.load_raw(engine, day, data_dir=folder)
     error = caught.value
     assert (error.file_name, error.column, error.lines) == ("market_file.csv", "Акционные_покупки", [9])
     assert str(error).startswith("market_file.csv, column 'Акционные_покупки': ") and len(str(error)) < 400
@@ -183,7 +183,7 @@ def test_numbers_a_double_holds_are_loaded(value, engine, real_data_dir, tmp_pat
     folder = copy_export(real_data_dir, tmp_path / "ok")
     _set_field("market_money.csv", 3, "Выручка", value)(folder)
     day = dt.date(2027, 2, 2)
-    ingest.load_raw(engine, folder, day)
+    ingest.load_raw(engine, day, data_dir=folder)
     [stored] = rows(engine, "SELECT revenue FROM raw.market_money WHERE snapshot_date = :d AND customer_id = 215348 "
                             "AND period = 'текущий_месяц'", d=day)
     assert stored["revenue"] == float(value)
@@ -198,7 +198,7 @@ def test_database_error_on_insert_becomes_a_one_line_load_error(engine, real_dat
     _set_field("market_file.csv", 4, "Акционные_покупки", "1" + "0" * 1000 + "e-1400")(folder)
     day = dt.date(2027, 2, 3)
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, folder, day)
+        ingest.load_raw(engine, day, data_dir=folder)
     message = str(caught.value)
     assert message.startswith("market_file.csv: could not be stored in raw.market_file: ")
     assert 'null value in column "promo_share"' in message
@@ -216,7 +216,7 @@ def test_nul_byte_is_named_as_binary_data_with_its_line(file, where, line, engin
     lines[where - 1] = lines[where - 1][:-2] + b"\x00" + lines[where - 1][-2:]
     (folder / file).write_bytes(b"\n".join(lines))
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, folder, dt.date(2027, 2, 4))
+        ingest.load_raw(engine, dt.date(2027, 2, 4), data_dir=folder)
     message = str(caught.value)
     assert "NUL byte (binary data)" in message and "UTF-8" not in message, message
     assert caught.value.lines == [line] and caught.value.file_name == file and "\\x00" in message
@@ -226,7 +226,7 @@ def test_nul_byte_in_header_and_utf16_files(engine, real_data_dir, tmp_path):
     folder = copy_export(real_data_dir, tmp_path / "utf16")
     (folder / "market_time.csv").write_bytes((folder / "market_time.csv").read_text().encode("utf-16"))
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, folder, dt.date(2027, 2, 4))
+        ingest.load_raw(engine, dt.date(2027, 2, 4), data_dir=folder)
     assert "NUL byte" in str(caught.value) and caught.value.lines == [1], str(caught.value)
 
 
@@ -236,7 +236,7 @@ def test_header_spanning_several_lines_is_named(header, engine, real_data_dir, t
     body = (folder / "market_time.csv").read_text().split("\n", 1)[1]
     (folder / "market_time.csv").write_text(header + "\n" + body)
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, folder, dt.date(2027, 2, 4))
+        ingest.load_raw(engine, dt.date(2027, 2, 4), data_dir=folder)
     assert str(caught.value).startswith("market_time.csv: header spans several lines"), str(caught.value)
     assert "missing" not in str(caught.value) and caught.value.lines == [1]
 
@@ -249,10 +249,10 @@ def test_hidden_characters_in_an_unknown_header_are_shown_escaped(name, shown, e
     text = (folder / "market_time.csv").read_text()
     (folder / "market_time.csv").write_text(text.replace("Период", name, 1))
     if shown is None:  # trailing Unicode spaces around a name are trimmed like ASCII ones
-        assert ingest.load_raw(engine, folder, dt.date(2027, 2, 5))["market_time.csv"] == 2600
+        assert ingest.load_raw(engine, dt.date(2027, 2, 5), data_dir=folder)["market_time.csv"] == 2600
         return
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, folder, dt.date(2027, 2, 5))
+        ingest.load_raw(engine, dt.date(2027, 2, 5), data_dir=folder)
     message = str(caught.value)
     assert f"column '{shown}': unknown column in header" in message and name not in message.replace(shown, ""), message
     if name == "Пeриод":  # Latin 'e'
@@ -264,7 +264,7 @@ def test_sample_values_are_shown_quoted_escaped_and_cut(engine, real_data_dir, t
     _set_field("market_time.csv", 5, "минут", "1\u00a02")(folder)
     _set_field("market_time.csv", 6, "минут", "it's " + "x" * 100_000)(folder)
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, folder, dt.date(2027, 2, 6))
+        ingest.load_raw(engine, dt.date(2027, 2, 6), data_dir=folder)
     message = str(caught.value)
     assert message.endswith("at line 5, 6 (values: '1\\xa02', 'it's " + "x" * 74 + "… (100005 chars)')"), message
 
@@ -286,11 +286,11 @@ def test_the_real_export_takes_the_typed_copy_and_loads_the_rows_of_the_checked_
 
     fast_day, checked_day = dt.date(2027, 3, 1), dt.date(2027, 3, 2)
     with caplog.at_level(logging.INFO, logger="etl.ingest.loader"):
-        ingest.load_raw(engine, real_data_dir, fast_day)
+        ingest.load_raw(engine, fast_day, data_dir=real_data_dir)
     assert "checked path" not in caplog.text
     monkeypatch.setattr(typed_copy, "copy_into_partition", lambda *args, **kwargs: None)
     with caplog.at_level(logging.INFO, logger="etl.ingest.loader"):
-        ingest.load_raw(engine, real_data_dir, checked_day)
+        ingest.load_raw(engine, checked_day, data_dir=real_data_dir)
     assert caplog.text.count("checked path") == 4
     fast, checked = stored(fast_day), stored(checked_day)
     assert fast == checked and [len(fast[t]) for t in fast] == [1300, 3900, 2600, 1300]
@@ -303,7 +303,7 @@ def test_an_integer_spelling_postgres_reads_is_refused_as_the_checks_say(value, 
     _set_field("market_time.csv", 5, "минут", value)(folder)
     day = dt.date(2027, 3, 3)
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, folder, day)
+        ingest.load_raw(engine, day, data_dir=folder)
     assert (caught.value.file_name, caught.value.column, caught.value.lines) == ("market_time.csv", "минут", [5])
     assert "not a whole number" in str(caught.value)
     assert partitions(engine, day) == []

@@ -50,31 +50,26 @@ def _run(dag_id: str, night: dt.date, **conf) -> None:
 
 def _retrain(engine, night: dt.date) -> dict:
     """churn_retrain's steps (reduced search, logreg): the gate decides."""
-    from ml import training
+    from job import pipelines
 
-    return training.retrain(engine, night, budget_name="reduced", families=["logreg"], n_jobs=2)
+    done = pipelines.execute(pipelines.RETRAIN, engine, night, budget_name="reduced", families=["logreg"], n_jobs=2)
+    return done["apply_promotion_gate"]
 
 
 def _night(engine, data_dir: Path, night: dt.date) -> None:
-    """churn_ingest's and churn_score's steps for one night, in the DAGs' order."""
-    from etl import ingest
-    from etl.ops import claims
-    from ml import monitoring, outcomes, scoring
+    """churn_ingest's and churn_score's pipelines for one night, as the DAGs run them."""
+    from job import pipelines
 
-    ingest.run_snapshot(engine, data_dir, night)
-    run = claims.script_run_id()
-    scoring.score_to_staged(engine, night, run=run)
-    scoring.validate(engine, night, run)
-    scoring.publish(engine, night, run)
-    monitoring.compute_psi(engine, night)
-    outcomes.settle_outcomes(engine, night)
+    pipelines.execute(pipelines.INGEST, engine, night, data_dir=data_dir)
+    for pipeline in (pipelines.SCORE, pipelines.SETTLE):
+        pipelines.execute(pipeline, engine, night)
 
 
 @pytest.fixture(scope="module")
 def lived(request, airflow_db, tmp_path_factory):
     """The six nights, in a database of their own, trained once (night 0)."""
-    from etl import ingest
     from etl.warehouse import db, server
+    from job import pipelines
     from job.local.synthetic_history import SyntheticHistory
 
     url = server.create_database(f"churn_test_outcomes_{uuid.uuid4().hex[:8]}")
@@ -88,7 +83,7 @@ def lived(request, airflow_db, tmp_path_factory):
         for index, night in enumerate(story.dates):
             export = story.write(index)
             if index == 0:  # the champion is trained on night 0's features, then scores every night
-                ingest.run_snapshot(engine, export, night)
+                pipelines.execute(pipelines.INGEST, engine, night, data_dir=export)
                 assert _retrain(engine, night)["status"] == "champion"
             _night(engine, export, night)
             story.record_offers(engine, index)

@@ -13,12 +13,13 @@ def test_publish_moves_the_staged_partition_and_a_refused_one_keeps_both_sides(c
     storage, constraints added, logged). Staged rows that break the published checks (a gate
     bypassed) are refused whole: the published date and the staged partition stay as they were."""
     import sqlalchemy as sa
+
+    from job import pipelines
     from ml import scoring
 
     before = published(engine)
     day = SNAPSHOT.strftime("%Y%m%d")
-    scoring.score_to_staged(engine, SNAPSHOT)
-    scoring.validate(engine, SNAPSHOT)
+    pipelines.execute(pipelines.SCORE, engine, SNAPSHOT, last="validate_scores")
     with engine.begin() as conn:  # after the gate: one row the published checks refuse
         conn.execute(sa.text(f"UPDATE scoring.churn_scores_staged_p{day} SET churn_probability = 2 "
                              "WHERE customer_id = (SELECT min(customer_id) FROM scoring.churn_scores_staged)"))
@@ -26,8 +27,7 @@ def test_publish_moves_the_staged_partition_and_a_refused_one_keeps_both_sides(c
         scoring.publish(engine, SNAPSHOT)
     assert published(engine) == before
     assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT)[0]["n"] == 1297
-    scoring.score_to_staged(engine, SNAPSHOT)  # rescored, gated, published: the partition moves
-    scoring.validate(engine, SNAPSHOT)
+    pipelines.execute(pipelines.SCORE, engine, SNAPSHOT, last="validate_scores")  # rescored, gated: then published
     [staged] = rows(engine, f"SELECT pg_relation_filenode('scoring.churn_scores_staged_p{day}') AS node")
     scoring.publish(engine, SNAPSHOT)
     [moved] = rows(engine, f"SELECT pg_relation_filenode('scoring.churn_scores_p{day}') AS node, "

@@ -42,6 +42,6 @@ def test_raw_suites_read_the_snapshot_partition_in_place(engine, real_data_dir):
     from etl.quality import gate
 
     day = dt.date(2031, 1, 2)
-    ingest.load_raw(engine, real_data_dir, day)
+    ingest.load_raw(engine, day, data_dir=real_data_dir)
     found = gate._partitions(engine, quality.load_suites(), day)
     assert found == {f"raw.{t}": ("raw", f"{t}_p20310102") for t in ("market_file", "market_money", "market_time", "money")}

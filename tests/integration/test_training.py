@@ -67,8 +67,10 @@ def _champions(engine) -> list[dict]:
 def test_training_set_is_the_latest_labelled_active_snapshot(engine, real_snapshot):
     from ml import features
 
-    assert dataset.resolve_snapshot(engine, None, as_of=real_snapshot) == real_snapshot
-    assert dataset.resolve_snapshot(engine, real_snapshot, as_of=dt.date(2000, 1, 1)) == real_snapshot  # pinned
+    assert dataset.resolve_snapshot(engine, real_snapshot) == real_snapshot
+    assert dataset.resolve_snapshot(engine, real_snapshot + dt.timedelta(days=400)) == real_snapshot  # the latest before
+    with pytest.raises(LookupError, match="no labelled active customers on or before 2000-01-01"):
+        dataset.resolve_snapshot(engine, dt.date(2000, 1, 1))
     frame = features.load_training_frame(engine, real_snapshot)
     assert len(frame) == 1297  # «active 3 months»: 3 of 1300 customers drop out
     assert int(frame["churn_label"].sum()) == 495
@@ -126,12 +128,20 @@ def test_model_card_exists_with_the_plots(engine, trained):
     assert row["model_version"] in text and f"{row['cv_roc_auc_mean']:.4f}" in text
 
 
+def _retrain(engine, families: list[str]) -> dict:
+    """The retrain pipeline in this process (reduced search): the promotion gate's outcome."""
+    from job import pipelines
+
+    done = pipelines.execute(pipelines.RETRAIN, engine, SNAPSHOT, budget_name="reduced", families=families, n_jobs=2)
+    return done["apply_promotion_gate"]
+
+
 def test_retrain_on_unchanged_snapshot_keeps_the_champion(engine, trained):
     champion = registry.get_champion(engine)
     if champion["training_snapshot"] != SNAPSHOT:
         pytest.skip("another test's champion (other snapshot) beat this run's model")
     # The champion's own family, same budget: the search finds the same model again.
-    again = training.retrain(engine, SNAPSHOT, budget_name="reduced", families=[champion["algorithm"]], n_jobs=2)
+    again = _retrain(engine, families=[champion["algorithm"]])
     assert again["status"] == "rejected", again["reason"]
     assert registry.get_champion(engine)["model_version"] == champion["model_version"]
     repeat = registry.get_model(engine, again["model_version"])
@@ -139,7 +149,7 @@ def test_retrain_on_unchanged_snapshot_keeps_the_champion(engine, trained):
     assert repeat["decision"]["mean_difference"] <= 0
     assert champion["cv_roc_auc_mean"] >= repeat["cv_roc_auc_mean"]  # same snapshot, same folds
 
-    worse = training.retrain(engine, SNAPSHOT, budget_name="reduced", families=["tree"], n_jobs=2)
+    worse = _retrain(engine, families=["tree"])
     assert worse["status"] == "rejected", worse["reason"]
     assert registry.get_model(engine, worse["model_version"])["decision"]["mean_difference"] < -0.005
     assert [r["model_version"] for r in _champions(engine)] == [champion["model_version"]]
@@ -232,24 +242,14 @@ def test_churn_retrain_dag(engine, trained):
     assert len(_champions(engine)) == 1
 
 
-def test_training_needed_follows_the_champions_training_rows(engine, trained, real_data_dir, tmp_path):
-    """make run retrains only when the champion was not trained on this labelled snapshot's rows."""
-    from etl import ingest
-    from tests.helpers import copy_export
-
+def test_the_retrain_rule_is_monthly_and_says_why(engine, trained):
+    """One rule for the DAG, make run and churn backfill: a month's first snapshot after the
+    champion's month retrains; the champion's own month and older months do not."""
     champion = registry.get_champion(engine)
     trained_on = champion["training_snapshot"]
-    assert training.training_needed(engine, trained_on) is None
-    assert training.training_needed(engine, dt.date(2030, 1, 1)) is None  # no labelled rows: nothing to train on
-
-    changed = dt.date(2026, 7, 15)
-    folder = copy_export(real_data_dir, tmp_path / "changed")
-    text = (folder / "market_file.csv").read_text()
-    (folder / "market_file.csv").write_text(text.replace("215349,Снизилась", "215349,Прежний уровень", 1))
-    ingest.load_raw(engine, folder, changed)
-    ingest.build_staging(engine, changed)
-    ingest.build_features(engine, changed)
-    ingest.validate_features(engine, changed)
-    ingest.publish_features(engine, changed)
-    reason = training.training_needed(engine, changed)
-    assert reason and champion["model_version"] in reason
+    assert training.retrain_reason(engine, trained_on) is None
+    assert training.retrain_reason(engine, trained_on.replace(day=1)) is None  # same month
+    assert training.retrain_reason(engine, dt.date(trained_on.year - 1, 1, 31)) is None  # older
+    next_month = (trained_on.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    reason = training.retrain_reason(engine, next_month)
+    assert reason and champion["model_version"] in reason and f"{next_month:%Y-%m}" in reason

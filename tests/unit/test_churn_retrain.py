@@ -51,8 +51,10 @@ def _loaded_after(statement: str, watched: tuple[str, ...]) -> list[str]:
 
 
 def test_parsing_imports_no_heavy_libraries_and_touches_no_database():
+    """The DAG names its steps by reference (job/pipelines), so parsing imports the step modules,
+    but none of them loads a heavy library or connects (the warehouse URL points nowhere)."""
     parse = f"runpy.run_path({str(ROOT / 'dags' / 'churn_retrain.py')!r})"
-    assert _loaded_after(parse, HEAVY + ("ml.training", "etl.warehouse.db")) == []
+    assert _loaded_after(parse, HEAVY + ("great_expectations",)) == []
 
 
 def test_the_training_package_imports_light():

@@ -20,9 +20,12 @@ def _asset_names(timetable) -> set[str]:
 
 
 def test_ingest_runs_nightly_at_two_for_the_night_of_its_logical_date():
+    from airflow.serialization.encoders import coerce_to_core_timetable
+
     dag = load_dag("churn_ingest")
     after = pendulum.datetime(2026, 11, 27, 12, tz="UTC")
-    nxt = dag.timetable.next_dagrun_info(last_automated_data_interval=None, restriction=_unrestricted(after))
+    timetable = coerce_to_core_timetable(dag.timetable)  # the DAG file declares it from airflow.sdk
+    nxt = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=_unrestricted(after))
     assert nxt.logical_date == pendulum.datetime(2026, 11, 28, 2, tz="UTC")
     assert nxt.run_after == nxt.logical_date  # a cron trigger: the run for D starts at D 02:00
     assert dag.catchup is False  # unpausing runs only the latest night
