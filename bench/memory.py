@@ -2,18 +2,13 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
+
+import psutil
 
 
 def rss_mb() -> float:
-    """Current resident set size in MiB (Linux /proc; 0 where it is not available)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    """Current resident set size in MiB (of the calling process: a forked worker measures itself)."""
+    return psutil.Process().memory_info().rss / (1024 * 1024)
 
 
 class PeakRss:

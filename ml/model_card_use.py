@@ -7,7 +7,6 @@ levels) comes from the training run or the code that applies it, so it is this v
 from __future__ import annotations
 
 import datetime as dt
-import html
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ml import monitoring
@@ -33,14 +32,11 @@ NOT_FOR = (
 )
 
 
-def intended_use_section(frame: pd.DataFrame, y: np.ndarray, snapshot: dt.date, metrics: Mapping[str, Any]) -> list[str]:
-    """The section's HTML parts: intended use, uses ruled out, limitations with this run's facts."""
-    return [
-        f"<h2 id='intended-use'>{SECTION_TITLE}</h2>",
-        "<h3>Intended use</h3>", _list(INTENDED),
-        "<h3>Not intended for</h3>", _list(NOT_FOR),
-        "<h3>Limitations</h3>", _list(limitations(frame, y, snapshot, metrics)),
-    ]
+def intended_use_section(frame: pd.DataFrame, y: np.ndarray, snapshot: dt.date, metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """The section's content for the card's template: its title, the intended use, the uses
+    ruled out, and the limitations with this run's facts."""
+    return {"title": SECTION_TITLE, "intended": INTENDED, "not_for": NOT_FOR,
+            "limitations": limitations(frame, y, snapshot, metrics)}
 
 
 def limitations(frame: pd.DataFrame, y: np.ndarray, snapshot: dt.date, metrics: Mapping[str, Any]) -> list[str]:
@@ -64,6 +60,3 @@ def limitations(frame: pd.DataFrame, y: np.ndarray, snapshot: dt.date, metrics: 
         "predict, not what causes a drop: changing a factor for a customer need not change their behaviour.",
     ]
 
-
-def _list(items: Any) -> str:
-    return "<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>"

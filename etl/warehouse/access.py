@@ -14,14 +14,13 @@ writer have none, so only BI logins get in that way.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from psycopg2.extensions import encrypt_password
 
 from etl.warehouse import settings
 
@@ -33,7 +32,6 @@ TCP_HOST = "127.0.0.1"
 ACCESS_FILE = "access.conf"
 _LOGIN_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _TCP_PORT = re.compile(r"^\s*port\s*=\s*(\d+)", re.MULTILINE)
-_SCRAM_ITERATIONS = 4096
 
 HBA_TEXT = f"""\
 # Written by etl/warehouse/access.py; edits here are overwritten at the next start.
@@ -81,16 +79,11 @@ def access_settings_text(tcp_port: int | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def scram_verifier(password: str) -> str:
-    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802/7677), made here so
-    the password itself never reaches the server or its statement log."""
-    salt = secrets.token_bytes(16)
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, _SCRAM_ITERATIONS)
-    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
-    stored_key = hashlib.sha256(client_key).digest()
-    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
-    encode = lambda raw: base64.b64encode(raw).decode("ascii")  # noqa: E731
-    return f"SCRAM-SHA-256${_SCRAM_ITERATIONS}:{encode(salt)}${encode(stored_key)}:{encode(server_key)}"
+def scram_verifier(password: str, user: str, dbapi_connection: Any) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password`, made on the client by libpq
+    (PQencryptPasswordConn) so the password itself never reaches the server or its statement log.
+    libpq wants the psycopg2 connection (or cursor) the verifier is for, not a SQLAlchemy one."""
+    return encrypt_password(password, user, scope=dbapi_connection, algorithm="scram-sha-256")
 
 
 def check_login_name(name: str) -> str:

@@ -17,9 +17,10 @@ def create_bi_login(conn: sa.Connection, name: str) -> tuple[str, bool]:
     password (random, 24 characters) and whether the login is new. Runs as the writer; the
     server gets only the SCRAM verifier."""
     password = secrets.token_urlsafe(18)
+    login = access.check_login_name(name)
     created = db.run_sql(conn, "access", "upsert_bi_login", {
-        "login": access.check_login_name(name),
-        "verifier": access.scram_verifier(password),
+        "login": login,
+        "verifier": access.scram_verifier(password, login, conn.connection.dbapi_connection),
         "bi_role": access.BI_ROLE,
     }).scalar_one()
     return password, bool(created)

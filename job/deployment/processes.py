@@ -3,6 +3,9 @@
 `make run` and `make airflow` start Airflow commands that start processes of their own (task
 runners, training workers, gunicorn/uvicorn workers, the log server). Stopping only the command
 would leave those running; stopping its group stops them all.
+
+psutil finds and times processes; groups are signalled with os.killpg and children reaped with
+os.waitpid, which psutil has no calls for.
 """
 from __future__ import annotations
 
@@ -14,6 +17,10 @@ import sys
 import time
 from pathlib import Path
 from typing import Mapping
+
+import psutil
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def start_airflow(args: list[str], env: Mapping[str, str], log_file: Path) -> subprocess.Popen:
@@ -68,25 +75,22 @@ def reap_children(pgid: int) -> None:
 
 
 def start_ticks(pid: int) -> int | None:
-    """When process `pid` started (clock ticks since boot, /proc/<pid>/stat), or None when it
-    does not exist or the system has no /proc. With the pid it names one process for good: a pid
-    in a stale state file may belong to an unrelated process by now."""
+    """When process `pid` started (clock ticks since boot), or None when it does not exist. With
+    the pid it names one process for good: a pid in a stale state file may belong to an unrelated
+    process by now.
+
+    Ticks since boot, not psutil's wall-clock create_time: a clock step (NTP) between `make
+    airflow` and `make airflow-stop` would move the latter, and state files already hold ticks."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        created = psutil.Process(pid).create_time()
+    except psutil.Error:
         return None
-    return int(stat.rsplit(")", 1)[1].split()[19])  # field 22; the name before ")" may hold spaces
+    return round((created - psutil.boot_time()) * _CLOCK_TICKS)
 
 
 def alive(pid: int) -> bool:
     """Whether process `pid` exists (reap your own exited children first: a zombie exists)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return psutil.pid_exists(pid)
 
 
 def group_alive(pgid: int) -> bool:

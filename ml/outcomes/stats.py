@@ -11,6 +11,9 @@ goes straight into SQL parameters and is the same on every run (no bootstrap, no
   and at rates near 0 or 1 where the Wald interval does not; a pooled two-proportion z test; and
   the revenue-change difference with a Welch t interval (unequal variances: the groups differ
   in size and spread).
+
+Wilson, Welch and the normal quantiles come from scipy; DeLong and Newcombe are written here
+because neither scipy nor scikit-learn has them.
 """
 from __future__ import annotations
 
@@ -126,12 +129,12 @@ def calibration_deciles(labels: Any, probabilities: Any, bins: int = 10) -> list
 
 
 def wilson_interval(successes: int, total: int, z: float) -> tuple[float, float]:
-    """Wilson score interval of one proportion: stays inside [0, 1] and honest at small n."""
-    rate = successes / total
-    denominator = 1.0 + z * z / total
-    centre = (rate + z * z / (2.0 * total)) / denominator
-    half = z / denominator * math.sqrt(rate * (1.0 - rate) / total + z * z / (4.0 * total * total))
-    return max(0.0, centre - half), min(1.0, centre + half)
+    """Wilson score interval of one proportion: stays inside [0, 1] and honest at small n.
+
+    scipy takes a confidence level, not a quantile: the level of `z` is 2Φ(z) − 1."""
+    level = 2.0 * float(sps.norm.cdf(z)) - 1.0
+    ci = sps.binomtest(successes, total).proportion_ci(confidence_level=level, method="wilson")
+    return max(0.0, float(ci.low)), min(1.0, float(ci.high))
 
 
 def newcombe_interval(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float, float]:
@@ -158,15 +161,13 @@ def two_proportion_p_value(x1: int, n1: int, x2: int, n2: int) -> float:
 def welch_interval(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float]:
     """Welch t interval of mean(a) − mean(b); both groups need two customers.
 
-    Both groups without spread: the interval shrinks to the point (width 0 whatever the df)."""
-    va, vb = np.var(a, ddof=1) / a.size, np.var(b, ddof=1) / b.size
+    Both groups without spread: the interval shrinks to the point (width 0 whatever the df);
+    scipy would give the same point but warn of a zero variance, so that case is answered here."""
     difference = float(a.mean() - b.mean())
-    se = math.sqrt(va + vb)
-    if se == 0.0:
+    if np.var(a, ddof=1) + np.var(b, ddof=1) == 0.0:
         return difference, difference
-    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
-    half = float(sps.t.ppf(0.5 + level / 2.0, df)) * se
-    return difference - half, difference + half
+    ci = sps.ttest_ind(a, b, equal_var=False).confidence_interval(confidence_level=level)
+    return float(ci.low), float(ci.high)
 
 
 def _mean(values: np.ndarray) -> float | None:

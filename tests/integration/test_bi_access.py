@@ -3,6 +3,9 @@ made by the real `churn bi-login`, then password logins over 127.0.0.1 — the m
 everything else is refused."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import re
 import socket
@@ -66,6 +69,23 @@ def _as_writer(env: dict[str, str], query: str) -> list[tuple]:
     done = subprocess.run([sys.executable, "-c", code, query], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return eval(done.stdout)  # noqa: S307 — our own repr of plain tuples
+
+
+def test_the_scram_verifier_proves_the_password_and_hides_it(tcp_warehouse):
+    """RFC 5802: StoredKey = H(HMAC(SaltedPassword, "Client Key")) for the stored salt; libpq
+    makes it on the writer's own connection, a fresh salt each time."""
+    code = ("from etl.warehouse import access, db; raw = db.get_engine().raw_connection(); "
+            "print(*(access.scram_verifier('s3cret', 'bi_x', raw.dbapi_connection) for _ in '12')); raw.close()")
+    done = subprocess.run([sys.executable, "-c", code], env=tcp_warehouse, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    verifier, again = done.stdout.split()
+    method, iterations_salt, keys = verifier.split("$")
+    iterations, salt = iterations_salt.split(":")
+    stored, _server = keys.split(":")
+    salted = hashlib.pbkdf2_hmac("sha256", b"s3cret", base64.b64decode(salt), int(iterations))
+    assert method == "SCRAM-SHA-256" and "s3cret" not in verifier
+    assert base64.b64decode(stored) == hashlib.sha256(hmac.new(salted, b"Client Key", "sha256").digest()).digest()
+    assert again != verifier
 
 
 def test_the_block_names_the_tcp_door_and_a_jdbc_url(bi_login, tcp_warehouse):

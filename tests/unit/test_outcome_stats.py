@@ -209,17 +209,41 @@ def test_p_value_is_the_pooled_two_proportion_z_test():
     assert stats.offer_effect([1] * 40, [1] * 50, np.zeros(40), np.zeros(50))["churn_p_value"] == 1.0
 
 
-def test_welch_interval_matches_scipy():
+def _textbook_welch(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float]:
+    """Welch 1947 from the definition: the standard error and the Welch–Satterthwaite df."""
+    va, vb = np.var(a, ddof=1) / a.size, np.var(b, ddof=1) / b.size
+    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    half = sps.t.ppf(0.5 + level / 2.0, df) * math.sqrt(va + vb)
+    return a.mean() - b.mean() - half, a.mean() - b.mean() + half
+
+
+def test_welch_interval_matches_scipy_and_the_textbook_formula():
     rng = np.random.default_rng(31)
     a, b = rng.normal(10, 3, 45), rng.normal(8, 9, 120)
     effect = stats.offer_effect(rng.integers(0, 2, 45), rng.integers(0, 2, 120), a, b, level=0.9)
-    result = sps.ttest_ind(a, b, equal_var=False)
-    if not hasattr(result, "confidence_interval"):
-        pytest.skip("scipy without TtestResult.confidence_interval")
-    ci = result.confidence_interval(confidence_level=0.9)
+    ci = sps.ttest_ind(a, b, equal_var=False).confidence_interval(confidence_level=0.9)
+    low, high = _textbook_welch(a, b, 0.9)
     assert effect["revenue_change_difference"] == pytest.approx(a.mean() - b.mean())
     assert effect["revenue_change_difference_low"] == pytest.approx(ci.low, rel=1e-9)
     assert effect["revenue_change_difference_high"] == pytest.approx(ci.high, rel=1e-9)
+    assert (effect["revenue_change_difference_low"], effect["revenue_change_difference_high"]) == \
+        pytest.approx((low, high), rel=1e-9)
+
+
+def test_welch_interval_without_spread_is_the_point():
+    assert stats.welch_interval(np.full(5, 3.0), np.full(7, 1.0), 0.95) == (2.0, 2.0)
+
+
+@pytest.mark.parametrize("successes, total, low, high", [
+    (81, 263, 0.2553, 0.3662),  # Newcombe 1998 (single proportion), Table I, method 3 (Wilson)
+    (15, 148, 0.0624, 0.1605),
+    (0, 20, 0.0, 0.1611),
+    (1, 29, 0.0061, 0.1718),
+])
+def test_wilson_interval_matches_the_published_examples(successes, total, low, high):
+    interval = stats.wilson_interval(successes, total, sps.norm.ppf(0.975))
+    assert interval == pytest.approx((low, high), abs=5e-5)
+    assert all(type(bound) is float for bound in interval)
 
 
 def test_too_small_groups_report_rates_but_no_intervals():

@@ -2,10 +2,13 @@
 ignores SIGTERM, and nothing of it is left afterwards (not even a zombie)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import psutil
 import pytest
 
 from job.deployment import processes
@@ -36,6 +39,20 @@ def test_an_exited_child_is_reaped_and_no_longer_alive():
     assert processes.alive(child.pid)  # a zombie until someone reaps it
     processes.reap_children(child.pid)
     assert not processes.alive(child.pid) and not processes.group_alive(child.pid)
+
+
+def test_start_ticks_are_the_kernels_own_and_none_for_a_process_gone():
+    """The unit of the state files already written: field 22 of /proc/<pid>/stat (Linux)."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], process_group=0)
+    try:
+        stat = Path(f"/proc/{child.pid}/stat").read_text()
+        assert processes.start_ticks(child.pid) == int(stat.rsplit(")", 1)[1].split()[19])
+        assert psutil.Process(child.pid).create_time() == pytest.approx(
+            psutil.boot_time() + processes.start_ticks(child.pid) / os.sysconf("SC_CLK_TCK"), abs=0.01)
+    finally:
+        child.kill()
+        child.wait()
+    assert processes.start_ticks(child.pid) is None and not processes.alive(child.pid)
 
 
 def test_a_stale_state_file_never_stops_an_unrelated_process(tmp_path):
