@@ -76,7 +76,7 @@ def build_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = 
 
 def validate_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> quality.GateResult | None:
     """GX gate on the staged features; records that it passed this very build. None: already published."""
-    return batches.audit(engine, "features", snapshot_date, run)
+    return batches.audit(engine, "features", snapshot_date, run, step="validate_features")
 
 
 def publish_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> dict[str, int]:
@@ -90,6 +90,7 @@ def publish_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None 
         engine, "features", snapshot_date, run,
         count_staged=lambda conn: db.run_sql(conn, "features", "count_staged_rows", params).mappings().one()["customers"],
         move_rows=lambda conn: db.run_sql(conn, "features", "publish_customer_features", params),
+        step="publish_features",
     )
     with engine.connect() as conn:
         counts = dict(db.run_sql(conn, "features", "count_snapshot_rows", params).mappings().one())
