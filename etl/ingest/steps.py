@@ -39,12 +39,12 @@ def load_raw(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.date, ru
 
 
 def validate_raw(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> quality.GateResult:
-    """GX gate on the raw partitions (raises QualityGateFailed)."""
-    from etl import quality
+    """GX gate on the raw partitions, its results in Data Docs (raises QualityGateFailed)."""
+    from etl import data_docs, quality
 
     with engine.begin() as conn:
         claims.hold(conn, PIPELINE, snapshot_date, run, "validate_raw")
-    return quality.validate(engine, "raw", snapshot_date)
+    return quality.validate(engine, "raw", snapshot_date, docs=data_docs.DataDocs())
 
 
 def build_staging(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> dict[str, int]:

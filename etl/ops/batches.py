@@ -71,14 +71,15 @@ def current(conn: sa.Connection, layer: Layer, snapshot_date: dt.date) -> Staged
 def audit(
     engine: sa.Engine, layer: Layer, snapshot_date: dt.date, run: str | None, *, step: str,
 ) -> quality.GateResult | None:
-    """Run the layer's GX gate on the staged batch and record that it passed *this* batch.
+    """Run the layer's GX gate on the staged batch (its results in Data Docs) and record that it
+    passed *this* batch.
 
     `step` is the calling step's name as the date's claim shows it (the step names itself: this
     bookkeeping sits below the pipelines and does not know how they are scheduled).
     Returns the gate's result (raises `QualityGateFailed`), or None without gating when the batch
     is already published (a retry after success).
     """
-    from etl import quality
+    from etl import data_docs, quality
 
     with engine.begin() as conn:
         batch = _held_batch(conn, layer, snapshot_date, run, step)
@@ -86,7 +87,7 @@ def audit(
         log.info("%s of %s: batch %s was already published at %s (gate run %s); nothing to validate",
                  layer, snapshot_date, batch.batch_id, batch.published_at, batch.gate_run_id)
         return None
-    result = quality.validate(engine, layer, snapshot_date)
+    result = quality.validate(engine, layer, snapshot_date, docs=data_docs.DataDocs())
     with engine.begin() as conn:
         claims.hold(conn, PIPELINES[layer], snapshot_date, run, step)
         updated = db.run_sql(conn, "ops", "update_staged_batch_audited", {**batch.params, "gate_run_id": result.run_id}).rowcount

@@ -3,7 +3,7 @@
 GX's index draws its table in the browser from data in a script (jQuery + bootstrap-table from
 CDNs): with no network it is empty. This one is plain HTML from the stored results of the pages
 on disk, newest first, and says what the gate decided per suite: a suite with failed warnings
-only did not stop the run (`meta.gate`, written by data_docs.store_gate_verdict).
+only did not stop the run (`meta.gate`, written by publish.store_gate_verdict).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from etl.quality.data_docs_style import MARKER, STYLE
+from etl.data_docs.style import MARKER, STYLE
 
 INDEX = "index.html"
 HEADER = ("Gate", "Run time", "Run", "Suite", "Table", "Critical failed", "Warnings failed", "Expectations")

@@ -11,10 +11,10 @@ text. So each page is rewritten once after GX wrote it:
 - images and icons come from the site's own `static/` folder (GX copies them there), and a
   relative link whose file does not exist (GX links to expectation-suite pages this site never
   builds, and counts one folder too few for dotted suite names) keeps its text, not the link.
-Values from the data were HTML-escaped before GX rendered them (data_docs.for_data_docs); text
+Values from the data were HTML-escaped before GX rendered them (escaped.for_data_docs); text
 and attributes pass through here unchanged, so they stay escaped. Vega charts (none of our
 suites' expectations draws one) would be dropped with the scripts; their numbers are in the text.
-The index is written from the results store (etl/quality/data_docs_index.py).
+The index is written from the results store (etl/data_docs/index.py).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from etl.quality.data_docs_style import MARKER, STYLE
+from etl.data_docs.style import MARKER, STYLE
 
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 STATUS_TEXT = {"fa-check-circle": "✔ passed", "fa-times": "✘ failed", "fa-exclamation-triangle": "⚠ error"}
