@@ -11,6 +11,7 @@ Modules: `publish` (where the HTML and result JSON go; `DataDocs`, the gate's pu
 `escaped` (the copy of each result the pages are built from: values from the data HTML-escaped,
 see `escaped.for_data_docs`), `site` (the GX site builder: a severity column, then `offline`
 makes every page work without network, `style` its stylesheet, `index` a static index).
+Pages this room writes itself are Jinja2 templates in templates/ (`render`), autoescaped.
 The names re-exported here are the room's interface; importing it does not import GX.
 """
 from etl.data_docs.escaped import for_data_docs

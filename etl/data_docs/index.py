@@ -7,36 +7,42 @@ only did not stop the run (`meta.gate`, written by publish.store_gate_verdict).
 """
 from __future__ import annotations
 
-import html
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
-from etl.data_docs.style import MARKER, STYLE
+from etl.data_docs import render
 
 INDEX = "index.html"
+TEMPLATE = "index.html.j2"
 HEADER = ("Gate", "Run time", "Run", "Suite", "Table", "Critical failed", "Warnings failed", "Expectations")
+Verdict = Literal["failed", "warned", "missing", "passed"]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One validation page as the index shows it, plain values (the template escapes them)."""
+
+    verdict: Verdict
+    run_time: str
+    run_name: str
+    link: str  # the page, relative to the index
+    suite: str
+    table: str
+    critical: int | None
+    warned: int | None
+    failed: int | None
+    evaluated: int | None
 
 
 def write_index(site: Path, results: Path, limit: int | None = None) -> Path:
     """Write `site/index.html`: one row per validation page of the site (the newest `limit`)."""
     pages = sorted((site / "validations").rglob("*.html"), key=_run_time_folder, reverse=True)
     rows = [_row(page, site, _result(page, site, results)) for page in pages[:limit or None]]
-    body = (
-        "<h1>Data Docs — quality gate results</h1>"
-        "<p>One row per suite and gate run, newest first. <b>Gate</b> is the run's verdict for the "
-        "suite: a failed <span class='badge severity severity-critical'>critical</span> expectation "
-        "stops the run, a failed <span class='badge severity severity-warning'>warning</span> is "
-        "recorded and the run goes on.</p>"
-        + (_table(rows) if rows else "<p>No validation results yet.</p>")
-    )
     index = site / INDEX
-    index.write_text(
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>Data Docs — quality gate results</title>{MARKER}<style>{STYLE}</style></head>"
-        f"<body><div class='container-fluid'>{body}</div></body></html>",
-        encoding="utf-8")
+    index.write_text(render.render(TEMPLATE, header=HEADER, rows=rows), encoding="utf-8")
     return index
 
 
@@ -54,38 +60,36 @@ def _result(page: Path, site: Path, results: Path) -> Mapping[str, Any]:
         return {}
 
 
-def _row(page: Path, site: Path, result: Mapping[str, Any]) -> tuple[str, ...]:
+def _row(page: Path, site: Path, result: Mapping[str, Any]) -> Row:
     meta = result.get("meta") or {}
     gate = meta.get("gate") or {}
     run = meta.get("run_id") or {}
     stats = result.get("statistics") or {}
-    critical, warned = gate.get("critical_failed"), gate.get("warnings_failed")
-    suite = str(result.get("suite_name") or page.stem)
-    link = html.escape(os.path.relpath(page, site).replace(os.sep, "/"), quote=True)
-    evaluated = stats.get("evaluated_expectations")
-    return (
-        _verdict(result.get("success"), critical, warned),
-        html.escape(str(run.get("run_time") or page.parent.name)),
-        html.escape(str(run.get("run_name") or page.parent.parent.name)),
-        f"<a href=\"{link}\">{html.escape(suite)}</a>",
-        html.escape(str((meta.get("batch_spec") or {}).get("table") or "")),
-        "" if critical is None else str(int(critical)),
-        "" if warned is None else str(int(warned)),
-        "" if evaluated is None else f"{int(stats.get('unsuccessful_expectations') or 0)} of {int(evaluated)} failed",
+    critical, warned = _count(gate.get("critical_failed")), _count(gate.get("warnings_failed"))
+    evaluated = _count(stats.get("evaluated_expectations"))
+    return Row(
+        verdict=_verdict(result.get("success"), critical, warned),
+        run_time=str(run.get("run_time") or page.parent.name),
+        run_name=str(run.get("run_name") or page.parent.parent.name),
+        link=os.path.relpath(page, site).replace(os.sep, "/"),
+        suite=str(result.get("suite_name") or page.stem),
+        table=str((meta.get("batch_spec") or {}).get("table") or ""),
+        critical=critical,
+        warned=warned,
+        failed=None if evaluated is None else _count(stats.get("unsuccessful_expectations") or 0),
+        evaluated=evaluated,
     )
 
 
-def _verdict(success: Any, critical: Any, warned: Any) -> str:
+def _count(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _verdict(success: Any, critical: int | None, warned: int | None) -> Verdict:
     if critical or (critical is None and success is False):
-        return "<span class='status-failed'>✘ failed</span>"
+        return "failed"
     if warned:
-        return "<span class='status-warned'>⚠ passed with warnings</span>"
+        return "warned"
     if success is None:
-        return "<span>result missing</span>"
-    return "<span class='status-passed'>✔ passed</span>"
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in HEADER)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f"<table class='table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return "missing"
+    return "passed"
