@@ -45,12 +45,12 @@ def load_raw(
 
 
 def validate_raw(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> quality.GateResult:
-    """GX gate on the raw partitions (raises QualityGateFailed)."""
-    from etl import quality
+    """GX gate on the raw partitions, its results in Data Docs (raises QualityGateFailed)."""
+    from etl import data_docs, quality
 
     with engine.begin() as conn:
         claims.hold(conn, PIPELINE, snapshot_date, run, "validate_raw")
-    return quality.validate(engine, "raw", snapshot_date)
+    return quality.validate(engine, "raw", snapshot_date, docs=data_docs.DataDocs())
 
 
 def build_staging(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> dict[str, int]:
@@ -82,7 +82,7 @@ def build_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = 
 
 def validate_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> quality.GateResult | None:
     """GX gate on the staged features; records that it passed this very build. None: already published."""
-    return batches.audit(engine, "features", snapshot_date, run)
+    return batches.audit(engine, "features", snapshot_date, run, step="validate_features")
 
 
 def publish_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> dict[str, int]:
@@ -96,6 +96,7 @@ def publish_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None 
         engine, "features", snapshot_date, run,
         count_staged=lambda conn: db.run_sql(conn, "features", "count_staged_rows", params).mappings().one()["customers"],
         move_rows=lambda conn: db.run_sql(conn, "features", "publish_customer_features", params),
+        step="publish_features",
     )
     with engine.connect() as conn:
         counts = dict(db.run_sql(conn, "features", "count_snapshot_rows", params).mappings().one())

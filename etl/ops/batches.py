@@ -31,8 +31,6 @@ log = logging.getLogger(__name__)
 
 Layer = Literal["features", "scoring"]
 PIPELINES: dict[str, claims.Pipeline] = {"features": "ingest", "scoring": "score"}
-AUDIT_STEPS = {"features": "validate_features", "scoring": "validate_scores"}  # the DAGs' task ids
-PUBLISH_STEPS = {"features": "publish_features", "scoring": "publish"}
 
 
 class PublishRefused(RuntimeError):
@@ -70,22 +68,26 @@ def current(conn: sa.Connection, layer: Layer, snapshot_date: dt.date) -> Staged
     return StagedBatch(**row) if row is not None else None
 
 
-def audit(engine: sa.Engine, layer: Layer, snapshot_date: dt.date, run: str | None) -> quality.GateResult | None:
-    """Run the layer's GX gate on the staged batch and record that it passed *this* batch.
+def audit(
+    engine: sa.Engine, layer: Layer, snapshot_date: dt.date, run: str | None, *, step: str,
+) -> quality.GateResult | None:
+    """Run the layer's GX gate on the staged batch (its results in Data Docs) and record that it
+    passed *this* batch.
 
+    `step` is the calling step's name as the date's claim shows it (the step names itself: this
+    bookkeeping sits below the pipelines and does not know how they are scheduled).
     Returns the gate's result (raises `QualityGateFailed`), or None without gating when the batch
     is already published (a retry after success).
     """
-    from etl import quality
+    from etl import data_docs, quality
 
-    step = AUDIT_STEPS[layer]
     with engine.begin() as conn:
         batch = _held_batch(conn, layer, snapshot_date, run, step)
     if batch.published_at is not None:
         log.info("%s of %s: batch %s was already published at %s (gate run %s); nothing to validate",
                  layer, snapshot_date, batch.batch_id, batch.published_at, batch.gate_run_id)
         return None
-    result = quality.validate(engine, layer, snapshot_date)
+    result = quality.validate(engine, layer, snapshot_date, docs=data_docs.DataDocs())
     with engine.begin() as conn:
         claims.hold(conn, PIPELINES[layer], snapshot_date, run, step)
         updated = db.run_sql(conn, "ops", "update_staged_batch_audited", {**batch.params, "gate_run_id": result.run_id}).rowcount
@@ -104,12 +106,14 @@ def publish(
     run: str | None,
     count_staged: Callable[[sa.Connection], int],
     move_rows: Callable[[sa.Connection], None],
+    *,
+    step: str,
 ) -> bool:
     """In one transaction: check the staged batch is the audited one, `move_rows` (replace the
     published date), mark it published and release the run's claim. False when it was already
-    published (a retry): nothing is changed."""
+    published (a retry): nothing is changed. `step`: the calling step's name, as in `audit`."""
     with engine.begin() as conn:
-        batch = _held_batch(conn, layer, snapshot_date, run, PUBLISH_STEPS[layer])
+        batch = _held_batch(conn, layer, snapshot_date, run, step)
         if batch.published_at is not None:
             log.info("%s of %s: batch %s already published at %s; nothing to do",
                      layer, snapshot_date, batch.batch_id, batch.published_at)

@@ -16,19 +16,19 @@ How:
   Cross-table rules (same ids in every file, 3 revenue rows per customer, relative row counts)
   are `UnexpectedRowsExpectation` queries over `{batch}`.
 - Results: one `dq.validation_runs` row per suite, written in its own transaction so a failed gate
-  is recorded too; GX Data Docs under `reports_dir()/data_docs` (the index path is logged); a
-  table of failed expectations in the log; `QualityGateFailed` when any critical one failed.
+  is recorded too; the pages of the `docs` publisher the caller passes (the pipelines pass
+  `etl.data_docs.DataDocs()`: GX Data Docs under `reports_dir()/data_docs`, the index path is
+  logged); a table of failed expectations in the log; `QualityGateFailed` when any critical one failed.
 - Values from the data are HTML-escaped in what GX renders (Data Docs are opened in a browser,
-  see `data_docs.for_data_docs`) and stay plain in dq.validation_runs, the log and the exception, where
-  invisible characters are shown as escapes (`etl.warehouse.text.visible`).
+  see `etl.data_docs.for_data_docs`) and stay plain in dq.validation_runs, the log and the exception,
+  where invisible characters are shown as escapes (`etl.warehouse.text.visible`).
 
 The warehouse URL reaches GX only as the in-memory config variable `${GX_WAREHOUSE_URL}`
 (`runtime_environment`), so no password is ever written into a GX file.
 Modules: `suites` (the suite files), `results` (findings, suite and gate results), `gate` (the GX
-run and the dq record), `samples` (values fetched only for what failed), `data_docs` (where the
-HTML goes, escaped), `data_docs_site` (the GX site builder: a severity column, then
-`data_docs_offline` makes every page work without network, `data_docs_style` its stylesheet,
-`data_docs_index` a static index). The names re-exported here are the package's interface.
+run, the dq record, and `Publisher`: what it asks of whoever shows its results), `samples` (values
+fetched only for what failed), `single_pass` (the unexpected-rows check, its query run once). Data Docs are a
+room of their own, etl/data_docs, above this one. The names re-exported here are the package's interface.
 
 GX's own INFO logging (on import: hundreds of "Skipping registering function …" lines; per
 expectation: "_get_default_value called with key …") made up ~90 % of a gate task's log; it is
@@ -38,13 +38,12 @@ import logging
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-from etl.quality.data_docs import data_docs_dir  # noqa: E402 (after the logger is capped)
-from etl.quality.gate import critical_failures, record, validate
+from etl.quality.gate import Publisher, critical_failures, record, validate  # noqa: E402 (after the logger is capped)
 from etl.quality.results import Finding, GateResult, QualityGateFailed, SuiteResult
 from etl.quality.suites import ExpectationSpec, Layer, SuiteFileError, SuiteSpec, load_suites, parse_suite, read_suite, to_gx
 
 __all__ = [
     "ExpectationSpec", "Finding", "GateResult", "Layer", "QualityGateFailed", "SuiteFileError",
-    "SuiteResult", "SuiteSpec", "critical_failures", "data_docs_dir", "load_suites", "parse_suite", "read_suite",
+    "Publisher", "SuiteResult", "SuiteSpec", "critical_failures", "load_suites", "parse_suite", "read_suite",
     "record", "to_gx", "validate",
 ]

@@ -11,11 +11,11 @@ import time
 import uuid
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 
 import sqlalchemy as sa
 
-from etl.quality import data_docs, samples
+from etl.quality import samples
 from etl.quality.results import Finding, GateResult, QualityGateFailed, SuiteResult, csv_header
 from etl.quality.suites import ExpectationSpec, Layer, SuiteFileError, SuiteSpec, load_suites, require_date, to_gx
 from etl.warehouse import db, settings
@@ -28,6 +28,21 @@ log = logging.getLogger(__name__)
 URL_VARIABLE = "GX_WAREHOUSE_URL"
 
 
+class Publisher(Protocol):
+    """Where a gate run's results are shown to people: `etl.data_docs.DataDocs` (GX Data Docs).
+
+    The caller of `validate` passes it in, so the gate decides and records without knowing how its
+    results are rendered, and the rendering lives in a room of its own above this one.
+    """
+
+    def configure(self, config: Any) -> None:
+        """Add the stores and sites it needs to the run's GX `DataContextConfig`."""
+
+    def publish(self, context: Any, validations: Mapping[Any, ExpectationSuiteValidationResult],
+                findings: Mapping[str, Sequence[Finding]]) -> tuple[Mapping[str, str | None], Path | None]:
+        """After the checkpoint: the page of each suite's result (by suite name), and the index page."""
+
+
 def validate(
     engine: sa.Engine,
     layer: Layer,
@@ -35,10 +50,12 @@ def validate(
     *,
     raise_on_failure: bool = True,
     suites: Sequence[SuiteSpec] | None = None,
+    docs: Publisher | None = None,
 ) -> GateResult:
     """Run the layer's suites on the snapshot, record and log the results, raise on a critical failure.
 
-    The dq.validation_runs rows and Data Docs are written before `QualityGateFailed` is raised.
+    The dq.validation_runs rows and the pages of `docs` (the pipelines pass `etl.data_docs.DataDocs()`;
+    None: no pages, the results stay in memory) are written before `QualityGateFailed` is raised.
     """
     require_date(snapshot_date)
     specs = list(suites) if suites is not None else load_suites(layer)
@@ -47,7 +64,7 @@ def validate(
     run_id = str(uuid.uuid4())
     started_at = dt.datetime.now(dt.timezone.utc)
     clock = time.perf_counter()
-    suite_results, index = _run_gx(engine, layer, snapshot_date, specs, run_id, started_at)
+    suite_results, index = _run_gx(engine, layer, snapshot_date, specs, run_id, started_at, docs)
     finished_at = started_at + dt.timedelta(seconds=time.perf_counter() - clock)
     result = GateResult(layer, snapshot_date, run_id, started_at, finished_at, tuple(suite_results), index)
     record(engine, result)
@@ -95,16 +112,17 @@ def _run_gx(
     specs: Sequence[SuiteSpec],
     run_id: str,
     started_at: dt.datetime,
+    docs: Publisher | None,
 ) -> tuple[list[SuiteResult], Path | None]:
     """One ephemeral GX context; one asset + suite + validation definition per table (the
     snapshot's partition, else a query of the snapshot's rows); one checkpoint that counts, a
-    second pass for the samples of what failed (etl/quality/samples.py); then one Data Docs
-    build for the run's results."""
+    second pass for the samples of what failed (etl/quality/samples.py); then the run's results
+    published once by `docs`."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
     partitions = _partitions(engine, specs, snapshot_date)
-    context = _context(engine.url.render_as_string(hide_password=False))
+    context = _context(engine.url.render_as_string(hide_password=False), docs)
     sources = (_datasource(context), _datasource(context, "warehouse_partitions", create_temp_table=False))
     try:
         definitions = {spec.name: _validation(context, sources, spec, snapshot_date, partitions.get(spec.name))
@@ -117,7 +135,7 @@ def _run_gx(
     finally:
         for source in sources:
             source.get_engine().dispose()  # GX keeps its own pools; do not leak connections
-    return _suite_results(context, outcome, specs)
+    return _suite_results(context, outcome, specs, docs)
 
 
 def _datasource(context, name: str = "warehouse", create_temp_table: bool = True):
@@ -164,32 +182,20 @@ def _validation(context, sources, spec: SuiteSpec, snapshot_date: dt.date, parti
     return context.validation_definitions.add(gx.ValidationDefinition(name=spec.name, data=batch, suite=suite))
 
 
-def _suite_results(context, outcome, specs: Sequence[SuiteSpec]) -> tuple[list[SuiteResult], Path | None]:
-    """Findings per suite, the stored results marked with the gate's verdict, and one Data Docs
-    build for all suites (UpdateDataDocsAction would rebuild the index once per suite)."""
+def _suite_results(context, outcome, specs: Sequence[SuiteSpec], docs: Publisher | None) -> tuple[list[SuiteResult], Path | None]:
+    """Findings per suite, then the run's results published once for all suites (GX's
+    UpdateDataDocsAction would rebuild the index once per suite)."""
     by_suite = {spec.name: spec for spec in specs}
-    findings: dict[str, tuple[Finding, ...]] = {}
-    for identifier, validation in outcome.run_results.items():
-        spec = by_suite[validation.suite_name]
-        findings[spec.name] = tuple(_findings(spec, validation))
-        data_docs.store_gate_verdict(context, identifier, validation, findings[spec.name])
-    context.build_data_docs(site_names=[data_docs.SITE], resource_identifiers=list(outcome.run_results))
-
-    results: dict[str, SuiteResult] = {}
-    for identifier, validation in outcome.run_results.items():
-        docs = context.get_docs_sites_urls(resource_identifier=identifier, site_name=data_docs.SITE)
-        results[validation.suite_name] = SuiteResult(
-            suite=validation.suite_name,
-            table=by_suite[validation.suite_name].table,
-            findings=findings[validation.suite_name],
-            data_docs_path=data_docs.url_to_path(docs[0]["site_url"]) if docs else None,
-        )
-    index = data_docs.data_docs_dir() / "index.html"
-    return [results[spec.name] for spec in specs], index if index.is_file() else None
+    findings = {validation.suite_name: tuple(_findings(by_suite[validation.suite_name], validation))
+                for validation in outcome.run_results.values()}
+    pages, index = docs.publish(context, outcome.run_results, findings) if docs is not None else ({}, None)
+    results = [SuiteResult(suite=spec.name, table=spec.table, findings=findings[spec.name],
+                           data_docs_path=pages.get(spec.name)) for spec in specs]
+    return results, index
 
 
-def _context(url: str):
-    """Ephemeral context; validation results and Data Docs go to files under reports_dir()."""
+def _context(url: str, docs: Publisher | None = None):
+    """Ephemeral context, with what `docs` adds (etl.data_docs: results and pages under reports_dir())."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -197,31 +203,14 @@ def _context(url: str):
         ProgressBarsConfig,
     )
 
-    from etl.quality import data_docs_site  # imports GX: only here
-
-    _cap_gx_loggers()
-
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
         progress_bars=ProgressBarsConfig(globally=False),
         analytics_enabled=False,
     )
-    config.stores[config.validation_results_store_name] = {
-        "class_name": "ValidationResultsStore",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs.results_store_dir())},
-    }
-    # The site builder of etl/quality/data_docs_site.py: pages that work offline and show each
-    # expectation's severity. The index lists the newest results only: it reads each one.
-    config.data_docs_sites = {
-        data_docs.SITE: data_docs_site.site_config({
-            "show_how_to_buttons": False,
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs.data_docs_dir())},
-            "site_index_builder": {
-                "class_name": "DefaultSiteIndexBuilder",
-                "validation_results_limit": data_docs.INDEX_LIMIT,
-            },
-        }, data_docs.results_store_dir())
-    }
+    if docs is not None:
+        docs.configure(config)  # may import more of GX (a site builder): before the cap
+    _cap_gx_loggers()
     return gx.get_context(project_config=config, mode="ephemeral", runtime_environment={URL_VARIABLE: url})
 
 

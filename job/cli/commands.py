@@ -122,10 +122,10 @@ def rollback(reason: str, changed_by: str) -> None:
 @main.command()
 def reports() -> None:
     """Where the HTML reports are: GX Data Docs and the champion's model card."""
-    from etl import quality
+    from etl import data_docs
     from ml import registry
 
-    click.echo(f"Data Docs:  {quality.data_docs_dir() / 'index.html'}")
+    click.echo(f"Data Docs:  {data_docs.data_docs_dir() / 'index.html'}")
     champion = registry.champion_summary(_engine())
     click.echo(f"model card: {champion['model_card_path']}" if champion else "model card: no champion yet")
 

@@ -238,13 +238,13 @@ def _run_dag(dag_id: str, snapshot: dt.date, env: dict[str, str], engine) -> boo
 def _failure_report(engine, snapshot: dt.date, started: dt.datetime, log_file: Path, limit: int = 40) -> str:
     """What stopped the run: a gate's CRITICAL findings from dq.validation_runs when a gate did
     (never its warnings), else the error lines of the log."""
-    from etl import quality
+    from etl import data_docs, quality
 
     findings = quality.critical_failures(engine, snapshot, started)
     if findings:
         lines = [f"the {findings[0].table.split('.')[0]} gate failed: {len(findings)} critical finding(s)"]
         lines += [f"  CRITICAL {finding.describe()}" for finding in findings]
-        lines.append(f"Data Docs: {quality.data_docs_dir() / 'index.html'}")
+        lines.append(f"Data Docs: {data_docs.data_docs_dir() / 'index.html'}")
         return "\n".join(lines)
     text = log_file.read_text(errors="replace").splitlines()
     wanted = [line for line in text if any(k in line for k in ("ERROR", "Error", "error", "FAILED", "failed"))]

@@ -38,14 +38,14 @@ def _gate_lines(engine: sa.Engine, snapshot: dt.date) -> str:
         runs = db.run_sql(conn, "dq", "summarize_latest_gates", {"snapshot_date": snapshot}).mappings().all()
     if not runs:
         return "gates:        none run"
-    from etl import quality
+    from etl import data_docs
 
     parts = [
         f"{r['layer']} {'passed' if r['success'] else 'FAILED'} ({r['suites']} suites, "
         f"{r['critical_failed']} critical, {r['warnings_failed']} warnings)"
         for r in runs
     ]
-    return "gates:        " + "; ".join(parts) + f"\nData Docs:    {quality.data_docs_dir() / 'index.html'}"
+    return "gates:        " + "; ".join(parts) + f"\nData Docs:    {data_docs.data_docs_dir() / 'index.html'}"
 
 
 def _model_lines(engine: sa.Engine) -> str:

@@ -141,7 +141,7 @@ def validate(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> 
     """GX gate on the staged scores; records that it passed this very batch. None: already published."""
     from etl.ops import batches
 
-    return batches.audit(engine, "scoring", score_date, run)
+    return batches.audit(engine, "scoring", score_date, run, step="validate_scores")
 
 
 def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> dict[str, Any]:
@@ -161,7 +161,7 @@ def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> d
         return db.run_sql(conn, "scoring", "count_staged_scores", params).mappings().one()["rows"]
 
     moved = batches.publish(engine, "scoring", score_date, run, count_staged,
-                            lambda conn: swap_in_staged_partition(conn, score_date))
+                            lambda conn: swap_in_staged_partition(conn, score_date), step="publish")
     with engine.connect() as conn:
         models = db.run_sql(conn, "scoring", "select_published_model", params).mappings().all()
     result = {

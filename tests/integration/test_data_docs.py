@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from etl import ingest, quality
-from etl.quality import data_docs
+from etl import data_docs, ingest, quality
 from tests.helpers import copy_export, rows
 from tests.integration.corruptions import MF, both, set_value
 
@@ -78,7 +77,8 @@ def gate(engine, real_data_dir, tmp_path_factory) -> tuple[quality.QualityGateFa
     logger.addHandler(handler)
     try:
         with pytest.raises(quality.QualityGateFailed) as caught:
-            quality.validate(engine, "raw", SNAPSHOT, suites=[*quality.load_suites("raw"), CROSS_TABLE])
+            quality.validate(engine, "raw", SNAPSHOT, suites=[*quality.load_suites("raw"), CROSS_TABLE],
+                             docs=data_docs.DataDocs())
     finally:
         logger.removeHandler(handler)
     return caught.value, logged.getvalue()
@@ -96,7 +96,7 @@ def _stored_result(error: quality.QualityGateFailed, name: str) -> dict:
 
 
 def test_no_data_docs_page_holds_the_values_as_markup(gate):
-    pages = sorted(quality.data_docs_dir().rglob("*.html"))
+    pages = sorted(data_docs.data_docs_dir().rglob("*.html"))
     assert len(pages) > len(gate[0].result.suites)  # the run's pages and the index at least
     for page in pages:
         text = page.read_text(encoding="utf-8")

@@ -21,7 +21,7 @@ BROKEN = dt.date(2025, 5, 1)
 @pytest.fixture(scope="module")
 def gates(engine, real_data_dir) -> tuple[quality.GateResult, quality.GateResult]:
     ingest.load_raw(engine, SNAPSHOT, data_dir=real_data_dir)
-    raw = quality.validate(engine, "raw", SNAPSHOT)
+    raw = ingest.validate_raw(engine, SNAPSHOT)  # as the pipeline runs it: with its Data Docs
     ingest.build_staging(engine, SNAPSHOT)
     ingest.build_features(engine, SNAPSHOT)
     features = ingest.validate_features(engine, SNAPSHOT)
@@ -83,6 +83,8 @@ def test_a_snapshot_that_was_never_loaded_fails_and_is_recorded(engine):
     recorded = rows(engine, "SELECT suite, success FROM dq.validation_runs WHERE snapshot_date = :d ORDER BY suite", d=EMPTY)
     assert recorded == [{"suite": s.suite, "success": False} for s in result.suites]
     assert "raw.money (table)" in str(caught.value) and "observed 0" in str(caught.value)
+    # called without `docs`, the gate writes no pages (the pipelines' steps pass etl.data_docs')
+    assert result.data_docs_index is None and {s.data_docs_path for s in result.suites} == {None}
 
 
 def test_features_gate_catches_a_broken_build(gates, engine):

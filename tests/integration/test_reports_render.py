@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from etl import quality
+from etl import data_docs, quality
 from ml import model_card, model_card_plots, model_card_use
 from tests.browser import Dom
 from tests.integration.test_data_docs import MARKET_FILE, SNAPSHOT, gate  # noqa: F401 (gate: the run's fixture)
@@ -64,10 +64,10 @@ def site(gate, engine) -> Site:
         conn.execute(sa.text(f"CREATE TABLE {PLAIN} AS SELECT * FROM raw.market_file WHERE snapshot_date = :d"),
                      {"d": SNAPSHOT})
     with pytest.raises(quality.QualityGateFailed) as plain:
-        quality.validate(engine, "raw", SNAPSHOT, suites=[PLAIN_SUITE])
+        quality.validate(engine, "raw", SNAPSHOT, suites=[PLAIN_SUITE], docs=data_docs.DataDocs())
     suites = [*error.result.suites, *plain.value.result.suites]
     return Site({s.suite: Path(s.data_docs_path) for s in suites}, {s.suite: s.findings for s in suites},
-                quality.data_docs_dir() / "index.html")
+                data_docs.data_docs_dir() / "index.html")
 
 
 @pytest.fixture(scope="module")

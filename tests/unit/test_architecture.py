@@ -1,9 +1,9 @@
 """The folder tree is the architecture: each room imports only the rooms below it, and no module
 or function grows past what a reader takes in at once.
 
-Rooms, lowest first: etl.warehouse (kernel) → etl.quality → etl.ops → etl.ingest; etl.synth
-beside them on the kernel; ml on etl's kernel, gate and bookkeeping; job above etl and ml; dags
-on top. Imports inside functions count as much as those at the top of a file.
+Rooms, lowest first: etl.warehouse (kernel) → etl.quality → etl.data_docs → etl.ops → etl.ingest;
+etl.synth beside them on the kernel; ml on etl's kernel, gate and bookkeeping; job above etl and
+ml; dags on top. The gate (etl.quality) does not know its Data Docs: the steps above pass them in. Imports inside functions count as much as those at the top of a file.
 """
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("etl", "ml", "job", "dags", "bench")
 KERNEL = "etl.warehouse"
-ETL_ROOMS = {KERNEL, "etl.quality", "etl.ops", "etl.ingest", "etl.synth"}
+ETL_ROOMS = {KERNEL, "etl.quality", "etl.data_docs", "etl.ops", "etl.ingest", "etl.synth"}
 ALLOWED: dict[str, set[str]] = {
     "etl": set(),  # the package docstring only
     KERNEL: set(),
     "etl.quality": {KERNEL},
-    "etl.ops": {KERNEL, "etl.quality"},
-    "etl.ingest": {KERNEL, "etl.quality", "etl.ops"},
+    "etl.data_docs": {KERNEL, "etl.quality"},
+    "etl.ops": {KERNEL, "etl.quality", "etl.data_docs"},
+    "etl.ingest": {KERNEL, "etl.quality", "etl.data_docs", "etl.ops"},
     "etl.synth": {KERNEL},
     "ml": {KERNEL, "etl.quality", "etl.ops"},
     "job": ETL_ROOMS | {"ml"},

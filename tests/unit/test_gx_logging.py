@@ -22,8 +22,9 @@ logging.basicConfig(level=logging.INFO)
 logging.getLogger().addHandler(Keep())
 if sys.argv[1] == "via-etl.quality":
     import etl.quality
+    from etl.data_docs import DataDocs
     from etl.quality import gate
-    gate._context("postgresql://nobody@/nowhere")  # the gate's own context, as a task makes it
+    gate._context("postgresql://nobody@/nowhere", DataDocs())  # the gate's own context, as a task makes it
 else:
     import great_expectations as gx
     gx.get_context(mode="ephemeral")

@@ -4,17 +4,18 @@ GX's pages take their CSS, JavaScript, icons and logo from CDNs (Bootstrap, jQue
 vega), so with no internet they show unstyled text with blank status columns and an empty index
 (its table is drawn by a CDN script). Its own HTML, though, already holds every result as static
 text. So each page is rewritten once after GX wrote it:
-- scripts and external stylesheets go, an owned stylesheet (STYLE) is inlined instead; nothing
+- scripts and external stylesheets go, an owned stylesheet (style.STYLE, through the head
+  template that the index shares: templates/_head.html.j2) is inlined instead; nothing
   is fetched from another host (external links keep their text, not the link);
 - the status icons get their text (passed / failed / error), collapsed parts stay open (their
   toggles need Bootstrap's JavaScript), "Failed only" still filters, with CSS alone;
 - images and icons come from the site's own `static/` folder (GX copies them there), and a
   relative link whose file does not exist (GX links to expectation-suite pages this site never
   builds, and counts one folder too few for dotted suite names) keeps its text, not the link.
-Values from the data were HTML-escaped before GX rendered them (data_docs.for_data_docs); text
+Values from the data were HTML-escaped before GX rendered them (escaped.for_data_docs); text
 and attributes pass through here unchanged, so they stay escaped. Vega charts (none of our
 suites' expectations draws one) would be dropped with the scripts; their numbers are in the text.
-The index is written from the results store (etl/quality/data_docs_index.py).
+The index is written from the results store (etl/data_docs/index.py).
 """
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from etl.quality.data_docs_style import MARKER, STYLE
+from etl.data_docs import render
+from etl.data_docs.style import MARKER
 
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 STATUS_TEXT = {"fa-check-circle": "✔ passed", "fa-times": "✘ failed", "fa-exclamation-triangle": "⚠ error"}
@@ -99,7 +101,7 @@ class _Rewriter(HTMLParser):
         if tag == "a" and self.anchors and self.anchors.pop():
             return
         if tag == "head":
-            self.out.append(f"{MARKER}<style>{STYLE}</style>")
+            self.out.append(render.render(render.HEAD))
         self.out.append(f"</{tag}>")
 
     def handle_data(self, data: str) -> None:

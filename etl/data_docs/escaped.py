@@ -1,50 +1,18 @@
-"""Data Docs: where GX writes its HTML and result JSON, and the escaped copy of each result
-it renders from (values from the data never reach a browser as raw HTML).
+"""The copy of a gate's result that Data Docs are rendered from: values from the data
+HTML-escaped (they never reach a browser as raw HTML), the batch named in a reader's terms.
 
-The site is built by etl/quality/data_docs_site.py's builder (severity column, pages rewritten to
-work offline by data_docs_offline.py, a static index by data_docs_index.py).
+Stored by etl/data_docs/publish.py in place of GX's own; the gate's findings, dq.validation_runs
+and the log keep the plain values.
 """
 from __future__ import annotations
 
 import copy
 import html
 import re
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
-from urllib.parse import unquote, urlparse
-
-from etl.quality.results import Finding
-from etl.warehouse import settings
+from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
     from great_expectations.core import ExpectationSuiteValidationResult
-
-SITE = "local_site"
-INDEX_LIMIT = 250  # results on the index page (≈ 50 gate runs); older pages stay on disk
-
-
-def data_docs_dir() -> Path:
-    return settings.reports_dir() / "data_docs"
-
-
-def results_store_dir() -> Path:
-    """GX validation result JSON (what the Data Docs index lists), beside the HTML."""
-    return settings.reports_dir() / "gx" / "validations"
-
-
-def store_gate_verdict(context, identifier, validation, findings: Sequence[Finding]) -> None:
-    """Make the stored result (what the Data Docs index shows) say what the gate decided.
-
-    GX marks a suite failed when any expectation fails, whatever its severity; the gate passes
-    with failed warnings. The pages still show every failed expectation with its severity (the
-    site's builder is etl/quality/data_docs_site.py's, configured in gate.py).
-    """
-    critical = sum(1 for f in findings if not f.success and f.severity == "critical")
-    warned = sum(1 for f in findings if not f.success and f.severity != "critical")
-    validation.meta["gate"] = {"critical_failed": critical, "warnings_failed": warned}
-    validation.success = critical == 0
-    table = findings[0].table if findings else None
-    context.validation_results_store.set(identifier, for_data_docs(validation, table=table))
 
 
 # Keys whose values GX itself escapes, or that must stay as they are, when they reach Data Docs:
@@ -140,7 +108,3 @@ def _escape_html(value: Any, keep: frozenset[str] = frozenset()) -> Any:
         return tuple(_escape_html(v, keep) for v in value)
     return value
 
-
-def url_to_path(url: str) -> str:
-    parsed = urlparse(url)
-    return unquote(parsed.path) if parsed.scheme == "file" else url

@@ -1,4 +1,4 @@
-"""The stylesheet inlined into every Data Docs page (etl/quality/data_docs_offline.py).
+"""The stylesheet inlined into every Data Docs page (etl/data_docs/offline.py) and the index.
 
 Owned here instead of Bootstrap's from a CDN: it styles only the classes GX's templates use, so
 pages read the same with no network. Severity badges: critical red, warning amber. "Failed only"

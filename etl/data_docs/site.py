@@ -1,10 +1,10 @@
 """The Data Docs site as GX builds it, plus what the gate's readers need: each expectation's
-severity in its row, and pages that work without network (etl/quality/data_docs_offline.py).
+severity in its row, and pages that work without network (etl/data_docs/offline.py).
 
 Both are GX extension points named in the site's config (`site_config`): a SiteBuilder that runs
 the offline pass after every build, and a validation-results table renderer with a Severity
-column. Imported by GX (by module name) and by etl/quality/gate.py's context, never at import
-time of etl.quality, since it imports GX.
+column. Imported by GX (by module name) and by `DataDocs.configure` (etl/data_docs/publish.py)
+when the gate makes its context, never at import time of etl.data_docs, since it imports GX.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from great_expectations.render import RenderedStringTemplateContent
 from great_expectations.render.renderer.content_block import ValidationResultsTableContentBlockRenderer
 from great_expectations.render.renderer.site_builder import SiteBuilder
 
-from etl.quality import data_docs_index, data_docs_offline
+from etl.data_docs import index, offline
 
 MODULE = __name__
 CONVERTED = ".offline"  # in the site folder: every page there has been made offline
@@ -69,11 +69,11 @@ class OfflineSiteBuilder(SiteBuilder):
         else:
             pages = [page for page in map(self._page_of, resource_identifiers) if page is not None]
         for page in pages:
-            data_docs_offline.make_page_offline(page, self.site_directory)
+            offline.make_page_offline(page, self.site_directory)
         converted.touch()
         if build_index and self.results_directory is not None:
-            data_docs_index.write_index(self.site_directory, self.results_directory,
-                                        self.site_index_builder.validation_results_limit)
+            index.write_index(self.site_directory, self.results_directory,
+                              self.site_index_builder.validation_results_limit)
         return built
 
     def _page_of(self, identifier) -> Path | None:
