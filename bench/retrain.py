@@ -39,6 +39,7 @@ def run(customers: int, seed: int, budget: str | None) -> dict:
     data_dir = settings.local_dir() / "bench" / f"synthetic-v{synth.GENERATOR_VERSION}-{customers}-seed{seed}"
     synth.generate_snapshot(data_dir, customers=customers, seed=seed)
     engine = db.get_engine(server.create_database("churn_bench_retrain", replace=True))
+    db.migrate(engine)
     ingest.run_snapshot(engine, data_dir, SNAPSHOT)
     with PeakRss() as peak:
         started = time.perf_counter()
@@ -63,6 +64,7 @@ def real_export_quality(export: Path) -> dict:
     from ml import registry, training
 
     engine = db.get_engine(server.create_database("churn_bench_quality", replace=True))
+    db.migrate(engine)
     ingest.run_snapshot(engine, export, SNAPSHOT)
     started = time.perf_counter()
     outcome = training.retrain(engine, SNAPSHOT, budget_name="full", families=QUALITY_FAMILIES, n_jobs=os.cpu_count() or 1)

@@ -31,7 +31,9 @@ PIPELINE: claims.Pipeline = "ingest"
 
 
 def load_raw(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.date, run: str | None = None) -> dict[str, int]:
-    db.ensure_schema(engine)
+    """COPY the snapshot's four CSVs into its raw partitions. The nightly's first step checks the
+    schema revision (it never changes the schema: `churn migrate` does)."""
+    db.check_migrated(engine)
     return loader.load_snapshot(
         engine, data_dir, snapshot_date,
         hold=lambda conn: claims.hold(conn, PIPELINE, snapshot_date, run, "load_raw"),

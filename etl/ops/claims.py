@@ -110,7 +110,7 @@ def main(argv: list[str]) -> int:
     from etl.warehouse import settings
 
     engine = db.get_engine()
-    db.ensure_schema(engine)
+    db.check_migrated(engine)
     if argv[:1] == ["clear"] and len(argv) == 3 and argv[1] in LOCK_CLASSES:
         snapshot = settings.parse_date(argv[2], "DATE")
         released = clear(engine, argv[1], snapshot)  # type: ignore[arg-type]

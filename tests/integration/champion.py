@@ -46,7 +46,7 @@ def _train(real_data_dir: Path, folder: Path) -> dict[str, Any]:
     url = server.create_database(f"churn_test_champion_{uuid.uuid4().hex[:8]}")
     engine = db.get_engine(url)
     try:
-        db.ensure_schema(engine)
+        db.migrate(engine)
         ingest.run_snapshot(engine, real_data_dir, TRAINED_ON)
         outcome = training.retrain(engine, TRAINED_ON, budget_name="reduced", families=["logreg"], n_jobs=2)
         assert outcome["status"] == "champion", outcome
