@@ -127,10 +127,11 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from etl.warehouse.db import NotMigrated
     from etl.warehouse.settings import ConfigError
 
     try:
         sys.exit(main(sys.argv[1:]))
-    except ConfigError as error:
+    except (ConfigError, NotMigrated) as error:
         print(error, file=sys.stderr)
         sys.exit(2)
