@@ -40,6 +40,7 @@ def run(customers: int, seed: int, budget: str | None) -> dict:
     data_dir = settings.local_dir() / "bench" / f"synthetic-v{synth.GENERATOR_VERSION}-{customers}-seed{seed}"
     synth.generate_snapshot(data_dir, customers=customers, seed=seed)
     engine = db.get_engine(server.create_database("churn_bench_retrain", replace=True))
+    db.migrate(engine)
     pipelines.execute(pipelines.INGEST, engine, SNAPSHOT, data_dir=data_dir)
     with PeakRss() as peak:
         started = time.perf_counter()
@@ -65,6 +66,7 @@ def real_export_quality(export: Path) -> dict:
     from ml import registry
 
     engine = db.get_engine(server.create_database("churn_bench_quality", replace=True))
+    db.migrate(engine)
     pipelines.execute(pipelines.INGEST, engine, SNAPSHOT, data_dir=export)
     started = time.perf_counter()
     done = pipelines.execute(pipelines.RETRAIN, engine, SNAPSHOT, budget_name="full", families=QUALITY_FAMILIES,

@@ -73,7 +73,7 @@ def run(customers: int, seed: int, baseline_rows: int) -> dict:
                     lambda: synth.generate_snapshot(out_dir, customers=customers, seed=seed))
     csv_rows = sum(counts.values())
     engine = db.get_engine(server.create_database("churn_bench", replace=True))
-    db.ensure_schema(engine)
+    db.migrate(engine)
     train_champion(engine)
 
     plain = baselines.plain_copy(engine, out_dir)

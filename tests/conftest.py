@@ -79,7 +79,7 @@ def warehouse_url() -> str:
     url = server.create_database(f"churn_test_{uuid.uuid4().hex[:10]}")
     previous = os.environ.get("WAREHOUSE_URL")
     os.environ["WAREHOUSE_URL"] = url
-    db.ensure_schema(db.get_engine(url))
+    db.migrate(db.get_engine(url))
     yield url
     db.get_engine(url).dispose()
     if previous is None:

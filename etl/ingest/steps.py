@@ -33,10 +33,11 @@ def load_raw(
     engine: sa.Engine, snapshot_date: dt.date, run: str | None = None, data_dir: Path | str | None = None
 ) -> dict[str, int]:
     """COPY the snapshot's four CSVs (from `data_dir`, else DATA_DIR) into its raw partitions;
-    bad rows fail it, naming the file, column and rows."""
+    bad rows fail it, naming the file, column and rows. The nightly's first step checks the
+    schema revision (it never changes the schema: `churn migrate` does)."""
     from etl.ingest import loader  # psycopg2's COPY: not needed to parse the DAG that names this step
 
-    db.ensure_schema(engine)
+    db.check_migrated(engine)
     data_dir = settings.export_dir(snapshot_date) if data_dir is None else data_dir
     return loader.load_snapshot(
         engine, data_dir, snapshot_date,

@@ -40,7 +40,7 @@ def ttl_seconds() -> int:
 
 
 def script_run_id() -> str:
-    """A run id for a whole run started outside Airflow (`ingest.run_snapshot`, `make run`)."""
+    """A run id for a whole run started outside Airflow (`job.pipelines.execute`, the CLI)."""
     return f"script/{uuid.uuid4().hex[:12]}"
 
 
@@ -110,7 +110,7 @@ def main(argv: list[str]) -> int:
     from etl.warehouse import settings
 
     engine = db.get_engine()
-    db.ensure_schema(engine)
+    db.check_migrated(engine)
     if argv[:1] == ["clear"] and len(argv) == 3 and argv[1] in LOCK_CLASSES:
         snapshot = settings.parse_date(argv[2], "DATE")
         released = clear(engine, argv[1], snapshot)  # type: ignore[arg-type]
@@ -127,10 +127,11 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    from etl.warehouse.db import NotMigrated
     from etl.warehouse.settings import ConfigError
 
     try:
         sys.exit(main(sys.argv[1:]))
-    except ConfigError as error:
+    except (ConfigError, NotMigrated) as error:
         print(error, file=sys.stderr)
         sys.exit(2)

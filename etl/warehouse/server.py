@@ -111,29 +111,14 @@ def _prepare_roles_and_database() -> None:
     finally:
         admin.dispose()
     if not exists and older:
-        _adopt_superuser_warehouse()
-
-
-def _adopt_superuser_warehouse() -> None:
-    """Older checkouts kept the warehouse in database `postgres`, owned by the superuser: rename
-    it to the warehouse database, give a new empty `postgres` back, and hand everything to the
-    writer (sql/access/transfer_ownership_to_writer.sql). From template1, once: `postgres`
-    cannot be renamed while connected to it."""
-    import sqlalchemy as sa
-
-    for database, statements in (
-        ("template1", [f'ALTER DATABASE postgres RENAME TO "{access.WAREHOUSE_DATABASE}"', "CREATE DATABASE postgres"]),
-        (access.WAREHOUSE_DATABASE, [(settings.SQL_DIR / "access" / "transfer_ownership_to_writer.sql").read_text(encoding="utf-8")]),
-    ):
-        engine = sa.create_engine(sqlalchemy_url(embedded_url(access.SUPERUSER, database)), isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                for statement in statements:
-                    conn.execute(sa.text(statement))
-        finally:
-            engine.dispose()
-    log.warning("adopted the warehouse of an older checkout: database postgres is now %s, owned by %s",
-                access.WAREHOUSE_DATABASE, access.WRITER_ROLE)
+        # Checkouts from before the writer role kept the warehouse in database `postgres`, owned
+        # by the superuser; the code of main at d986e9a adopted it on its first start. A fresh
+        # database beside it would hide those rows, so stop and say what to do.
+        raise settings.ConfigError(
+            f"the embedded warehouse under {embedded_pgdata()} is in database postgres, owned by the "
+            f"superuser (a checkout from before the {access.WRITER_ROLE} role): start it once with the "
+            f"code of d986e9a, which moves it to database {access.WAREHOUSE_DATABASE}, then `churn migrate`; "
+            f"or `make clean-local` to start afresh")
 
 
 def _install_settings(pgdata: Path) -> bool:

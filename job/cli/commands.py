@@ -1,6 +1,7 @@
 """`churn`: the operator's command line for the warehouse the job writes (WAREHOUSE_URL, else the
 embedded server), usable without a scheduler.
 
+    churn migrate                 bring the warehouse schema to this code's revision (before → after)
     churn status                  champion, newest gates, scored dates, claims held
     churn rescore DATE            score DATE again with the champion and publish it
     churn backfill FROM TO        ingest, retrain when due, score every date FROM..TO (DATA_DIR per date)
@@ -23,10 +24,11 @@ from etl.warehouse import settings
 
 
 def _engine():
+    """The warehouse, checked to be at this code's schema revision (only `churn migrate` changes it)."""
     from etl.warehouse import db, server
 
     engine = db.get_engine(server.server_url())
-    db.ensure_schema(engine)
+    _fail_clearly(lambda: db.check_migrated(engine))
     return engine
 
 
@@ -38,9 +40,23 @@ def _date(_ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
 
 
 @click.group(help="Operate the churn job's warehouse (WAREHOUSE_URL, else the embedded server): "
-                   "status, rescore, backfill, rollback, reports, bi-login.")
+                   "migrate, status, rescore, backfill, rollback, reports, bi-login.")
 def main() -> None:
     """The `churn` command group."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the warehouse schema to this code's revision and print it before → after: an empty
+    database is built, a warehouse built before revisions is taken from the baseline, each newer
+    revision runs once. `make run` and `make airflow` run it first; nightly tasks never do."""
+    from etl.warehouse import db, server
+
+    engine = db.get_engine(server.server_url())
+    before = db.schema_revision(engine)
+    after = _fail_clearly(lambda: db.migrate(engine))
+    click.echo(f"warehouse schema revision: {before or 'none'} → {after}"
+               + (" (already current)" if before == after else ""))
 
 
 @main.command()

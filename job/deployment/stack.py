@@ -110,11 +110,12 @@ class Deployment:
         return json.loads(path.read_text())
 
     def start(self) -> dict[str, int]:
-        """Migrate the metadata, create the pools, start every component, wait until the API
-        reports all healthy."""
+        """Migrate the warehouse and the metadata, create the pools, start every component, wait
+        until the API reports all healthy."""
         if self.running():
             raise DeploymentError(f"a deployment already runs from {self.home}: `make airflow-stop` first")
         env = self.env = self.environment()
+        migrate_warehouse(env["WAREHOUSE_URL"])
         logs = self.home / "logs"
         for args in (["db", "migrate"], pools.create_command()):
             done = subprocess.run([sys.executable, "-m", "airflow", *args], env=env, capture_output=True, text=True)
@@ -197,6 +198,19 @@ class Deployment:
         """The password the simple auth manager generated for `admin` (written by the API server)."""
         path = self.home / "simple_auth_manager_passwords.json.generated"
         return json.loads(path.read_text()).get("admin") if path.exists() else None
+
+
+def migrate_warehouse(url: str) -> str:
+    """The warehouse schema at this code's revision before the scheduler starts: its tasks only
+    check it (etl.warehouse.db.check_migrated)."""
+    from etl.warehouse import db
+
+    try:
+        revision = db.migrate(db.get_engine(url))
+    except Exception as error:
+        raise DeploymentError(f"migrating the warehouse failed: {type(error).__name__}: {error}") from error
+    print(f"warehouse schema at revision {revision}", flush=True)
+    return revision
 
 
 def free_port(prefer: int = 0) -> int:

@@ -119,8 +119,8 @@ def _run() -> int:
         raise settings.ConfigError("SNAPSHOTS > 1 runs on a synthetic history: unset DATA_DIR (one export is one snapshot)")
     url = server.server_url()
     engine = db.get_engine(url)
-    db.ensure_schema(engine)  # first: an unreachable warehouse stops the run before any work
-    print(f"warehouse: {engine.url.render_as_string(hide_password=True)}")
+    revision = db.migrate(engine)  # first: an unreachable warehouse stops the run before any work
+    print(f"warehouse: {engine.url.render_as_string(hide_password=True)} (schema revision {revision})")
     airflow_env = _job_environment(url, settings.local_dir())
     if not _airflow(["db", "migrate"], airflow_env, "airflow-db-migrate"):
         return 1

@@ -89,7 +89,24 @@ def retry_only_transient() -> Iterator[None]:
 
         if isinstance(error, (AirflowFailException, AirflowSkipException)) or db.is_transient(error):
             raise
+        if db.names_missing_object(error):
+            fail_if_not_migrated(error)
         raise AirflowFailException(f"{type(error).__name__}: {error}") from error
+
+
+def fail_if_not_migrated(error: BaseException) -> None:
+    """A table or column the warehouse lacks usually means it is behind this code's schema
+    revision (new code deployed, `churn migrate` not run): say that instead of the bare error."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from etl.warehouse import db
+
+    try:
+        db.check_migrated(db.get_engine())
+    except db.NotMigrated as behind:
+        raise AirflowFailException(f"NotMigrated: {behind} ({type(error).__name__}: {error})") from error
+    except Exception:  # the check failing too says nothing new: the task's own error follows
+        log.debug("could not check the warehouse's schema revision", exc_info=True)
 
 
 def release_claims(context: Mapping[str, Any]) -> None:

@@ -104,7 +104,7 @@ def prepare(
     per candidate family (the training steps pass on only small JSON)."""
     from etl.warehouse import db
 
-    db.ensure_schema(engine)  # idempotent; creates ml.model_registry on a warehouse that predates it
+    db.check_migrated(engine)  # retraining's first database step: fail at once on an unmigrated warehouse
     chosen = candidates.budget(budget_name)
     names = list(families or candidates.FAMILIES)
     for name in names:

@@ -29,8 +29,9 @@ FROM scoring.latest_scores AS latest
 LEFT JOIN scoring.segment_rules AS rules
     ON rules.rules_version = latest.rules_version AND rules.segment = latest.segment
 LEFT JOIN LATERAL (
-    -- Each stored reason with its text: the rule version's phrase ({value}: the category), or
-    -- the text a score row of an older warehouse still carries, or "feature: direction".
+    -- Each stored reason with its text: the text a score row carries itself (rows scored before
+    -- phrases were stored per rule version are kept in the history), or the rule version's
+    -- phrase ({value}: the category), or "feature: direction".
     SELECT
         string_agg(explained.text, '; ' ORDER BY explained.position) AS texts,
         coalesce(jsonb_agg(explained.factor || jsonb_build_object('text', explained.text)

@@ -1,6 +1,7 @@
 -- mart: what BI reads. Views only, over scoring.*; they run with their owner's rights, so BI
 -- needs no grants on scoring/raw/ml (sql/mart/080_grant_bi_reader.sql).
--- Changing a view's columns needs DROP VIEW first (CREATE OR REPLACE only appends columns).
+-- Changing a view's columns needs DROP VIEW first (CREATE OR REPLACE only appends columns): the
+-- revision that changes them drops the view, and migrate re-creates it from here (sql/README.md).
 
 -- Drift monitoring for BI: PSI of each model input and of the score, per scoring run.
 CREATE OR REPLACE VIEW mart.model_drift AS

@@ -1,6 +1,6 @@
 -- Partitions by date, for every table partitioned BY LIST on one date column (raw.*, the staged
 -- and published features and scores): one naming rule, one way to replace, analyse and publish a
--- date, one way to upgrade a plain table of an older warehouse.
+-- date. Loads call them to create a date's partitions: data lifecycle, not a schema change.
 
 -- The qualified, quoted name of a parent table's partition for one date
 -- (raw.market_money, 2026-11-24 → raw.market_money_p20261124). Identifiers are quoted by
@@ -76,61 +76,5 @@ BEGIN
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', target, bound);
     EXECUTE format('SELECT count(*) FROM %s', target) INTO moved;
     RETURN moved;
-END;
-$$;
-
--- Upgrading a warehouse whose `table` (schema.name) is still a plain table: set it aside as
--- <name>_unpartitioned, its indexes renamed and foreign keys dropped with it, so the partitioned
--- table can be created under the old names; ops.move_set_aside_rows then moves its rows.
-CREATE OR REPLACE FUNCTION ops.set_aside_plain_table(qualified text)
-RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-    plain regclass := to_regclass(qualified);
-    item record;
-BEGIN
-    IF plain IS NULL OR (SELECT relkind FROM pg_class WHERE oid = plain) <> 'r' THEN
-        RETURN;
-    END IF;
-    FOR item IN SELECT i.indexrelid::regclass AS index, c.relname FROM pg_index i
-                JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = plain LOOP
-        EXECUTE format('ALTER INDEX %s RENAME TO %I', item.index, item.relname || '_unpartitioned');
-    END LOOP;
-    FOR item IN SELECT conname FROM pg_constraint WHERE conrelid = plain AND contype = 'f' LOOP
-        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', plain, item.conname);
-    END LOOP;
-    EXECUTE format('ALTER TABLE %s RENAME TO %I', plain,
-                   (SELECT relname FROM pg_class WHERE oid = plain) || '_unpartitioned');
-END;
-$$;
-
--- The rows of `parent`'s set-aside plain table, moved into date partitions (the table is left
--- empty; sql/mart/090_drop_unpartitioned_tables.sql drops it once no view reads it). Columns the
--- plain table never had take their defaults.
-CREATE OR REPLACE FUNCTION ops.move_set_aside_rows(parent regclass)
-RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-    old_table regclass;
-    key text := (SELECT a.attname FROM pg_partitioned_table p
-                 JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
-                 WHERE p.partrelid = parent);
-    columns text;
-    day date;
-BEGIN
-    old_table := to_regclass((SELECT format('%I.%I', n.nspname, c.relname || '_unpartitioned')
-                              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = parent));
-    IF old_table IS NULL THEN
-        RETURN;
-    END IF;
-    columns := (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute AS a
-                WHERE a.attrelid = parent AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-                  AND EXISTS (SELECT 1 FROM pg_attribute AS old
-                              WHERE old.attrelid = old_table AND old.attname = a.attname AND NOT old.attisdropped));
-    FOR day IN EXECUTE format('SELECT DISTINCT %I FROM %s', key, old_table) LOOP
-        PERFORM ops.replace_partition(parent, day);
-    END LOOP;
-    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM %s', parent, columns, columns, old_table);
-    EXECUTE format('TRUNCATE %s', old_table);
 END;
 $$;

@@ -46,8 +46,4 @@ CREATE TABLE IF NOT EXISTS raw.money (
 ) PARTITION BY LIST (snapshot_date);
 
 -- Partitions are named, replaced and analysed by ops.partition_name / ops.replace_partition /
--- ops.analyze_partition (sql/schema/005_create_partition_functions.sql). Warehouses from before
--- had them in raw.
-DROP FUNCTION IF EXISTS raw.analyze_partition(regclass, date);
-DROP FUNCTION IF EXISTS raw.replace_partition(regclass, date);
-DROP FUNCTION IF EXISTS raw.partition_name(regclass, date);
+-- ops.analyze_partition (sql/schema/005_create_partition_functions.sql).

@@ -43,17 +43,3 @@ CREATE UNLOGGED TABLE IF NOT EXISTS staging.profit (
     profit         double precision NOT NULL,
     PRIMARY KEY (snapshot_date, customer_id)
 );
-
--- Warehouses created before staging was UNLOGGED are converted once (rows kept).
-DO $$
-DECLARE
-    logged regclass;
-BEGIN
-    FOR logged IN
-        SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'staging' AND c.relkind = 'r' AND c.relpersistence = 'p'
-    LOOP
-        EXECUTE format('ALTER TABLE %s SET UNLOGGED', logged);
-    END LOOP;
-END
-$$;

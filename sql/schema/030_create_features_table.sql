@@ -1,10 +1,5 @@
 -- features.customer_features: the model's only input, one row per (snapshot_date, customer_id),
 -- one LIST partition per snapshot_date.
--- Warehouses built before: the staged table had another name, and both tables were plain tables
--- (set aside here, their rows moved into partitions at the end of this file).
-ALTER TABLE IF EXISTS features.customer_features_candidate RENAME TO customer_features_staged;
-SELECT ops.set_aside_plain_table('features.customer_features');
-SELECT ops.set_aside_plain_table('features.customer_features_staged');
 
 CREATE TABLE IF NOT EXISTS features.customer_features (
     snapshot_date             date    NOT NULL,
@@ -40,7 +35,3 @@ CREATE TABLE IF NOT EXISTS features.customer_features (
 -- WAL under wal_level=minimal).
 CREATE TABLE IF NOT EXISTS features.customer_features_staged
     (LIKE features.customer_features INCLUDING ALL) PARTITION BY LIST (snapshot_date);
-
--- Rows of the plain tables of older warehouses, moved into partitions (see the top of this file).
-SELECT ops.move_set_aside_rows('features.customer_features');
-SELECT ops.move_set_aside_rows('features.customer_features_staged');

@@ -28,12 +28,10 @@ CREATE TABLE IF NOT EXISTS ops.staged_batches (
     gate_run_id    uuid,                  -- dq.validation_runs.run_id of the passing gate on this batch
     audited_at     timestamptz,
     published_at   timestamptz,
+    -- When the date's rows were last published, by any batch: a rebuild clears published_at (its
+    -- batch is not published yet) but the published rows of an earlier batch are still there.
+    -- churn_score compares it with the features' publish (sql/scoring/select_snapshots_to_score.sql).
+    last_published_at  timestamptz,
     PRIMARY KEY (layer, snapshot_date),
     CHECK (published_at IS NULL OR gate_run_id IS NOT NULL)
 );
--- When the date's rows were last published, by any batch: a rebuild clears published_at (its
--- batch is not published yet) but the published rows of an earlier batch are still there.
--- churn_score compares it with the features' publish (sql/scoring/select_snapshots_to_score.sql).
-ALTER TABLE ops.staged_batches ADD COLUMN IF NOT EXISTS last_published_at timestamptz;
-UPDATE ops.staged_batches SET last_published_at = published_at
-WHERE last_published_at IS NULL AND published_at IS NOT NULL;

@@ -27,13 +27,12 @@ CREATE TABLE IF NOT EXISTS ml.model_registry (
     model_card_path    text             NOT NULL,
     run_key            text             NOT NULL UNIQUE,  -- one registration per training run (retry-safe)
     created_at         timestamptz      NOT NULL DEFAULT now(),
-    status_changed_at  timestamptz      NOT NULL DEFAULT now()
+    status_changed_at  timestamptz      NOT NULL DEFAULT now(),
+    -- Who changed the status last and why (a rollback records both; promotions by the gate leave
+    -- them empty).
+    status_changed_by  text,
+    status_reason      text
 );
-
--- Who changed a model's status last and why (a rollback records both; promotions by the gate
--- leave them empty). Added in place to warehouses that predate them.
-ALTER TABLE ml.model_registry ADD COLUMN IF NOT EXISTS status_changed_by text;
-ALTER TABLE ml.model_registry ADD COLUMN IF NOT EXISTS status_reason text;
 
 -- At most one champion, enforced by the database; promotion retires the old one first, in the
 -- same transaction, so readers always see exactly one once the first model was promoted.

@@ -8,13 +8,6 @@
 -- the rows are written once, and a failed gate leaves the published date untouched → PSI into
 -- scoring.drift_psi.
 
--- Warehouses built before: the staged table had another name, and both tables were plain tables
--- (set aside here, their rows moved into partitions at the end of this file).
-ALTER TABLE IF EXISTS scoring.churn_scores_pending RENAME TO churn_scores_staged;
-ALTER INDEX IF EXISTS scoring.churn_scores_pending_date_idx RENAME TO churn_scores_staged_date_idx;
-SELECT ops.set_aside_plain_table('scoring.churn_scores');
-SELECT ops.set_aside_plain_table('scoring.churn_scores_staged');
-
 -- Staged scores: same columns as scoring.churn_scores but no constraints beyond types, so the
 -- GX suite (expectations/scoring.churn_scores.json) is what decides whether they are published.
 -- One partition per date (ops.replace_partition), logged: a gated batch survives a crash.
@@ -36,11 +29,12 @@ CREATE TABLE IF NOT EXISTS scoring.churn_scores_staged (
 
 -- Published scores: history, one row per (score_date, customer_id), one partition per date; a
 -- date is replaced as a whole. The checks are named: publish adds the same ones to the staged
--- partition before attaching it (ATTACH requires them).
+-- partition before attaching it (ATTACH requires them). A score names the model that produced
+-- it: a registry row cannot be deleted while anything refers to it.
 CREATE TABLE IF NOT EXISTS scoring.churn_scores (
     score_date         date             NOT NULL,
     customer_id        bigint           NOT NULL,
-    model_version      text             NOT NULL,
+    model_version      text             NOT NULL REFERENCES ml.model_registry (model_version),
     churn_probability  double precision NOT NULL
         CONSTRAINT churn_scores_probability_range CHECK (churn_probability BETWEEN 0 AND 1),
     risk_band          text             NOT NULL
@@ -53,7 +47,7 @@ CREATE TABLE IF NOT EXISTS scoring.churn_scores (
     rules_version      text             NOT NULL,
     scored_at          timestamptz      NOT NULL,
     profit_at_risk     double precision GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED,
-    offer_group        text             NOT NULL DEFAULT 'treatment'  -- dropped below, once older rows are in
+    offer_group        text             NOT NULL  -- no default: every row says its group
         CONSTRAINT churn_scores_offer_group_known CHECK (offer_group IN ('treatment', 'holdout')),
     PRIMARY KEY (score_date, customer_id)
 ) PARTITION BY LIST (score_date);
@@ -62,21 +56,10 @@ CREATE INDEX IF NOT EXISTS churn_scores_customer_idx ON scoring.churn_scores (cu
 -- profit_at_risk = expected monthly profit lost without action, rounded to 0.01 of the export's
 -- money unit: stored (computed by PostgreSQL from the two columns) so that BI's «top customers by
 -- profit at risk» reads the newest date's partition in index order instead of sorting it.
--- Warehouses built before it get the column here.
-ALTER TABLE scoring.churn_scores_staged ADD COLUMN IF NOT EXISTS profit_at_risk double precision
-    GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED;
-ALTER TABLE scoring.churn_scores ADD COLUMN IF NOT EXISTS profit_at_risk double precision
-    GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED;
 CREATE INDEX IF NOT EXISTS churn_scores_profit_at_risk_idx ON scoring.churn_scores (profit_at_risk DESC);
 
 -- offer_group: the offer experiment's group (ml/experiments.py, config/segments.yaml
 -- `experiment`): 'holdout' customers get no offer, so outcomes can tell what the offer changed.
--- Warehouses built before it get the column here; their scores are from before the experiment,
--- when every customer was offered, so their rows are 'treatment' (the default only fills the
--- rows that exist; new rows must say their group).
-ALTER TABLE scoring.churn_scores_staged ADD COLUMN IF NOT EXISTS offer_group text;
-ALTER TABLE scoring.churn_scores ADD COLUMN IF NOT EXISTS offer_group text NOT NULL DEFAULT 'treatment'
-    CONSTRAINT churn_scores_offer_group_known CHECK (offer_group IN ('treatment', 'holdout'));
 
 COMMENT ON TABLE scoring.churn_scores IS
     'Churn scores of every «active 3 months» customer per snapshot (score_date), published after the GX gate; a rerun replaces the date.';
@@ -125,7 +108,7 @@ CREATE TABLE IF NOT EXISTS scoring.factor_phrases (
 -- Population stability index per run: each model input and the score vs the model's training snapshot.
 CREATE TABLE IF NOT EXISTS scoring.drift_psi (
     score_date          date             NOT NULL,
-    model_version       text             NOT NULL,
+    model_version       text             NOT NULL REFERENCES ml.model_registry (model_version),
     variable            text             NOT NULL,  -- a model input column, or 'churn_probability'
     variable_kind       text             NOT NULL CHECK (variable_kind IN ('feature', 'score')),
     psi                 double precision NOT NULL CHECK (psi >= 0),
@@ -141,51 +124,16 @@ CREATE TABLE IF NOT EXISTS scoring.drift_psi (
 COMMENT ON TABLE scoring.drift_psi IS
     'PSI of each model input and of churn_probability against the model''s training snapshot, per scoring run; > 0.2 is logged as a warning.';
 
--- Scores and drift rows name the model that produced them: a registry row cannot be deleted
--- while anything refers to it (added idempotently, also to databases created before).
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'churn_scores_model_version_fkey'
-                   AND conrelid = 'scoring.churn_scores'::regclass) THEN
-        ALTER TABLE scoring.churn_scores ADD CONSTRAINT churn_scores_model_version_fkey
-            FOREIGN KEY (model_version) REFERENCES ml.model_registry (model_version);
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'drift_psi_model_version_fkey') THEN
-        ALTER TABLE scoring.drift_psi ADD CONSTRAINT drift_psi_model_version_fkey
-            FOREIGN KEY (model_version) REFERENCES ml.model_registry (model_version);
-    END IF;
-END
-$$;
-
--- Rows of the plain tables of older warehouses, moved into partitions (see the top of this file).
-SELECT ops.move_set_aside_rows('scoring.churn_scores');
-SELECT ops.move_set_aside_rows('scoring.churn_scores_staged');
-ALTER TABLE scoring.churn_scores ALTER COLUMN offer_group DROP DEFAULT;  -- new rows must say their group
-
 -- Customers missing from the newest published score date, each with its newest earlier date:
 -- with that date's partition they are mart.churn_scores_latest (one row per customer), so the
 -- view never runs a DISTINCT ON over the whole history. Kept at every publish
--- (sql/scoring/merge_into_absent_from_newest.sql); filled from the history when first created.
-DO $$
-BEGIN
-    IF to_regclass('scoring.absent_from_newest') IS NULL THEN
-        CREATE TABLE scoring.absent_from_newest (
-            customer_id     bigint            PRIMARY KEY,
-            score_date      date              NOT NULL,  -- the customer's newest score date
-            profit_at_risk  double precision  NOT NULL   -- of that score: BI's top-N reads it in order
-        );
-        CREATE INDEX absent_from_newest_profit_at_risk_idx
-            ON scoring.absent_from_newest (profit_at_risk DESC);
-        INSERT INTO scoring.absent_from_newest
-        SELECT DISTINCT ON (customer_id) customer_id, score_date, profit_at_risk
-        FROM scoring.churn_scores AS scores
-        WHERE NOT EXISTS (
-            SELECT 1 FROM scoring.churn_scores AS newest
-            WHERE newest.score_date = (SELECT max(score_date) FROM scoring.churn_scores)
-              AND newest.customer_id = scores.customer_id)
-        ORDER BY customer_id, score_date DESC;
-    END IF;
-END
-$$;
+-- (sql/scoring/merge_into_absent_from_newest.sql).
+CREATE TABLE IF NOT EXISTS scoring.absent_from_newest (
+    customer_id     bigint            PRIMARY KEY,
+    score_date      date              NOT NULL,  -- the customer's newest score date
+    profit_at_risk  double precision  NOT NULL   -- of that score: BI's top-N reads it in order
+);
+CREATE INDEX IF NOT EXISTS absent_from_newest_profit_at_risk_idx
+    ON scoring.absent_from_newest (profit_at_risk DESC);
 COMMENT ON TABLE scoring.absent_from_newest IS
     'Customers scored before but not on the newest score date (left the export, or not active 3 months), with their newest score date.';

@@ -32,22 +32,6 @@ SELECT scoring.point_newest_scores();
 COMMENT ON VIEW scoring.newest_scores IS
     'The partition of the newest published score date (re-pointed by every publish: scoring.point_newest_scores).';
 
--- A warehouse built before scores had offer_group: the view's columns changed, and CREATE OR
--- REPLACE only appends, so it is dropped with the mart views on it (sql/mart rebuilds them in
--- the same migration).
-DO $$
-BEGIN
-    IF to_regclass('scoring.latest_scores') IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM information_schema.columns
-        WHERE table_schema = 'scoring' AND table_name = 'latest_scores' AND column_name = 'offer_group'
-    ) THEN
-        DROP VIEW IF EXISTS mart.churn_scores_latest;
-        DROP VIEW IF EXISTS mart.segment_summary;
-        DROP VIEW scoring.latest_scores;
-    END IF;
-END
-$$;
-
 CREATE OR REPLACE VIEW scoring.latest_scores AS
 SELECT newest.*, true AS in_newest_snapshot
 FROM scoring.newest_scores AS newest

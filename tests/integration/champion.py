@@ -45,7 +45,7 @@ def _train(real_data_dir: Path, folder: Path) -> dict[str, Any]:
     url = server.create_database(f"churn_test_champion_{uuid.uuid4().hex[:8]}")
     engine = db.get_engine(url)
     try:
-        db.ensure_schema(engine)
+        db.migrate(engine)
         pipelines.execute(pipelines.INGEST, engine, TRAINED_ON, data_dir=real_data_dir)
         done = pipelines.execute(pipelines.RETRAIN, engine, TRAINED_ON, budget_name="reduced", families=["logreg"], n_jobs=2)
         outcome = done["apply_promotion_gate"]

@@ -36,7 +36,7 @@ def _create_database(session_url: str, add_finalizer: Callable[[Callable[[], Non
     from etl.warehouse import db, server
 
     url = server.create_database(f"churn_test_scoring_{uuid.uuid4().hex[:8]}")
-    db.ensure_schema(db.get_engine(url))
+    db.migrate(db.get_engine(url))
 
     def drop() -> None:
         db.get_engine(url).dispose()

@@ -22,7 +22,7 @@ def warehouse(champion, real_data_dir):
     """A fresh database with the run's champion registered, and the env the CLI reads."""
     url = server.create_database(f"churn_test_cli_{uuid.uuid4().hex[:8]}")
     engine = db.get_engine(url)
-    db.ensure_schema(engine)
+    db.migrate(engine)
     yield {"engine": engine, "champion": seed_champion(engine, champion),
            "env": {"WAREHOUSE_URL": url, "DATA_DIR": str(real_data_dir)}}
     engine.dispose()
@@ -38,6 +38,23 @@ def scored(engine: sa.Engine) -> dict[dt.date, set[str]]:
     for r in rows(engine, "SELECT DISTINCT score_date, model_version FROM scoring.churn_scores"):
         found.setdefault(r["score_date"], set()).add(r["model_version"])
     return found
+
+
+def test_migrate_prints_the_revision_before_and_after_and_other_commands_ask_for_it(warehouse_url):
+    url = server.create_database(f"churn_test_cli_migrate_{uuid.uuid4().hex[:8]}")
+    env = {"WAREHOUSE_URL": url}
+    try:
+        refused = CliRunner().invoke(main, ["status"], env=env)
+        assert refused.exit_code == 1 and "NotMigrated" in refused.output and "churn migrate" in refused.output
+        first = CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False)
+        assert first.exit_code == 0 and first.output == f"warehouse schema revision: none → {db.head_revision()}\n"
+        again = CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False)
+        assert again.output == f"warehouse schema revision: {db.head_revision()} → {db.head_revision()} (already current)\n"
+        status = CliRunner().invoke(main, ["status"], env=env, catch_exceptions=False)
+        assert status.exit_code == 0 and "champion: none" in status.output
+    finally:
+        db.get_engine(url).dispose()
+        server.drop_database(url)
 
 
 def test_backfill_ingests_and_scores_every_date_and_status_lists_them(warehouse):

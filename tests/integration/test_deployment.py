@@ -29,7 +29,7 @@ def checkout(tmp_path_factory, champion):
     from etl.warehouse import db
 
     for found in person.new_checkout(tmp_path_factory.mktemp("checkout")):
-        db.ensure_schema(found["engine"])  # what `make run` would have done first
+        db.migrate(found["engine"])  # what `make run` would have done first
         seed_champion(found["engine"], champion, trained_on=DATES[0])
         yield found
 

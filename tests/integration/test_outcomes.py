@@ -75,6 +75,7 @@ def lived(request, airflow_db, tmp_path_factory):
     url = server.create_database(f"churn_test_outcomes_{uuid.uuid4().hex[:8]}")
     engine = db.get_engine(url)
     request.addfinalizer(lambda: (engine.dispose(), server.drop_database(url)))
+    db.migrate(engine)
     folder = tmp_path_factory.mktemp("history")
     story = SyntheticHistory.create(NIGHTS, LAST, CUSTOMERS, SEED, folder, EFFECTS, mechanism_change_at=CHANGE_AT)
     with pytest.MonkeyPatch.context() as patch:

@@ -65,6 +65,40 @@ def test_other_failures_fail_at_once_with_their_message(name):
     assert str(error) in str(failed.value) and failed.value.__cause__ is error
 
 
+def _missing_table() -> sa.exc.ProgrammingError:
+    from psycopg2 import errors as pg_errors
+
+    return sa.exc.ProgrammingError("SELECT * FROM ops.newer_table", {},
+                                   pg_errors.UndefinedTable('relation "ops.newer_table" does not exist'))
+
+
+def test_a_missing_table_on_a_warehouse_behind_this_code_says_to_run_churn_migrate(monkeypatch):
+    """New code deployed, `churn migrate` not run: the task says what to run, not just the SQL error."""
+    def behind(_engine):
+        raise db.NotMigrated("the warehouse 'churn' is at schema revision 0001; this code needs revision 0002. "
+                             "Run `churn migrate`")
+
+    monkeypatch.setattr(db, "get_engine", lambda url=None: object())
+    monkeypatch.setattr(db, "check_migrated", behind)
+    error = _missing_table()
+    assert db.names_missing_object(_wrapped(error)) and not db.is_transient(error)
+    with pytest.raises(AirflowFailException, match=r"NotMigrated: .*Run `churn migrate`.*newer_table") as failed:
+        with runtime.retry_only_transient():
+            raise error
+    assert failed.value.__cause__ is error
+
+
+def test_a_missing_table_on_a_warehouse_at_head_fails_with_its_own_message(monkeypatch):
+    monkeypatch.setattr(db, "get_engine", lambda url=None: object())
+    monkeypatch.setattr(db, "check_migrated", lambda _engine: "0002")
+    error = _missing_table()
+    with pytest.raises(AirflowFailException, match="ProgrammingError: .*newer_table") as failed:
+        with runtime.retry_only_transient():
+            raise error
+    assert "NotMigrated" not in str(failed.value)
+    assert not db.names_missing_object(PERMANENT["bad value in SQL"])
+
+
 def test_a_task_deciding_to_skip_is_skipped_not_failed():
     from airflow.sdk.exceptions import AirflowSkipException
 
