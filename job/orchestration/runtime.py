@@ -8,7 +8,6 @@ import contextlib
 import datetime as dt
 import importlib
 import logging
-import os
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
@@ -165,7 +164,9 @@ def release_claims(context: Mapping[str, Any]) -> None:
 
 def data_dir_for(snapshot: dt.date) -> Path:
     """`DATA_DIR`, where a `{snapshot_date}` placeholder is replaced by the ISO date."""
-    value = os.environ.get("DATA_DIR")
+    from etl.warehouse import settings
+
+    value = settings.current().DATA_DIR
     if not value:
         raise RuntimeError("DATA_DIR is not set: point it at the folder with the four CSV exports")
     return Path(value.replace("{snapshot_date}", snapshot.isoformat()))
