@@ -29,7 +29,6 @@ from job import pipelines
 
 SNAPSHOT = dt.date(2026, 10, 1)
 DEFAULT_CUSTOMERS = 100_000
-REAL_EXPORT = settings.PROJECT_ROOT.parent / "shared" / "data" / "raw"
 QUALITY_FAMILIES = ["knn", "svc"]  # the strongest families on the real export
 QUALITY = {"cv_roc_auc_mean": 0.90, "brier_score_max": 0.15, "recall_mean": 0.75, "folds": 25}
 
@@ -94,13 +93,13 @@ def real_export_quality(export: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=int(os.environ.get("BENCH_CUSTOMERS", DEFAULT_CUSTOMERS)))
+    parser.add_argument("--customers", type=int, default=settings.current().BENCH_CUSTOMERS or DEFAULT_CUSTOMERS)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--budget", default=None, help="search budget (default: CHURN_SEARCH_BUDGET or full)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
     results = run(args.customers, args.seed, args.budget)
-    export = Path(os.environ.get("BENCH_REAL_EXPORT") or REAL_EXPORT)
+    export = settings.current().BENCH_REAL_EXPORT
     if (export / "market_file.csv").is_file():
         results["real_export_quality"] = real_export_quality(export)
     print(json.dumps(results, indent=2, ensure_ascii=False))

@@ -161,7 +161,7 @@ def report(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=int(os.environ.get("BENCH_CUSTOMERS", DEFAULT_CUSTOMERS)))
+    parser.add_argument("--customers", type=int, default=settings.current().BENCH_CUSTOMERS or DEFAULT_CUSTOMERS)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--baseline-rows", type=int, default=100_000, help="rows of the pandas to_sql baseline")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)

@@ -12,10 +12,10 @@ Search budgets (env CHURN_SEARCH_BUDGET or the DAG param `search_budget`):
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from etl.warehouse import settings
 from ml.features import CATEGORICAL, NUMERIC_INPUT
 
 FAMILIES: tuple[str, ...] = ("logreg", "svc", "knn", "tree", "forest", "boosting")
@@ -42,12 +42,11 @@ BUDGETS: dict[str, Budget] = {
     "reduced": Budget("reduced", 0.0, 4, 3, 1, 3, 2),
 }
 LARGE_SET_ROWS = 5_000
-DEFAULT_BUDGET = "full"
 
 
 def budget(name: str | None = None) -> Budget:
-    """The named budget; default from env CHURN_SEARCH_BUDGET, else 'full'."""
-    name = name or os.environ.get("CHURN_SEARCH_BUDGET") or DEFAULT_BUDGET
+    """The named budget; default the setting CHURN_SEARCH_BUDGET ('full' unless set)."""
+    name = name or settings.current().CHURN_SEARCH_BUDGET
     if name not in BUDGETS:
         raise ValueError(f"unknown search budget {name!r}; choose one of {', '.join(BUDGETS)}")
     return BUDGETS[name]

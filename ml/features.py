@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from typing import TYPE_CHECKING
+
+from etl.warehouse import settings
 
 if TYPE_CHECKING:  # keep the import light for DAG parsing
     import numpy as np
@@ -82,14 +83,13 @@ def load_training_frame(engine: sa.Engine, snapshot_date: dt.date) -> pd.DataFra
     return frame
 
 
-# Training rows per retraining (env CHURN_TRAINING_MAX_ROWS): the search and the 25-fold
-# evaluation of the full budget fit each family ~100 times, so their cost grows with the rows
-# while ROC-AUC stops improving long before (ml/README.md, "Training at scale").
-DEFAULT_MAX_TRAINING_ROWS = 10_000
+# Training rows per retraining unless CHURN_TRAINING_MAX_ROWS says otherwise (why this many:
+# etl/warehouse/settings.py and ml/README.md, "Training at scale").
+DEFAULT_MAX_TRAINING_ROWS: int = settings.default("CHURN_TRAINING_MAX_ROWS")
 
 
 def max_training_rows() -> int:
-    return max(100, int(os.environ.get("CHURN_TRAINING_MAX_ROWS", DEFAULT_MAX_TRAINING_ROWS)))
+    return max(100, settings.current().CHURN_TRAINING_MAX_ROWS)
 
 
 def sample_training_rows(frame: pd.DataFrame, limit: int) -> pd.DataFrame:

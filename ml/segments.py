@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from etl.warehouse import settings
 from ml.experiments import Experiment, parse_experiment
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-DEFAULT_RULES_PATH = Path(__file__).resolve().parents[1] / "config" / "segments.yaml"
+DEFAULT_RULES_PATH: Path = settings.default("SEGMENT_RULES")  # the shipped rule file
 RISK_BANDS: tuple[str, ...] = ("high", "medium", "low")
 # Fields a rule may test besides the model inputs (ml.features.FEATURES).
 DERIVED_FIELDS: tuple[str, ...] = ("churn_probability", "risk_band")
@@ -43,7 +43,7 @@ class RulesError(ValueError):
 
 def rules_path() -> Path:
     """`SEGMENT_RULES` (env) or config/segments.yaml."""
-    return Path(os.environ.get("SEGMENT_RULES") or DEFAULT_RULES_PATH)
+    return settings.current().SEGMENT_RULES
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,11 @@ import tempfile
 import uuid
 import logging
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+from tests.helpers import SettingsPatch
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA_DIR = (ROOT / ".." / "shared" / "data" / "raw").resolve()
@@ -60,6 +63,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: Path(str(item.fspath)).name not in LONG_MODULES)
 
 
+@pytest.fixture(autouse=True)
+def _settings_read_per_test() -> Iterator[None]:
+    """The job reads its settings once per process (etl.warehouse.settings.current); each test
+    reads them afresh from the environment it sets up, and leaves nothing read behind."""
+    from etl.warehouse import settings
+
+    settings.current.cache_clear()
+    yield
+    settings.current.cache_clear()
+
+
+@pytest.fixture
+def monkeypatch() -> Iterator[SettingsPatch]:
+    """pytest's own, except that a patched variable reaches the job's settings (tests/helpers.py)."""
+    with SettingsPatch.context() as patch:
+        yield patch
+
+
 @pytest.fixture(scope="session")
 def real_data_dir() -> Path:
     """The real export in ../shared/data/raw: required on CI, skipped only on a machine without it."""
@@ -77,15 +98,11 @@ def warehouse_url() -> str:
     from etl.warehouse import db, server
 
     url = server.create_database(f"churn_test_{uuid.uuid4().hex[:10]}")
-    previous = os.environ.get("WAREHOUSE_URL")
-    os.environ["WAREHOUSE_URL"] = url
-    db.migrate(db.get_engine(url))
-    yield url
-    db.get_engine(url).dispose()
-    if previous is None:
-        os.environ.pop("WAREHOUSE_URL", None)
-    else:
-        os.environ["WAREHOUSE_URL"] = previous
+    with SettingsPatch.context() as patch:
+        patch.setenv("WAREHOUSE_URL", url)
+        db.migrate(db.get_engine(url))
+        yield url
+        db.get_engine(url).dispose()
     server.drop_database(url)
 
 

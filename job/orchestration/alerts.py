@@ -15,7 +15,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import os
 import urllib.request
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -55,7 +54,9 @@ def deadline(what: str, *, after_logical_date: dt.timedelta | None = None, after
     fails a finished run of a DAG that has one (DagRun.update_state looks its alerts up by an id
     that dag.test never stored), so `make run` and the dag.test-based tests turn them off.
     """
-    if os.environ.get(DEADLINES_VARIABLE, "on") == "off":
+    from etl.warehouse import settings
+
+    if settings.reporting().CHURN_DEADLINES == "off":  # reporting(): a bad other setting fails a task, not the DAG
         return None
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
@@ -82,7 +83,13 @@ async def deadline_missed(what: str, interval: str, context: Mapping[str, Any] |
 
 def send(message: Mapping[str, Any]) -> None:
     """POST `message` to CHURN_ALERT_WEBHOOK, or log that alerts are off; never raises."""
-    url = os.environ.get(WEBHOOK_VARIABLE)
+    from etl.warehouse import settings
+
+    try:
+        url = settings.reporting().CHURN_ALERT_WEBHOOK  # readable while another setting is bad
+    except settings.ConfigError as error:  # the alert settings themselves
+        log.warning("alerts are off (%s): %s", error, message["text"])
+        return
     if not url:
         log.warning("alerts are off (%s is unset): %s", WEBHOOK_VARIABLE, message["text"])
         return

@@ -1,24 +1,24 @@
 """Airflow pools: the warehouse pool caps how many warehouse-heavy tasks run at once, so a
 backfill of many dates × shards queues in Airflow instead of piling onto Postgres.
 
-Its size is config (env CHURN_WAREHOUSE_SLOTS, default 4: two shards of two dates on a
-two-core warehouse); `make run` and `make airflow` create or resize it before any DAG runs.
+Its size is config (CHURN_WAREHOUSE_SLOTS, default 4: two shards of two dates on a two-core
+warehouse); `make run` and `make airflow` create or resize it before any DAG runs.
 Retraining's family searches use the CPU of the worker, not the warehouse: default pool.
 """
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
+
+from etl.warehouse import settings
 
 if TYPE_CHECKING:
     from job.pipelines import Step
 
 WAREHOUSE = "warehouse"
-DEFAULT_WAREHOUSE_SLOTS = 4
 
 
 def warehouse_slots() -> int:
-    return max(1, int(os.environ.get("CHURN_WAREHOUSE_SLOTS", DEFAULT_WAREHOUSE_SLOTS)))
+    return max(1, settings.current().CHURN_WAREHOUSE_SLOTS)
 
 
 def for_step(step: Step) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -31,15 +30,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SHARDS = 2
-
 
 class ShardsIncomplete(RuntimeError):
     """The staged rows of a date are not exactly one scoring of every active customer."""
 
 
 def shard_count_from_env() -> int:
-    return max(1, int(os.environ.get("CHURN_SCORE_SHARDS", DEFAULT_SHARDS)))
+    from etl.warehouse import settings
+
+    return max(1, settings.current().CHURN_SCORE_SHARDS)
 
 
 def plan_shards(engine: sa.Engine, score_date: dt.date, shards: int | None = None, run: str | None = None) -> list[dict[str, Any]]:

@@ -16,10 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import os
 import time
 from typing import TYPE_CHECKING, Any, Iterator
 
+from etl.warehouse import settings
 from ml import experiments, features, segments
 from ml.scoring.champion import Champion
 from ml.scoring.reasons import Explainer
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CHUNK_SIZE = 50_000
 # Column order of the COPY into scoring.churn_scores_staged (sql/scoring/copy_churn_scores_staged.sql).
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "score_date", "customer_id", "model_version", "churn_probability", "risk_band", "segment",
@@ -40,7 +39,7 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
 
 
 def chunk_size_from_env() -> int:
-    return max(1, int(os.environ.get("CHURN_SCORE_CHUNK_SIZE", DEFAULT_CHUNK_SIZE)))
+    return max(1, settings.current().CHURN_SCORE_CHUNK_SIZE)
 
 
 def score_chunk(

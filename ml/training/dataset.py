@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -38,7 +37,7 @@ class TrainingSet:
 def default_n_jobs() -> int:
     """Worker processes per task: env CHURN_N_JOBS, default 1 (mapped tasks already run side by
     side on the 2 cores; set 2 when families run one after another, e.g. under dag.test())."""
-    return max(1, int(os.environ.get("CHURN_N_JOBS", "1")))
+    return max(1, settings.current().CHURN_N_JOBS)
 
 
 def n_jobs_of(job: Mapping[str, Any]) -> int:

@@ -14,9 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
-import pytest
-
-from tests.helpers import ROOT, rows, session_members
+from tests.helpers import ROOT, SettingsPatch, rows, session_members
 from tests.integration.airflow_api import AirflowApi, wait_for
 
 RUNS_SETTLE_SECONDS = 480
@@ -48,7 +46,7 @@ def new_checkout(local: Path, **settings: str) -> Iterator[dict[str, Any]]:
         env.pop(key, None)
     env.update({"LOCAL_DIR": str(local), "AIRFLOW_HOME": str(local / "airflow"),
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10", **settings})
-    with pytest.MonkeyPatch.context() as patch:
+    with SettingsPatch.context() as patch:
         patch.setenv("LOCAL_DIR", str(local))
         patch.delenv("WAREHOUSE_URL", raising=False)
         patch.delenv("MODEL_STORE_DIR", raising=False)

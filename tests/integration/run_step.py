@@ -44,7 +44,7 @@ def _child(job: dict) -> int:
     """The forked step process: its own output file, session name and engine."""
     import datetime as dt
 
-    from etl.warehouse import db
+    from etl.warehouse import db, settings
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     with open(job["out"], "a", buffering=1) as out:
@@ -53,6 +53,7 @@ def _child(job: dict) -> int:
     sys.stdout = open(sys.stdout.fileno(), "w", buffering=1, closefd=False)
     os.environ["PGAPPNAME"] = job["app_name"]
     os.environ["WAREHOUSE_URL"] = job["url"]
+    settings.current.cache_clear()  # forked from the server: what it read was another environment
     if job["barrier"]:  # blocked before `ready`, so a SIGUSR1 sent at once waits for sigwait
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
     engine = db.get_engine(job["url"])

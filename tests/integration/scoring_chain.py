@@ -14,7 +14,6 @@ session, so test_churn_score, test_mart_views, test_claims and test_fault_drill 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -22,7 +21,7 @@ from typing import Any, Callable
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import load_dag, rows, task_states
+from tests.helpers import SettingsPatch, load_dag, rows, task_states
 from tests.integration.champion import TRAINED_ON, seed_champion
 
 SNAPSHOT = TRAINED_ON  # the champion was trained on this export's rows
@@ -55,20 +54,13 @@ def ensure_scored(session_url: str, data_dir: Path, add_finalizer: Callable[[Cal
     from etl.warehouse import db
 
     url = _create_database(session_url, add_finalizer)
-    saved = {key: os.environ.get(key) for key in ("DATA_DIR", "WAREHOUSE_URL")}
-    os.environ["DATA_DIR"] = str(data_dir)
-    os.environ["WAREHOUSE_URL"] = url
-    try:
+    with SettingsPatch.context() as patch:
+        patch.setenv("DATA_DIR", str(data_dir))
+        patch.setenv("WAREHOUSE_URL", url)
         ingest = load_dag("churn_ingest").test(logical_date=LOGICAL)
         assert ingest.state == "success", task_states(ingest)
         seed_champion(db.get_engine(url), champion)
         score = load_dag("churn_score").test(logical_date=LOGICAL)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     engine = db.get_engine(url)
     registered = rows(engine, "SELECT model_version, status, run_key FROM ml.model_registry WHERE training_snapshot = :d", d=SNAPSHOT)
     _CACHE["chain"] = {

@@ -18,13 +18,17 @@ from tests.integration.champion import insert_model, seed_champion
 
 
 @pytest.fixture()
-def warehouse(champion, real_data_dir):
+def warehouse(champion, real_data_dir, monkeypatch):
     """A fresh database with the run's champion registered, and the env the CLI reads."""
     url = server.create_database(f"churn_test_cli_{uuid.uuid4().hex[:8]}")
     engine = db.get_engine(url)
     db.migrate(engine)
-    yield {"engine": engine, "champion": seed_champion(engine, champion),
-           "env": {"WAREHOUSE_URL": url, "DATA_DIR": str(real_data_dir)}}
+    env = {"WAREHOUSE_URL": url, "DATA_DIR": str(real_data_dir)}
+    # set for the whole test, not only inside CliRunner.invoke: the settings are read once, and
+    # monkeypatch makes them re-read (tests/helpers.py SettingsPatch)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    yield {"engine": engine, "champion": seed_champion(engine, champion), "env": env}
     engine.dispose()
     server.drop_database(url)
 

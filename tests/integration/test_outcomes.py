@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import load_dag, rows, task_states
+from tests.helpers import SettingsPatch, load_dag, rows, task_states
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +78,7 @@ def lived(request, airflow_db, tmp_path_factory):
     db.migrate(engine)
     folder = tmp_path_factory.mktemp("history")
     story = SyntheticHistory.create(NIGHTS, LAST, CUSTOMERS, SEED, folder, EFFECTS, mechanism_change_at=CHANGE_AT)
-    with pytest.MonkeyPatch.context() as patch:
+    with SettingsPatch.context() as patch:
         patch.setenv("WAREHOUSE_URL", url)
         patch.setenv("SEGMENT_RULES", str(_rules_file(folder)))
         for index, night in enumerate(story.dates):

@@ -41,7 +41,7 @@ def test_a_bad_snapshot_date_names_the_variable(tmp_path):
 def test_bad_history_settings_name_the_variable(tmp_path):
     result = _make_run(tmp_path, SNAPSHOTS="none")
     assert result.returncode == 2
-    _assert_one_line(result, "SNAPSHOTS must be a whole number >= 1, got 'none'")
+    _assert_one_line(result, "SNAPSHOTS='none' is not a whole number")
     result = _make_run(tmp_path, SNAPSHOTS="6", DATA_DIR=str(tmp_path))
     assert result.returncode == 2
     _assert_one_line(result, "SNAPSHOTS > 1 runs on a synthetic history: unset DATA_DIR")

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from ml import candidates, registry, training
 from ml.training import dataset
-from tests.helpers import load_dag, rows, task_states
+from tests.helpers import SettingsPatch, load_dag, rows, task_states
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def trained(airflow_db, engine, real_snapshot) -> dict:
     before = registry.get_champion(engine)
     versions = {r["model_version"] for r in rows(engine, "SELECT model_version FROM ml.model_registry")}
     started = time.perf_counter()
-    with pytest.MonkeyPatch.context() as patch:
+    with SettingsPatch.context() as patch:
         patch.setenv("CHURN_N_JOBS", "2")  # dag.test() runs the mapped tasks one after another
         run = load_dag("churn_retrain").test(
             logical_date=dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc),

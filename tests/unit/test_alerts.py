@@ -2,6 +2,7 @@
 unset, the callback logs that alerts are off; an unreachable webhook never raises."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
@@ -64,3 +65,14 @@ def test_an_unreachable_webhook_is_logged_not_raised(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger=alerts.__name__):
         alerts.notify_failure(CONTEXT)
     assert "could not send the alert to 127.0.0.1:1" in caplog.text
+
+
+def test_a_bad_setting_elsewhere_is_still_alerted(webhook, monkeypatch):
+    """The task that reads the bad value fails; its alert and the DAGs' deadlines must not fail too."""
+    url, received = webhook
+    monkeypatch.setenv(alerts.WEBHOOK_VARIABLE, url)
+    monkeypatch.setenv("CHURN_SCORE_SHARDS", "two")
+    monkeypatch.setenv(alerts.DEADLINES_VARIABLE, "off")
+    alerts.notify_failure(CONTEXT)
+    assert len(received) == 1
+    assert alerts.deadline("scores published", after_queued=dt.timedelta(hours=1)) is None
