@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from psycopg2.extensions import encrypt_password
 
 from etl.warehouse import settings
 
@@ -82,6 +81,8 @@ def scram_verifier(password: str, user: str, dbapi_connection: Any) -> str:
     """The SCRAM-SHA-256 verifier PostgreSQL stores for `password`, made on the client by libpq
     (PQencryptPasswordConn) so the password itself never reaches the server or its statement log.
     libpq wants the psycopg2 connection (or cursor) the verifier is for, not a SQLAlchemy one."""
+    from psycopg2.extensions import encrypt_password  # the DAG files import this module's callers
+
     return encrypt_password(password, user, scope=dbapi_connection, algorithm="scram-sha-256")
 
 
