@@ -88,6 +88,7 @@ def _task(step: Step, outlet: Outlet | None, options: Options | None, *, fans_ou
 
     run_step.__name__ = run_step.__qualname__ = step.name
     run_step.__doc__ = step.doc
+    run_step.step = step  # what the task runs, by reference (tests/unit/test_pipelines.py reads it)
     mapped = step.takes == "item" or (per_snapshot and step.takes == "snapshot" and not fans_out)
     return task(
         task_id=step.name,

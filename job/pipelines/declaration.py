@@ -113,6 +113,7 @@ def execute(
     previous: Any = snapshot_date
     try:
         for step in pipeline.between(first, last):
+            log.info("%s %s: %s", pipeline.name, snapshot_date, step.name)
             if step.takes == "item":
                 result: Any = [step.call(engine, item, run, options) for item in previous]
             else:

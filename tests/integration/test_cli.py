@@ -5,6 +5,7 @@ Each test works in a database of its own holding the run's champion (tests/integ
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 
 import pytest
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from etl.warehouse import db, server
+from job import pipelines
 from job.cli import main
 from tests.helpers import rows
 from tests.integration.champion import insert_model, seed_champion
@@ -44,9 +46,10 @@ def scored(engine: sa.Engine) -> dict[dt.date, set[str]]:
     return found
 
 
-def test_migrate_prints_the_revision_before_and_after_and_other_commands_ask_for_it(warehouse_url):
+def test_migrate_prints_the_revision_before_and_after_and_other_commands_ask_for_it(warehouse_url, monkeypatch):
     url = server.create_database(f"churn_test_cli_migrate_{uuid.uuid4().hex[:8]}")
     env = {"WAREHOUSE_URL": url}
+    monkeypatch.setenv("WAREHOUSE_URL", url)  # the settings are read once: re-read through monkeypatch
     try:
         refused = CliRunner().invoke(main, ["status"], env=env)
         assert refused.exit_code == 1 and "NotMigrated" in refused.output and "churn migrate" in refused.output
@@ -61,10 +64,14 @@ def test_migrate_prints_the_revision_before_and_after_and_other_commands_ask_for
         server.drop_database(url)
 
 
-def test_backfill_ingests_and_scores_every_date_and_status_lists_them(warehouse):
+def test_backfill_runs_the_declared_pipelines_for_every_date_and_status_lists_them(warehouse, caplog):
     # August, the champion's own month: the retrain rule says no retrain (test_training covers when it does)
-    result = churn(warehouse, "backfill", "2026-08-29", "2026-08-30")
+    with caplog.at_level(logging.INFO, logger="job.pipelines.declaration"):
+        result = churn(warehouse, "backfill", "2026-08-29", "2026-08-30")
     assert result.exit_code == 0, result.output
+    executed = [r.getMessage() for r in caplog.records if r.name == "job.pipelines.declaration"]
+    assert executed == [f"{pipeline.name} {day}: {name}" for day in ("2026-08-29", "2026-08-30")
+                        for pipeline in (pipelines.INGEST, pipelines.SCORE, pipelines.SETTLE) for name in pipeline.names]
     assert scored(warehouse["engine"]) == {dt.date(2026, 8, 29): {warehouse["champion"]}, dt.date(2026, 8, 30): {warehouse["champion"]}}
     status = churn(warehouse, "status")
     assert status.exit_code == 0, status.output
