@@ -58,7 +58,7 @@ def build_staging(engine: sa.Engine, snapshot_date: dt.date, run: str | None = N
     """Rebuild the snapshot's staging rows (typos fixed, outlier rule) in one transaction."""
     with engine.begin() as conn:
         claims.hold(conn, PIPELINE, snapshot_date, run, "build_staging")
-        db.run_layer(conn, "staging", {"snapshot_date": snapshot_date})
+        db.run_folder(conn, "staging", {"snapshot_date": snapshot_date})
         counts = db.run_sql(conn, "staging", "count_snapshot_rows", {"snapshot_date": snapshot_date}).mappings().one()
     log.info("staging %s: %s", snapshot_date, dict(counts))
     return dict(counts)
@@ -73,8 +73,8 @@ def build_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = 
             # staging is UNLOGGED: a server crash since build_staging emptied it; a retry of this
             # task rebuilds it from raw (raw is logged) instead of building no features
             log.warning("staging of %s is empty (server restart?): rebuilding it from raw", snapshot_date)
-            db.run_layer(conn, "staging", params)
-        db.run_layer(conn, "features", params)
+            db.run_folder(conn, "staging", params)
+        db.run_folder(conn, "features", params)
         counts = dict(db.run_sql(conn, "features", "count_staged_rows", params).mappings().one())
         batches.record_staged(conn, "features", snapshot_date, run, counts["customers"])
     log.info("staged features %s: %s", snapshot_date, counts)

@@ -1,6 +1,6 @@
 """Database access: one SQLAlchemy engine per URL, SQL files run with bound parameters.
 
-Every statement lives in `sql/<layer>/<name>.sql`; Python only binds values (`:snapshot_date`),
+Every statement lives in `sql/<folder>/<name>.sql`; Python only binds values (`:snapshot_date`),
 it never formats input values into SQL text.
 """
 from __future__ import annotations
@@ -38,31 +38,31 @@ def get_engine(url: str | None = None) -> sa.Engine:
     return _engine_for(url or server.server_url())
 
 
-def sql_file(layer: str, name: str) -> Path:
-    path = settings.SQL_DIR / layer / f"{name}.sql"
+def sql_file(folder: str, name: str) -> Path:
+    path = settings.SQL_DIR / folder / f"{name}.sql"
     if not path.is_file():
         raise FileNotFoundError(f"no SQL file {path}")
     return path
 
 
 @functools.lru_cache(maxsize=256)
-def read_sql(layer: str, name: str) -> str:
-    return sql_file(layer, name).read_text(encoding="utf-8")
+def read_sql(folder: str, name: str) -> str:
+    return sql_file(folder, name).read_text(encoding="utf-8")
 
 
-def run_sql(conn: sa.Connection, layer: str, name: str, params: Mapping[str, Any] | None = None):
+def run_sql(conn: sa.Connection, folder: str, name: str, params: Mapping[str, Any] | None = None):
     """Run one SQL file (it may hold several statements) inside the caller's transaction."""
-    return conn.execute(sa.text(read_sql(layer, name)), dict(params or {}))
+    return conn.execute(sa.text(read_sql(folder, name)), dict(params or {}))
 
 
-SCHEMA_LAYERS = ("schema", "mart")  # the current schema, in this order (an empty database's build)
+SCHEMA_FOLDERS = ("schema", "mart")  # the current schema, in this order (an empty database's build)
 
 
-def run_layer(conn: sa.Connection, layer: str, params: Mapping[str, Any] | None = None) -> list[str]:
-    """Run the numbered build steps of a layer (`010_…sql`, `020_…sql`) in order."""
-    names = sorted(p.stem for p in (settings.SQL_DIR / layer).glob("[0-9]*.sql"))
+def run_folder(conn: sa.Connection, folder: str, params: Mapping[str, Any] | None = None) -> list[str]:
+    """Run the numbered build steps of a SQL folder (`010_…sql`, `020_…sql`) in order."""
+    names = sorted(p.stem for p in (settings.SQL_DIR / folder).glob("[0-9]*.sql"))
     for name in names:
-        run_sql(conn, layer, name, params)
+        run_sql(conn, folder, name, params)
     return names
 
 
@@ -128,8 +128,8 @@ def migrate(engine: sa.Engine) -> str:
         before, config = _revision_of(conn), _alembic_config(conn)
         layout = run_sql(conn, "ops", "select_unversioned_layout").mappings().one()
         if before is None and layout["our_schemas"] == 0:
-            for layer in SCHEMA_LAYERS:
-                run_layer(conn, layer)
+            for folder in SCHEMA_FOLDERS:
+                run_folder(conn, folder)
             command.stamp(config, "head")
         else:
             if before is None:
@@ -139,7 +139,7 @@ def migrate(engine: sa.Engine) -> str:
                 raise NotMigrated(_not_at_head(engine, before, head_revision()))
             command.upgrade(config, "head")
             if _revision_of(conn) != before:
-                run_layer(conn, "mart")
+                run_folder(conn, "mart")
         after = _revision_of(conn)
     _AT_HEAD.add(_key(engine))
     log.info("warehouse %s: schema revision %s → %s", engine.url.database, before or "none", after)
@@ -201,7 +201,7 @@ def names_missing_object(error: BaseException) -> bool:
 
 class TransientError(RuntimeError):
     """A failure of our own that a later retry heals (e.g. etl.ops.claims.SnapshotBusy: another
-    run holds the date). Raised by layers above; declared here so is_transient knows it."""
+    run holds the date). Raised by packages above; declared here so is_transient knows it."""
 
 
 def is_transient(error: BaseException) -> bool:

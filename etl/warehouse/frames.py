@@ -23,9 +23,9 @@ _TEXT, _DATE = {25, 1043, 1042}, {1082}  # integers are left to pandas (int64, f
 
 
 def stream_frames(
-    conn: sa.Connection, layer: str, name: str, params: Mapping[str, Any], chunk_size: int
+    conn: sa.Connection, folder: str, name: str, params: Mapping[str, Any], chunk_size: int
 ) -> Iterator[pd.DataFrame]:
-    """Rows of sql/<layer>/<name>.sql as DataFrames of at most `chunk_size` rows, in query order.
+    """Rows of sql/<folder>/<name>.sql as DataFrames of at most `chunk_size` rows, in query order.
 
     `COPY (query) TO STDOUT` streams into a pipe that pandas reads chunk by chunk, so memory is
     set by the chunk size, not the result. Columns keep their types: integers as int64 (float64
@@ -34,7 +34,7 @@ def stream_frames(
     import pandas as pd
 
     cursor = conn.connection.dbapi_connection.cursor()
-    query = cursor.mogrify(_pyformat(db.read_sql(layer, name)), dict(params)).decode().rstrip().rstrip(";")
+    query = cursor.mogrify(_pyformat(db.read_sql(folder, name)), dict(params)).decode().rstrip().rstrip(";")
     cursor.execute(f"SELECT * FROM ({query}) AS result LIMIT 0")
     columns = [(column.name, column.type_code) for column in cursor.description]
     read_fd, write_fd = os.pipe()

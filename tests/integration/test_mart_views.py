@@ -241,7 +241,7 @@ def test_role_setup_is_idempotent(chain, engine):
 
     for _ in range(2):  # what migrate does after each revision: the role exists already, grants repeat
         with engine.begin() as conn:
-            db.run_layer(conn, "mart")
+            db.run_folder(conn, "mart")
     db.migrate(engine)  # at head already: runs nothing
     assert len(_as_reader(engine, "SELECT * FROM mart.segment_summary")) >= 1
 

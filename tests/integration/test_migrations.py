@@ -178,15 +178,15 @@ def test_the_nightly_load_changes_no_schema_and_refuses_an_unmigrated_warehouse(
     assert rows(engine, "SELECT count(*) AS n FROM raw.money") == [{"n": 0}]
 
     db.migrate(engine)
-    layers: list[str] = []
+    folders: list[str] = []
     run_sql = db.run_sql
     monkeypatch.setattr(db, "migrate", lambda *_: pytest.fail("the nightly load called migrate"))
-    monkeypatch.setattr(db, "run_sql", lambda conn, layer, *rest: layers.append(layer) or run_sql(conn, layer, *rest))
+    monkeypatch.setattr(db, "run_sql", lambda conn, folder, *rest: folders.append(folder) or run_sql(conn, folder, *rest))
     with statements(engine) as seen:
         counts = ingest.load_raw(engine, tmp_path, DAY)
     assert counts["money.csv"] == 40
-    assert set(layers) <= {"raw", "ops"} and not {"schema", "mart", "revisions"} & set(layers)
+    assert set(folders) <= {"raw", "ops"} and not {"schema", "mart", "revisions"} & set(folders)
     assert schema_changes(seen) == []
-    first_lines = {db.read_sql(layer, path.stem).splitlines()[0]
-                   for layer in db.SCHEMA_LAYERS for path in (settings.SQL_DIR / layer).glob("[0-9]*.sql")}
+    first_lines = {db.read_sql(folder, path.stem).splitlines()[0]
+                   for folder in db.SCHEMA_FOLDERS for path in (settings.SQL_DIR / folder).glob("[0-9]*.sql")}
     assert [s for s in seen if s.splitlines()[0] in first_lines] == []
