@@ -1,7 +1,7 @@
 """The steps of `churn_ingest`, callable without Airflow.
 
 load raw → gate raw → staging → staged features → gate features → publish. Features are
-written, audited and only then published (write-audit-publish, etl/ops/batches.py):
+written, gated and only then published (write-audit-publish, etl/ops/batches.py):
 `features.customer_features` holds gated snapshots only, a rejected rerun leaves the published
 rows of its date intact, and a retry of publish after success changes nothing.
 
@@ -46,7 +46,7 @@ def load_raw(
 
 
 def validate_raw(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> quality.GateResult:
-    """GX gate on the raw partitions, its results in Data Docs (raises QualityGateFailed)."""
+    """Run the raw layer's gate (GX) on the raw partitions, its results in Data Docs (raises QualityGateFailed)."""
     from etl import data_docs, quality
 
     with engine.begin() as conn:
@@ -82,12 +82,13 @@ def build_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = 
 
 
 def validate_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> quality.GateResult | None:
-    """GX gate on the staged features; records that it passed this very build. None: already published."""
-    return batches.audit(engine, "features", snapshot_date, run, step="validate_features")
+    """Run the features layer's gate (GX) on the staged features; records that it passed this very build.
+    None: already published."""
+    return batches.gate(engine, "features", snapshot_date, run, step="validate_features")
 
 
 def publish_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> dict[str, int]:
-    """Move the audited staged features into features.customer_features, replacing that date, atomically.
+    """Move the gated staged features into features.customer_features, replacing that date, atomically.
 
     Refuses a staged batch that is missing, empty or not gated since it was built (`PublishRefused`);
     after a successful publish a retry returns the published counts and changes nothing.

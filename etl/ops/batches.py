@@ -1,7 +1,7 @@
 """Write-audit-publish bookkeeping: publish only the batch the gate passed, exactly once.
 
-A snapshot's staged features and its staged scores are *staged batches*: built, audited by
-a GX gate, then published into the table BI and the model read. `ops.staged_batches` records
+A snapshot's staged features and its staged scores are *staged batches*: built, checked by
+their layer's GX gate, then published into the table BI and the model read. `ops.staged_batches` records
 each build (a new `batch_id`), which gate run passed it, and when it was published, so that
 - a retry or second run of publish after success changes nothing (the batch is already
   published; the step says so and returns the published counts) instead of replacing the
@@ -9,7 +9,7 @@ each build (a new `batch_id`), which gate run passed it, and when it was publish
 - a batch rebuilt after its gate ran is refused until it is gated again;
 - nothing that was never staged or never passed the gate is published.
 Every step holds the date's claim (etl/ops/claims.py), so another run cannot rebuild the batch
-between audit and publish.
+between its gate and publish.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ PIPELINES: dict[str, claims.Pipeline] = {"features": "ingest", "scoring": "score
 
 
 class PublishRefused(RuntimeError):
-    """The staged rows may not be published: never built, not audited, or rebuilt since."""
+    """The staged rows may not be published: never built, not gated, or rebuilt since."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class StagedBatch:
     rows: int
     staged_at: dt.datetime
     gate_run_id: uuid.UUID | None = None
-    audited_at: dt.datetime | None = None
+    audited_at: dt.datetime | None = None  # the column ops.staged_batches.audited_at: when the gate passed it
     published_at: dt.datetime | None = None
 
     @property
@@ -68,7 +68,7 @@ def current(conn: sa.Connection, layer: Layer, snapshot_date: dt.date) -> Staged
     return StagedBatch(**row) if row is not None else None
 
 
-def audit(
+def gate(
     engine: sa.Engine, layer: Layer, snapshot_date: dt.date, run: str | None, *, step: str,
 ) -> quality.GateResult | None:
     """Run the layer's GX gate on the staged batch (its results in Data Docs) and record that it
@@ -84,7 +84,7 @@ def audit(
     with engine.begin() as conn:
         batch = _held_batch(conn, layer, snapshot_date, run, step)
     if batch.published_at is not None:
-        log.info("%s of %s: batch %s was already published at %s (gate run %s); nothing to validate",
+        log.info("%s of %s: batch %s was already published at %s (gate run %s); nothing to gate",
                  layer, snapshot_date, batch.batch_id, batch.published_at, batch.gate_run_id)
         return None
     result = quality.validate(engine, layer, snapshot_date, docs=data_docs.DataDocs())
@@ -109,9 +109,9 @@ def publish(
     *,
     step: str,
 ) -> bool:
-    """In one transaction: check the staged batch is the audited one, `move_rows` (replace the
+    """In one transaction: check the staged batch is the gated one, `move_rows` (replace the
     published date), mark it published and release the run's claim. False when it was already
-    published (a retry): nothing is changed. `step`: the calling step's name, as in `audit`."""
+    published (a retry): nothing is changed. `step`: the calling step's name, as in `gate`."""
     with engine.begin() as conn:
         batch = _held_batch(conn, layer, snapshot_date, run, step)
         if batch.published_at is not None:
@@ -127,7 +127,7 @@ def publish(
         staged = count_staged(conn)
         if staged != batch.rows or staged == 0:
             raise PublishRefused(
-                f"{layer} of {snapshot_date}: {staged} staged rows, but the audited batch {batch.batch_id} had "
+                f"{layer} of {snapshot_date}: {staged} staged rows, but the gated batch {batch.batch_id} had "
                 f"{batch.rows}; rebuild and gate it again"
             )
         move_rows(conn)

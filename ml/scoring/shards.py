@@ -7,7 +7,7 @@ collect_shards → the one GX gate and the one atomic publish of ml/scoring/step
   (default 2, one per core here). Each shard runs the chunk scorer of ml/scoring/steps.py, so
   any shard count writes identical rows.
 - `plan_shards` fixes the champion version for every shard (a champion promoted mid-run cannot
-  mix models into one date), clears the date's staged rows and voids any earlier audit of them.
+  mix models into one date), clears the date's staged rows and voids any earlier pass of their gate.
 - Each shard replaces only its own staged rows in its own transaction, so a failed shard is
   retried alone. Nothing is published until `collect_shards` has checked that every shard holds
   exactly its customers, all scored by the same model and rule file; only then is the staged
@@ -57,7 +57,7 @@ def plan_shards(engine: sa.Engine, score_date: dt.date, shards: int | None = Non
         db.run_sql(conn, "scoring", "lock_scoring")
         record_rules(conn, rules)
         db.run_sql(conn, "scoring", "replace_churn_scores_staged_partition", {"score_date": score_date})
-        batches.record_staged(conn, "scoring", score_date, run, 0)  # voids an earlier audit of the date
+        batches.record_staged(conn, "scoring", score_date, run, 0)  # voids an earlier gate pass of the date
     common = {"snapshot_date": score_date.isoformat(), "shards": shards,
               "model_version": champion["model_version"], "rules_version": rules.version}
     return [{**common, "shard": shard} for shard in range(shards)]
@@ -92,7 +92,7 @@ def score_shard(engine: sa.Engine, job: dict[str, Any], run: str | None = None, 
 
 def collect_shards(engine: sa.Engine, score_date: dt.date, shards: int | None = None, run: str | None = None) -> dict[str, Any]:
     """Check that every shard holds exactly its customers, scored once by one model and rule
-    file, then record the staged batch the gate audits (ShardsIncomplete otherwise)."""
+    file, then record the staged batch the gate checks (ShardsIncomplete otherwise)."""
     from etl.ops import batches, claims
     from etl.warehouse import db
 

@@ -1,7 +1,7 @@
 """The scoring steps after the shards (ml/scoring/shards.py), and the chunk scorer they share;
 job/pipelines/score.py declares their order.
 
-- `validate(engine, score_date)`: the GX gate (`etl.ops.batches.audit`) on the staged rows.
+- `validate(engine, score_date)`: the scoring layer's GX gate (`etl.ops.batches.gate`) on the staged rows.
 - `publish(engine, score_date)`: one transaction moves the date's staged partition into the
   published table in place of the date's old one (the rows are written once, by the scoring COPY),
   so a rerun of a date gives the same rows and a failed gate publishes nothing.
@@ -137,14 +137,15 @@ def record_rules(conn: sa.Connection, rules: segments.Rules) -> None:
 
 
 def validate(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> quality.GateResult | None:
-    """GX gate on the staged scores; records that it passed this very batch. None: already published."""
+    """Run the scoring layer's gate (GX) on the staged scores; records that it passed this very batch.
+    None: already published."""
     from etl.ops import batches
 
-    return batches.audit(engine, "scoring", score_date, run, step="validate_scores")
+    return batches.gate(engine, "scoring", score_date, run, step="validate_scores")
 
 
 def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> dict[str, Any]:
-    """Replace the date's published scores with the audited staged ones, one transaction (the
+    """Replace the date's published scores with the gated staged ones, one transaction (the
     staged partition becomes the published one: sql/scoring/publish_churn_scores_staged.sql).
 
     Refuses staged rows that are missing or not gated since they were scored (`PublishRefused`);

@@ -1,4 +1,4 @@
--- A new build of the staged rows of (:layer, :snapshot_date): not audited, not published yet.
+-- A new build of the staged rows of (:layer, :snapshot_date): not gated, not published yet.
 INSERT INTO ops.staged_batches AS b (layer, snapshot_date, batch_id, run_id, rows, staged_at)
 VALUES (:layer, :snapshot_date, :batch_id, :run_id, :rows, now())
 ON CONFLICT (layer, snapshot_date) DO UPDATE SET

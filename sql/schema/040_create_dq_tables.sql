@@ -1,5 +1,5 @@
 -- dq: results of the GX quality gates (etl/quality/), one row per suite per gate run.
--- Contract: suite, snapshot_date, success, the counts and details. A gate run (run_id) validates
+-- Contract: suite, snapshot_date, success, the counts and details. A gate run (run_id) checks
 -- every suite of one layer (raw / features / scoring) for one snapshot; rows are written in their own
 -- transaction, so a failed gate is recorded too.
 CREATE TABLE IF NOT EXISTS dq.validation_runs (

@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS ops.snapshot_claims (
 );
 
 -- Write-audit-publish state of each snapshot's staged batch (staged features, staged scores):
--- which build the gate passed, and whether it was published. Publishing requires the audited
+-- which build the gate passed, and whether it was published. Publishing requires the gated
 -- batch itself; a retry after publishing finds it published and changes nothing.
 CREATE TABLE IF NOT EXISTS ops.staged_batches (
     layer          text        NOT NULL CHECK (layer IN ('features', 'scoring')),

@@ -1,4 +1,4 @@
-"""Write-audit-publish: publish only the audited batch, exactly once; a retry changes nothing."""
+"""Write-audit-publish: publish only the gated batch, exactly once; a retry changes nothing."""
 from __future__ import annotations
 
 import datetime as dt
@@ -41,7 +41,7 @@ def test_validate_again_after_publish_is_a_no_op(published, engine):
 def test_a_staged_batch_rebuilt_after_its_gate_is_refused(published, engine):
     ingest.build_features(engine, SNAPSHOT)
     ingest.validate_features(engine, SNAPSHOT)
-    ingest.build_features(engine, SNAPSHOT)  # rebuilt after the gate passed: not audited
+    ingest.build_features(engine, SNAPSHOT)  # rebuilt after the gate passed: not gated
     with pytest.raises(batches.PublishRefused, match="has not passed the gate since it was built"):
         ingest.publish_features(engine, SNAPSHOT)
     assert layer_checksums(engine, SNAPSHOT) == published
@@ -55,7 +55,7 @@ def test_a_staged_batch_changed_after_its_gate_is_refused(published, engine):
     ingest.validate_features(engine, SNAPSHOT)
     with engine.begin() as conn:  # rows removed behind the bookkeeping's back
         conn.exec_driver_sql("DELETE FROM features.customer_features_staged WHERE mod(customer_id, 2) = 0")
-    with pytest.raises(batches.PublishRefused, match="staged rows, but the audited batch"):
+    with pytest.raises(batches.PublishRefused, match="staged rows, but the gated batch"):
         ingest.publish_features(engine, SNAPSHOT)
     assert layer_checksums(engine, SNAPSHOT) == published
     ingest.build_features(engine, SNAPSHOT)

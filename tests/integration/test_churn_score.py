@@ -191,7 +191,7 @@ def test_gx_gate_rejects_corrupted_scores_and_keeps_the_published_ones(chain, en
     failed = [d for d in gate["details"] if not d["success"]]
     # the first row of each shard's first chunk was corrupted: one per shard
     assert any(d["column"] == "churn_probability" and d["sample"] == [1.5, 1.5] for d in failed), failed
-    # publish refuses to run on its own without validated staged rows of another date
+    # publish refuses to run on its own without gated staged rows of another date
     from etl.ops.batches import PublishRefused
 
     with pytest.raises(PublishRefused, match="nothing was staged"):

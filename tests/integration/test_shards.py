@@ -48,7 +48,7 @@ def test_a_failed_shard_is_retried_alone_and_nothing_partial_is_published(chain,
     with pytest.raises(scoring.ShardsIncomplete, match=r"shard 1/2: 0 scores for \d+ customers"):
         scoring.collect_shards(engine, SNAPSHOT, 2)
     with pytest.raises(PublishRefused):
-        scoring.publish(engine, SNAPSHOT)  # the plan voided the earlier audit of the date
+        scoring.publish(engine, SNAPSHOT)  # the plan voided the gate's earlier pass of the date
     assert published(engine) == before
 
     from ml.scoring import steps

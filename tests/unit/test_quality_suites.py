@@ -44,7 +44,7 @@ def _allowed(suite_name: str, column: str) -> set[str]:
 
 def test_one_suite_per_guarded_table():
     assert {s.table for s in SUITES if s.layer == "raw"} == RAW_TABLES
-    # the features suite audits the staged features that publish_features then moves into customer_features
+    # the features suite gates the staged features that publish_features then moves into customer_features
     assert {s.table for s in SUITES if s.layer == "features"} == {"features.customer_features_staged"}
     assert {s.name for s in SUITES if s.layer == "features"} == {"features.customer_features"}
     assert len({s.table for s in SUITES}) == len(SUITES)
