@@ -97,7 +97,7 @@ def run(customers: int, seed: int, baseline_rows: int) -> dict:
     record(f"history: {mart.HISTORY_DATES - 1} older score dates", lambda n: n, lambda: mart.build_history(engine, SNAPSHOT))
     newer = mart.stage_newer_date(engine, SNAPSHOT)
     record(f"publish scores over {mart.HISTORY_DATES} dates", customers, lambda: mart.publish_staged_date(engine, newer))
-    results = summarize(customers, record.phases, plain, to_sql, naive_scoring)
+    results = results_of(customers, record.phases, plain, to_sql, naive_scoring)
     results["bi_queries"] = {"score_dates": mart.HISTORY_DATES + 1, **mart.time_queries(engine)}
     return results
 
@@ -114,7 +114,7 @@ def train_champion(engine: sa.Engine) -> None:
     registry.load_champion(engine)
 
 
-def summarize(customers: int, phases: list[Phase], plain: dict, to_sql: dict, naive_scoring: dict) -> dict:
+def results_of(customers: int, phases: list[Phase], plain: dict, to_sql: dict, naive_scoring: dict) -> dict:
     by_name = {p.phase: p for p in phases}
     load, score = by_name["load raw"], by_name["score"]
     one, two = by_name["score, 1 shard"], by_name["score, 2 shards"]

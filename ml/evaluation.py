@@ -147,7 +147,7 @@ def fold_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dic
     }
 
 
-def summarize(y: np.ndarray, folds: FoldPredictions, target_recall: float = TARGET_RECALL) -> dict[str, Any]:
+def cv_metrics(y: np.ndarray, folds: FoldPredictions, target_recall: float = TARGET_RECALL) -> dict[str, Any]:
     """Threshold from pooled out-of-fold probabilities; per-fold metrics with mean, std, min, max."""
     import numpy as np
 
@@ -155,7 +155,7 @@ def summarize(y: np.ndarray, folds: FoldPredictions, target_recall: float = TARG
     pooled_p = np.concatenate([np.asarray(p) for p in folds.probabilities])
     threshold = choose_threshold(pooled_y, pooled_p, target_recall)
     per_fold = [fold_metrics(y[idx], np.asarray(p), threshold) for idx, p in zip(folds.test_indices, folds.probabilities)]
-    summary: dict[str, Any] = {
+    metrics: dict[str, Any] = {
         "threshold": threshold,
         "threshold_rule": f"highest threshold with pooled out-of-fold recall(class 1) >= {target_recall}",
         "folds": len(per_fold),
@@ -163,13 +163,13 @@ def summarize(y: np.ndarray, folds: FoldPredictions, target_recall: float = TARG
     }
     for name in per_fold[0]:
         values = np.array([m[name] for m in per_fold])
-        summary[name] = {
+        metrics[name] = {
             "mean": float(values.mean()),
             "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
             "min": float(values.min()),
             "max": float(values.max()),
         }
-    return summary
+    return metrics
 
 
 @dataclass

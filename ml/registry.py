@@ -246,8 +246,8 @@ def load_champion(engine: sa.Engine) -> tuple[dict[str, Any], dict[str, Any]]:
     return load_bundle(engine, row["model_version"])
 
 
-def champion_summary(engine: sa.Engine) -> dict[str, Any]:
-    """Short description of the champion for logs and `make run` ({} when there is none)."""
+def describe_champion(engine: sa.Engine) -> dict[str, Any]:
+    """The champion in a few JSON-able fields, for logs, `churn status` and `make run` ({} when there is none)."""
     row = get_champion(engine)
     if row is None:
         return {}

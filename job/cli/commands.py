@@ -68,13 +68,13 @@ def status(dates: int) -> None:
     from ml import registry
 
     engine = _engine()
-    champion = registry.champion_summary(engine)
+    champion = registry.describe_champion(engine)
     click.echo(f"champion: {champion['model_version']} ({champion['algorithm']}), CV ROC-AUC "
                f"{champion['cv_roc_auc_mean']:.3f}, trained on {champion['training_snapshot']}"
                if champion else "champion: none (run churn_retrain)")
     with engine.connect() as conn:
         gates = db.run_sql(conn, "dq", "select_newest_gates").mappings().all()
-        scored = db.run_sql(conn, "summary", "select_scored_dates", {"limit": dates}).mappings().all()
+        scored = db.run_sql(conn, "status", "select_scored_dates", {"limit": dates}).mappings().all()
     for gate in gates:
         verdict = "passed" if gate["success"] else "FAILED"
         click.echo(f"gate {gate['layer']}: {verdict} for {gate['snapshot_date']} ({gate['critical_failed']} critical, "
@@ -142,7 +142,7 @@ def reports() -> None:
     from ml import registry
 
     click.echo(f"Data Docs:  {data_docs.data_docs_dir() / 'index.html'}")
-    champion = registry.champion_summary(_engine())
+    champion = registry.describe_champion(_engine())
     click.echo(f"model card: {champion['model_card_path']}" if champion else "model card: no champion yet")
 
 

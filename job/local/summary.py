@@ -11,7 +11,7 @@ from etl.warehouse import db
 def render(engine: sa.Engine, snapshot: dt.date) -> str:
     params = {"snapshot_date": snapshot}
     with engine.connect() as conn:
-        loaded = db.run_sql(conn, "summary", "summarize_loaded_rows", params).mappings().one()
+        loaded = db.run_sql(conn, "status", "summarize_loaded_rows", params).mappings().one()
         features = db.run_sql(conn, "features", "count_snapshot_rows", params).mappings().one()
     out = [f"== churn job summary for snapshot {snapshot} =="]
     out.append(
@@ -26,7 +26,7 @@ def render(engine: sa.Engine, snapshot: dt.date) -> str:
     out.append(_model_lines(engine))
     from ml import scoring
 
-    out.append(scoring.render_summary(scoring.summary(engine, snapshot)))
+    out.append(scoring.render_scored_snapshot(scoring.scored_snapshot(engine, snapshot)))
     from ml.outcomes import report
 
     out.append(report.render_outcomes(engine))
@@ -51,7 +51,7 @@ def _gate_lines(engine: sa.Engine, snapshot: dt.date) -> str:
 def _model_lines(engine: sa.Engine) -> str:
     from ml import registry
 
-    champion = registry.champion_summary(engine)
+    champion = registry.describe_champion(engine)
     if not champion:
         return "champion:     none registered"
     return (

@@ -39,8 +39,8 @@ def render_outcomes(engine: sa.Engine) -> str:
     from etl.warehouse import db
 
     with engine.connect() as conn:
-        performance = db.run_sql(conn, "summary", "summarize_realized_performance").mappings().all()
-        effects = db.run_sql(conn, "summary", "summarize_offer_effects").mappings().all()
+        performance = db.run_sql(conn, "status", "summarize_realized_performance").mappings().all()
+        effects = db.run_sql(conn, "status", "summarize_offer_effects").mappings().all()
     lines = ["realized performance (mart.realized_performance):"]
     lines += [_performance_line(row) for row in performance] or ["  no score published yet"]
     if effects:

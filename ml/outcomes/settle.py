@@ -25,8 +25,8 @@ READ_CHUNK = 200_000
 
 
 def settle_outcomes(engine: sa.Engine, snapshot: dt.date, run: str | None = None) -> list[dict[str, Any]]:
-    """Replace the outcomes of every score date the run of `snapshot` settles; one summary per
-    score date. Claims no date (`run` is for the task's signature): it runs after publish
+    """Replace the outcomes of every score date the run of `snapshot` settles; one result (counts)
+    per score date. Claims no date (`run` is for the task's signature): it runs after publish
     released the date, and writers of outcomes wait for each other (sql/outcomes/lock_outcomes.sql)."""
     from etl.warehouse import db
 
@@ -59,13 +59,13 @@ def settle_score_date(engine: sa.Engine, score_date: dt.date, settled_by: dt.dat
         effects = [_write_effect(conn, params, key, group, experiment)
                    for key, group in settled.groupby(["segment", "offer_code", "rules_version"], sort=True)
                    ] if len(settled) else []
-    summary = {"score_date": score_date.isoformat(), "settled_by": settled_by.isoformat(),
+    result = {"score_date": score_date.isoformat(), "settled_by": settled_by.isoformat(),
                "scored_customers": len(scores), "settled_customers": len(settled),
                "models": performance, "effects": len(effects),
                "effects_lowering_churn": sum(e["verdict"] == "offer lowers churn" for e in effects)}
     log.info("settled the scores of %s by the labels of %s: %d of %d customers, %d offer effect rows",
              score_date, settled_by, len(settled), len(scores), len(effects))
-    return summary
+    return result
 
 
 def _write_performance(conn: sa.Connection, engine: sa.Engine, params: dict[str, Any], scores: pd.DataFrame,

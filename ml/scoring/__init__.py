@@ -13,13 +13,14 @@ Modules (the names below are re-exported here, so `from ml import scoring` is al
   reuses the stream). job/pipelines/score.py declares the order.
 - `champion` — the registry's champion wrapped for scoring (`Champion`, training baseline).
 - `reasons` — the top factors: what-if impacts (`Explainer`), exact for linear models and RBF SVC.
-- `run_summary` — `summary` / `render_summary`, the lines `make run` prints.
+- `scored_snapshot` — `scored_snapshot` / `render_scored_snapshot`: what the published scores of a
+  date show, and their lines in the summary `make run` prints.
 
 Light on import: the submodules load numpy, pandas and scikit-learn inside the functions.
 """
 from ml.scoring.champion import Champion, baseline_from_bundle
 from ml.scoring.reasons import Explainer
-from ml.scoring.run_summary import render_summary, summary
+from ml.scoring.scored_snapshot import render_scored_snapshot, scored_snapshot
 from ml.scoring.shards import ShardsIncomplete, collect_shards, plan_shards, score_shard, shard_count_from_env
 from ml.scoring.steps import (
     OUTPUT_COLUMNS,
@@ -46,9 +47,9 @@ __all__ = [
     "iter_feature_chunks",
     "latest_features_snapshot",
     "publish",
-    "render_summary",
+    "render_scored_snapshot",
     "score_chunk",
     "snapshots_to_score",
-    "summary",
+    "scored_snapshot",
     "validate",
 ]

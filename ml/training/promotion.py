@@ -44,7 +44,7 @@ def apply_gate(engine: sa.Engine, registered: Mapping[str, Any], run: str | None
     if row["status"] == "challenger":
         _apply_verdict(engine, version, row["decision"])
         row = registry.get_model(engine, version)
-    outcome = registration.registered_summary(row)
-    outcome["champion"] = registry.champion_summary(engine)
+    outcome = registration.registered_outcome(row)
+    outcome["champion"] = registry.describe_champion(engine)
     log.info("model card of %s: %s", version, outcome["model_card_path"])
     return outcome

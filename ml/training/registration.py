@@ -1,7 +1,7 @@
 """What step 3 writes for the challenger: artifact bundle, model card, registry row.
 
 The row carries the gate's verdict as 'challenger'; step 4 (`promotion.apply_gate`) applies it.
-`registered_summary` is the small JSON both steps return through XCom.
+`registered_outcome` is the small JSON both steps return through XCom.
 """
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Registry columns a summary repeats as they are (training_snapshot becomes ISO text).
-_SUMMARY_COLUMNS = ("model_version", "status", "algorithm", "training_snapshot",
+# Registry columns an outcome repeats as they are (training_snapshot becomes ISO text).
+_OUTCOME_COLUMNS = ("model_version", "status", "algorithm", "training_snapshot",
                     "cv_roc_auc_mean", "cv_roc_auc_std", "brier_score", "threshold")
 
 
@@ -44,19 +44,19 @@ class Challenger:
         return self.ranked[0]
 
 
-def registered_summary(row: Mapping[str, Any]) -> dict[str, Any]:
+def registered_outcome(row: Mapping[str, Any]) -> dict[str, Any]:
     """A registry row as the small JSON the retrain tasks hand on (XCom)."""
     decision = row["decision"]
-    summary = {column: row[column] for column in _SUMMARY_COLUMNS}
-    summary["training_snapshot"] = row["training_snapshot"].isoformat()
-    summary.update(
+    outcome = {column: row[column] for column in _OUTCOME_COLUMNS}
+    outcome["training_snapshot"] = row["training_snapshot"].isoformat()
+    outcome.update(
         promote=bool(decision["promote"]),
         champion_version=decision.get("champion_version"),
         reason=decision["reason"],
         model_card_path=row["model_card_path"],
         artifact_path=row["artifact_path"],
     )
-    return summary
+    return outcome
 
 
 def _new_model_version(snapshot: dt.date) -> str:
@@ -172,7 +172,7 @@ def _registry_record(challenger: Challenger, bundle: Mapping[str, Any], metrics:
 
 
 def write_challenger(engine: sa.Engine, challenger: Challenger) -> dict[str, Any]:
-    """Save the artifact, write the model card, register the row as 'challenger'; its summary."""
+    """Save the artifact, write the model card, register the row as 'challenger'; its outcome."""
     model_version = _new_model_version(challenger.data.snapshot_date)
     metrics = _metrics(challenger)
     bundle = _bundle(challenger, model_version, registry.library_versions())
@@ -186,4 +186,4 @@ def write_challenger(engine: sa.Engine, challenger: Challenger) -> dict[str, Any
         "model_card_path": str(card_path),
     })
     log.info("model card of %s: %s", model_version, card_path)
-    return registered_summary(registry.get_model(engine, model_version))
+    return registered_outcome(registry.get_model(engine, model_version))

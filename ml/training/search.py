@@ -1,6 +1,6 @@
 """Step 2, one mapped task per family: random search, then an honest CV of the best draw.
 
-The task returns a small summary for XCom; the details the next step needs (search table,
+The task returns a small result for XCom; the details the next step needs (search table,
 out-of-fold probabilities) go to `<run_dir>/<family>.json`.
 """
 from __future__ import annotations
@@ -71,10 +71,10 @@ def train_family(engine: sa.Engine, job: Mapping[str, Any], run: str | None = No
         searched = time.perf_counter()
         model = evaluation.calibrated(candidates.build_pipeline(name, search["best_params"]))
         folds = evaluation.out_of_fold(model, data.X, data.y, dataset.eval_cv(chosen), n_jobs)
-        metrics = evaluation.summarize(data.y, folds)
+        metrics = evaluation.cv_metrics(data.y, folds)
         finished = time.perf_counter()
 
-    summary = {
+    result = {
         "run_key": job["run_key"],
         "family": name,
         "estimator": candidates.family(name).estimator,
@@ -88,9 +88,9 @@ def train_family(engine: sa.Engine, job: Mapping[str, Any], run: str | None = No
         "eval_seconds": round(finished - searched, 2),
         "result_path": str(Path(job["run_dir"]) / f"{name}.json"),
     }
-    details = {**summary, "job": dict(job), "search": search, "metrics": metrics, "folds": folds.to_json()}
-    Path(summary["result_path"]).write_text(json.dumps(details, ensure_ascii=False), encoding="utf-8")
+    details = {**result, "job": dict(job), "search": search, "metrics": metrics, "folds": folds.to_json()}
+    Path(result["result_path"]).write_text(json.dumps(details, ensure_ascii=False), encoding="utf-8")
     log.info("%s: CV ROC-AUC %.4f ± %.4f, Brier %.4f (search %d draws %.1fs, eval %.1fs) params %s",
-             name, summary["roc_auc_mean"], summary["roc_auc_std"], summary["brier"], search["n_iter"],
-             summary["search_seconds"], summary["eval_seconds"], search["best_params"])
-    return summary
+             name, result["roc_auc_mean"], result["roc_auc_std"], result["brier"], search["n_iter"],
+             result["search_seconds"], result["eval_seconds"], search["best_params"])
+    return result

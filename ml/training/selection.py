@@ -27,7 +27,7 @@ PERMUTATION_REPEATS = 5
 
 
 def _load_details(results: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Step 2's per-family JSON files behind the XCom summaries, all from one run."""
+    """Step 2's per-family JSON files behind the XCom results, all from one run."""
     details = [json.loads(Path(r["result_path"]).read_text(encoding="utf-8")) for r in results]
     if not details:
         raise ValueError("no candidate results to choose from")
@@ -145,7 +145,7 @@ def select_and_register(engine: sa.Engine, results: Iterable[Mapping[str, Any]],
     existing = registry.get_by_run_key(engine, job["run_key"])
     if existing is not None:
         log.info("run %s already registered %s", job["run_key"], existing["model_version"])
-        return registration.registered_summary(existing)
+        return registration.registered_outcome(existing)
 
     chosen, n_jobs = candidates.budget(job["budget"]), dataset.n_jobs_of(job)
     data = dataset.training_set(engine, dataset.snapshot_of(job), job["fingerprint"])

@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS ml.model_registry (
     estimator          text             NOT NULL,  -- class of the final estimator, e.g. SVC
     parameters         jsonb            NOT NULL,  -- encoder, scaler, model__* (rebuilds the pipeline)
     features           jsonb            NOT NULL,  -- model input columns, in order
-    metrics            jsonb            NOT NULL,  -- CV summary: every metric's mean/std/min/max, folds, scheme, candidates
+    metrics            jsonb            NOT NULL,  -- CV metrics: every metric's mean/std/min/max, folds, scheme, candidates
     cv_roc_auc_mean    double precision NOT NULL,
     cv_roc_auc_std     double precision NOT NULL,
     brier_score        double precision NOT NULL,  -- mean over CV folds, calibrated probabilities

@@ -232,21 +232,21 @@ def test_assets_link_churn_ingest_to_churn_score(chain):
     assert runtime.snapshot_date(context) == SNAPSHOT
 
 
-def test_summary_for_the_run_report(chain, engine, rules):
+def test_scored_snapshot_for_the_run_summary(chain, engine, rules):
     from ml import scoring
 
-    summary = scoring.summary(engine, SNAPSHOT)
+    scored = scoring.scored_snapshot(engine, SNAPSHOT)
     scores = published(engine)
-    assert summary["rows_scored"] == len(scores) == 1297
-    assert summary["model_version"] == scores[0]["model_version"]
-    assert 0.85 < summary["cv_roc_auc_mean"] <= 1
-    assert summary["mean_probability"] == pytest.approx(sum(r["churn_probability"] for r in scores) / len(scores))
-    assert list(summary["segments"]) == rules.codes  # precedence order, all non-empty
-    assert sum(summary["segments"].values()) == 1297
-    assert sum(summary["risk_bands"].values()) == 1297
-    text = scoring.render_summary(summary)
-    assert summary["model_version"] in text and "high_risk_high_profit" in text
-    json.dumps(summary, default=str)  # JSON-able for logs
+    assert scored["rows_scored"] == len(scores) == 1297
+    assert scored["model_version"] == scores[0]["model_version"]
+    assert 0.85 < scored["cv_roc_auc_mean"] <= 1
+    assert scored["mean_probability"] == pytest.approx(sum(r["churn_probability"] for r in scores) / len(scores))
+    assert list(scored["segments"]) == rules.codes  # precedence order, all non-empty
+    assert sum(scored["segments"].values()) == 1297
+    assert sum(scored["risk_bands"].values()) == 1297
+    text = scoring.render_scored_snapshot(scored)
+    assert scored["model_version"] in text and "high_risk_high_profit" in text
+    json.dumps(scored, default=str)  # JSON-able for logs
 
 
 def test_a_changed_rule_file_must_bump_its_version(chain, engine, rules):

@@ -106,24 +106,24 @@ def test_segment_summary_aggregates_the_newest_date(chain, engine):
 
     latest = pd.DataFrame(rows(engine, "SELECT * FROM mart.churn_scores_latest WHERE in_newest_snapshot"))
     stored = pd.DataFrame(rows(engine, "SELECT * FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT))
-    summary = pd.DataFrame(rows(engine, "SELECT * FROM mart.segment_summary ORDER BY segment_precedence")).set_index("segment_code")
+    per_segment = pd.DataFrame(rows(engine, "SELECT * FROM mart.segment_summary ORDER BY segment_precedence")).set_index("segment_code")
     grouped = stored.groupby("segment").agg(
         customers=("customer_id", "size"),
         mean_churn_probability=("churn_probability", "mean"),
         profit_at_risk=("profit_at_risk", "sum"),
         total_profit=("profit", "sum"),
     )
-    assert set(summary.index) == set(grouped.index) == set(latest["segment_code"])
+    assert set(per_segment.index) == set(grouped.index) == set(latest["segment_code"])
     for segment, expected in grouped.iterrows():
-        assert summary.loc[segment, "customers"] == expected["customers"]
-        assert summary.loc[segment, "mean_churn_probability"] == round(expected["mean_churn_probability"], 3)
-        assert summary.loc[segment, "profit_at_risk"] == pytest.approx(expected["profit_at_risk"], abs=0.005)
-        assert summary.loc[segment, "total_profit"] == pytest.approx(expected["total_profit"], abs=0.005)
+        assert per_segment.loc[segment, "customers"] == expected["customers"]
+        assert per_segment.loc[segment, "mean_churn_probability"] == round(expected["mean_churn_probability"], 3)
+        assert per_segment.loc[segment, "profit_at_risk"] == pytest.approx(expected["profit_at_risk"], abs=0.005)
+        assert per_segment.loc[segment, "total_profit"] == pytest.approx(expected["total_profit"], abs=0.005)
     for column, decimals in (("share_of_customers", 4), ("total_profit", 2), ("profit_at_risk", 2)):
-        assert (summary[column] == summary[column].round(decimals)).all(), column  # no float noise
-    assert summary["share_of_customers"].sum() == pytest.approx(1.0, abs=1e-3)
-    assert list(summary.index) == list(summary.sort_values("segment_precedence").index)
-    assert (summary["customers"] > 0).all() and (summary["score_date"] == SNAPSHOT).all()
+        assert (per_segment[column] == per_segment[column].round(decimals)).all(), column  # no float noise
+    assert per_segment["share_of_customers"].sum() == pytest.approx(1.0, abs=1e-3)
+    assert list(per_segment.index) == list(per_segment.sort_values("segment_precedence").index)
+    assert (per_segment["customers"] > 0).all() and (per_segment["score_date"] == SNAPSHOT).all()
 
 
 def test_data_quality_views_show_the_newest_gate_of_each_suite(chain, engine):

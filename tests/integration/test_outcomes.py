@@ -187,8 +187,8 @@ def test_the_offer_list_sends_offers_to_the_treatment_group_only(on_history):
     latest = rows(engine, "SELECT offer_group, send_offer, count(*) AS n FROM mart.churn_scores_latest "
                           "WHERE in_newest_snapshot GROUP BY offer_group, send_offer ORDER BY offer_group")
     assert [(r["offer_group"], r["send_offer"]) for r in latest] == [("holdout", False), ("treatment", True)]
-    summary = rows(engine, "SELECT sum(holdout_customers) AS h FROM mart.segment_summary")[0]["h"]
-    assert summary == next(r["n"] for r in latest if r["offer_group"] == "holdout")
+    held_out = rows(engine, "SELECT sum(holdout_customers) AS h FROM mart.segment_summary")[0]["h"]
+    assert held_out == next(r["n"] for r in latest if r["offer_group"] == "holdout")
 
 
 def test_reruns_give_identical_groups_and_outcome_rows(on_history):

@@ -108,8 +108,8 @@ def test_the_search_reaches_quality_and_is_registered(engine, trained):
         assert champion["model_version"] == row["model_version"]
     log.info("promoted model %s: CV ROC-AUC %.4f ± %.4f, Brier %.4f",
              champion["model_version"], champion["cv_roc_auc_mean"], champion["cv_roc_auc_std"], champion["brier_score"])
-    summary = registry.champion_summary(engine)
-    assert summary["model_version"] == champion["model_version"]
+    described = registry.describe_champion(engine)
+    assert described["model_version"] == champion["model_version"]
 
 
 def test_model_card_exists_with_the_plots(engine, trained):

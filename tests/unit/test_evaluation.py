@@ -94,23 +94,23 @@ def test_threshold_small_example():
         evaluation.choose_threshold([0, 0], [0.1, 0.2])
 
 
-def test_summarize_reports_mean_and_spread_at_the_pooled_threshold(frame):
+def test_cv_metrics_report_mean_and_spread_at_the_pooled_threshold(frame):
     X, y = features.to_model_input(frame), features.target(frame)
     cv = evaluation.RepeatedStratifiedGroupKFold(3, 2, 0)
     rng = np.random.default_rng(1)
     test_indices = [t.tolist() for _, t in cv.split(X, y)]
     probabilities = [np.clip(0.5 * y[t] + rng.uniform(0, 0.5, len(t)), 0, 1).tolist() for t in test_indices]
     folds = evaluation.FoldPredictions(test_indices, probabilities, 3)
-    summary = evaluation.summarize(y, folds)
-    assert summary["folds"] == 6
-    assert len(summary["fold_roc_auc"]) == 6
-    assert summary["roc_auc"]["mean"] == pytest.approx(np.mean(summary["fold_roc_auc"]))
-    assert summary["roc_auc"]["std"] == pytest.approx(np.std(summary["fold_roc_auc"], ddof=1))
-    assert summary["recall"]["mean"] >= 0.7  # chosen for recall ≥ 0.8 on the pooled predictions
-    assert 0 < summary["brier"]["mean"] < 0.25
+    metrics = evaluation.cv_metrics(y, folds)
+    assert metrics["folds"] == 6
+    assert len(metrics["fold_roc_auc"]) == 6
+    assert metrics["roc_auc"]["mean"] == pytest.approx(np.mean(metrics["fold_roc_auc"]))
+    assert metrics["roc_auc"]["std"] == pytest.approx(np.std(metrics["fold_roc_auc"], ddof=1))
+    assert metrics["recall"]["mean"] >= 0.7  # chosen for recall ≥ 0.8 on the pooled predictions
+    assert 0 < metrics["brier"]["mean"] < 0.25
     pooled_y = np.concatenate([y[t] for t in test_indices])
     pooled_p = np.concatenate(probabilities)
-    assert summary["threshold"] == evaluation.choose_threshold(pooled_y, pooled_p)
+    assert metrics["threshold"] == evaluation.choose_threshold(pooled_y, pooled_p)
 
 
 def test_calibrated_model_gives_probabilities_and_keeps_the_pipeline_inspectable(frame):

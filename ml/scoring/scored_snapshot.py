@@ -1,4 +1,5 @@
-"""The end-of-run scoring summary: what `make run` prints about the published scores of a date."""
+"""A scored snapshot: what the published scores of a snapshot date show (rows, model, risk bands,
+segments, drift), and its lines in the summary `make run` prints."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,16 +9,16 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
 
-def summary(engine: sa.Engine, score_date: dt.date) -> dict[str, Any]:
-    """The published scores of a date for the run summary: rows, model and its CV ROC-AUC, mean
+def scored_snapshot(engine: sa.Engine, score_date: dt.date) -> dict[str, Any]:
+    """The published scores of a snapshot date: rows, model and its CV ROC-AUC, mean
     probability, risk bands, customers and profit at risk per segment (rule precedence order)."""
     from etl.warehouse import db
 
     params = {"score_date": score_date}
     with engine.connect() as conn:
-        totals = dict(db.run_sql(conn, "summary", "summarize_scores", params).mappings().one())
-        per_segment = [dict(r) for r in db.run_sql(conn, "summary", "summarize_segments", params).mappings()]
-        drift = dict(db.run_sql(conn, "summary", "summarize_drift", params).mappings().one())
+        totals = dict(db.run_sql(conn, "status", "summarize_scores", params).mappings().one())
+        per_segment = [dict(r) for r in db.run_sql(conn, "status", "summarize_segments", params).mappings()]
+        drift = dict(db.run_sql(conn, "status", "summarize_drift", params).mappings().one())
     return {
         "score_date": score_date.isoformat(),
         "rows_scored": int(totals["rows_scored"]),
@@ -37,8 +38,8 @@ def summary(engine: sa.Engine, score_date: dt.date) -> dict[str, Any]:
     }
 
 
-def render_summary(values: Mapping[str, Any]) -> str:
-    """A few lines for the `make run` summary (job/local/summary.py)."""
+def render_scored_snapshot(values: Mapping[str, Any]) -> str:
+    """Its lines in the summary `make run` prints (job/local/summary.py)."""
     if not values.get("rows_scored"):
         return f"scores:       none published for {values.get('score_date')}"
     lines = [
