@@ -16,20 +16,20 @@ def score_in_processes(engine: sa.Engine, score_date: dt.date, shards: int) -> d
 
     url = engine.url.render_as_string(hide_password=False)
     started = time.perf_counter()
-    jobs = scoring.plan_shards(engine, score_date, shards)
+    items = scoring.plan_shards(engine, score_date, shards)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter, like a task process
     with concurrent.futures.ProcessPoolExecutor(max_workers=shards, mp_context=context) as pool:
-        outcomes = list(pool.map(_score_one, [url] * shards, jobs))
+        outcomes = list(pool.map(_score_one, [url] * shards, items))
     collected = scoring.collect_shards(engine, score_date, shards)
     return {"rows": collected["rows"], "seconds": time.perf_counter() - started,
             "peak_rss_mb": max(peak for _, peak in outcomes), "shards": [result for result, _ in outcomes]}
 
 
-def _score_one(url: str, job: dict) -> tuple[dict, float]:
+def _score_one(url: str, item: dict) -> tuple[dict, float]:
     from bench.memory import PeakRss
     from etl.warehouse import db
     from ml import scoring
 
     with PeakRss() as peak:
-        result = scoring.score_shard(db.get_engine(url), job)
+        result = scoring.score_shard(db.get_engine(url), item)
     return result, peak.mb

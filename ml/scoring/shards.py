@@ -42,7 +42,7 @@ def shard_count_from_env() -> int:
 
 
 def plan_shards(engine: sa.Engine, score_date: dt.date, shards: int | None = None, run: str | None = None) -> list[dict[str, Any]]:
-    """One JSON-able job per shard of the date (the mapped tasks' argument), after clearing the
+    """One JSON-able item per shard of the date (the mapped tasks' argument), after clearing the
     date's staged rows and recording the rule file, in one transaction."""
     from etl.ops import batches, claims
     from etl.warehouse import db
@@ -63,20 +63,20 @@ def plan_shards(engine: sa.Engine, score_date: dt.date, shards: int | None = Non
     return [{**common, "shard": shard} for shard in range(shards)]
 
 
-def score_shard(engine: sa.Engine, job: dict[str, Any], run: str | None = None, chunk_size: int | None = None) -> dict[str, Any]:
-    """Score one shard of `plan_shards` into the staged rows, replacing only that shard's rows."""
+def score_shard(engine: sa.Engine, item: dict[str, Any], run: str | None = None, chunk_size: int | None = None) -> dict[str, Any]:
+    """Score one item of `plan_shards` (a shard) into the staged rows, replacing only that shard's rows."""
     from etl.ops import claims
     from etl.warehouse import db, settings
 
-    score_date = settings.parse_date(job["snapshot_date"], "the shard's snapshot_date")
-    shard, shards = int(job["shard"]), int(job["shards"])
+    score_date = settings.parse_date(item["snapshot_date"], "the shard's snapshot_date")
+    shard, shards = int(item["shard"]), int(item["shards"])
     with engine.begin() as conn:  # the claim in a short transaction: shards must not wait on each other
         claims.hold(conn, "score", score_date, run, f"score_shard {shard}/{shards}")
     rules = segments.load_rules()
-    if rules.version != job["rules_version"]:
+    if rules.version != item["rules_version"]:
         raise segments.RulesError(f"the rule file changed to version {rules.version} since this run planned "
-                                  f"version {job['rules_version']}: rerun churn_score")
-    champion = Champion.from_bundle(*registry.load_bundle(engine, job["model_version"]))
+                                  f"version {item['rules_version']}: rerun churn_score")
+    champion = Champion.from_bundle(*registry.load_bundle(engine, item["model_version"]))
     explainer = Explainer(champion.model, champion.baseline, rules)
     params = {"score_date": score_date, "shard": shard, "shards": shards}
     started = time.perf_counter()
@@ -87,7 +87,7 @@ def score_shard(engine: sa.Engine, job: dict[str, Any], run: str | None = None, 
     seconds = time.perf_counter() - started
     log.info("scored shard %d/%d of %s: %d customers in %d chunk(s), %.1f s (model+factors+segments %.1f s)",
              shard, shards, score_date, rows, chunks, seconds, model_seconds)
-    return {**job, "rows": rows, "chunks": chunks, "seconds": round(seconds, 3), "model_seconds": round(model_seconds, 3)}
+    return {**item, "rows": rows, "chunks": chunks, "seconds": round(seconds, 3), "model_seconds": round(model_seconds, 3)}
 
 
 def collect_shards(engine: sa.Engine, score_date: dt.date, shards: int | None = None, run: str | None = None) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """The retrain steps as plain functions; job/pipelines/retrain.py declares their order:
 
-    jobs = prepare(engine, snapshot_date)                  # dataset:   snapshot, one job dict per family
-    results = [train_family(engine, job) for job in jobs]  # search:    search + honest CV of one family
-    registered = select_and_register(engine, results)      # selection: best family → final fit, verdict,
-                                                           #            registration: artifact, card, row
-    outcome = apply_gate(engine, registered)               # promotion: promote (retire old champion) or reject
+    items = prepare(engine, snapshot_date)                    # dataset:   snapshot, one item per family
+    results = [train_family(engine, item) for item in items]  # search:    search + honest CV of one family
+    registered = select_and_register(engine, results)         # selection: best family → final fit, verdict,
+                                                              #            registration: artifact, card, row
+    outcome = apply_gate(engine, registered)                  # promotion: promote (retire old champion) or reject
 
 `retrain_reason` (cadence) is the one rule saying whether a snapshot retrains. Only small JSON
 crosses task boundaries (XCom); per-family details are JSON files under

@@ -40,13 +40,13 @@ def default_n_jobs() -> int:
     return max(1, settings.current().CHURN_N_JOBS)
 
 
-def n_jobs_of(job: Mapping[str, Any]) -> int:
-    return int(job.get("n_jobs") or 1)
+def n_jobs_of(item: Mapping[str, Any]) -> int:
+    return int(item.get("n_jobs") or 1)
 
 
-def snapshot_of(job: Mapping[str, Any]) -> dt.date:
-    """The training snapshot of a job dict (ISO text after its trip through XCom)."""
-    return settings.parse_date(job["snapshot_date"], "the training job's snapshot_date")
+def snapshot_of(item: Mapping[str, Any]) -> dt.date:
+    """The training snapshot of a family item (ISO text after its trip through XCom)."""
+    return settings.parse_date(item["snapshot_date"], "the family item's snapshot_date")
 
 
 def resolve_snapshot(engine: sa.Engine, snapshot_date: dt.date) -> dt.date:
@@ -99,7 +99,7 @@ def prepare(
     families: Sequence[str] | None = None,
     n_jobs: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Train on the latest labelled snapshot on or before `snapshot_date`; one JSON-able job
+    """Train on the latest labelled snapshot on or before `snapshot_date`; one JSON-able item
     per candidate family (the training steps pass on only small JSON)."""
     from etl.warehouse import db
 

@@ -31,7 +31,7 @@ _OUTCOME_COLUMNS = ("model_version", "status", "algorithm", "training_snapshot",
 class Challenger:
     """Everything step 3 learned about the run's best family, ready to be written."""
 
-    job: Mapping[str, Any]  # the run's job dict (prepare)
+    item: Mapping[str, Any]  # the run's family item (prepare), as step 2's files hold it
     data: TrainingSet
     budget: candidates.Budget
     ranked: list[dict[str, Any]]  # per-family details (step 2's JSON files), best first
@@ -122,7 +122,7 @@ def _bundle(challenger: Challenger, model_version: str, versions: Mapping[str, s
         "threshold_rule": best["metrics"]["threshold_rule"],
         "training_snapshot": data.snapshot_date.isoformat(),
         "training_rows": len(data.frame),
-        "training_fingerprint": challenger.job["fingerprint"],
+        "training_fingerprint": challenger.item["fingerprint"],
         "training_medians": {c: float(data.X[c].median()) for c in features.NUMERIC_INPUT},
         "training_modes": {c: str(data.X[c].mode().iloc[0]) for c in features.CATEGORICAL},
         "reference": _reference(challenger),
@@ -167,7 +167,7 @@ def _registry_record(challenger: Challenger, bundle: Mapping[str, Any], metrics:
         "decision": challenger.decision,
         "reference": bundle["reference"],
         "library_versions": bundle["library_versions"],
-        "run_key": challenger.job["run_key"],
+        "run_key": challenger.item["run_key"],
     }
 
 

@@ -55,14 +55,14 @@ def search_family(name: str, X: pd.DataFrame, y: np.ndarray, chosen: candidates.
             "folds": len(splits), "candidates": ranked}
 
 
-def train_family(engine: sa.Engine, job: Mapping[str, Any], run: str | None = None) -> dict[str, Any]:
+def train_family(engine: sa.Engine, item: Mapping[str, Any], run: str | None = None) -> dict[str, Any]:
     """Search one family, then cross-validate its best (calibrated) pipeline on the eval folds."""
     from threadpoolctl import threadpool_limits
 
-    name = job["family"]
-    chosen = candidates.budget(job["budget"])
-    n_jobs = dataset.n_jobs_of(job)
-    data = dataset.training_set(engine, dataset.snapshot_of(job), job["fingerprint"])
+    name = item["family"]
+    chosen = candidates.budget(item["budget"])
+    n_jobs = dataset.n_jobs_of(item)
+    data = dataset.training_set(engine, dataset.snapshot_of(item), item["fingerprint"])
 
     # BLAS/OpenMP threads: no more than this task's share of the cores (mapped tasks run side by side).
     with threadpool_limits(limits=n_jobs):
@@ -75,7 +75,7 @@ def train_family(engine: sa.Engine, job: Mapping[str, Any], run: str | None = No
         finished = time.perf_counter()
 
     result = {
-        "run_key": job["run_key"],
+        "run_key": item["run_key"],
         "family": name,
         "estimator": candidates.family(name).estimator,
         "params": search["best_params"],
@@ -86,9 +86,10 @@ def train_family(engine: sa.Engine, job: Mapping[str, Any], run: str | None = No
         "n_iter": search["n_iter"],
         "search_seconds": round(searched - started, 2),
         "eval_seconds": round(finished - searched, 2),
-        "result_path": str(Path(job["run_dir"]) / f"{name}.json"),
+        "result_path": str(Path(item["run_dir"]) / f"{name}.json"),
     }
-    details = {**result, "job": dict(job), "search": search, "metrics": metrics, "folds": folds.to_json()}
+    # the item stays under the key "job": selection reads it there, also from files of a run in flight
+    details = {**result, "job": dict(item), "search": search, "metrics": metrics, "folds": folds.to_json()}
     Path(result["result_path"]).write_text(json.dumps(details, ensure_ascii=False), encoding="utf-8")
     log.info("%s: CV ROC-AUC %.4f ± %.4f, Brier %.4f (search %d draws %.1fs, eval %.1fs) params %s",
              name, result["roc_auc_mean"], result["roc_auc_std"], result["brier"], search["n_iter"],

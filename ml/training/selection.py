@@ -141,19 +141,19 @@ def select_and_register(engine: sa.Engine, results: Iterable[Mapping[str, Any]],
     A retry after the row was written returns that row instead of registering the run twice.
     """
     details = _load_details(results)
-    job = details[0]["job"]
-    existing = registry.get_by_run_key(engine, job["run_key"])
+    item = details[0]["job"]  # the family item, under the key "job" of step 2's files
+    existing = registry.get_by_run_key(engine, item["run_key"])
     if existing is not None:
-        log.info("run %s already registered %s", job["run_key"], existing["model_version"])
+        log.info("run %s already registered %s", item["run_key"], existing["model_version"])
         return registration.registered_outcome(existing)
 
-    chosen, n_jobs = candidates.budget(job["budget"]), dataset.n_jobs_of(job)
-    data = dataset.training_set(engine, dataset.snapshot_of(job), job["fingerprint"])
+    chosen, n_jobs = candidates.budget(item["budget"]), dataset.n_jobs_of(item)
+    data = dataset.training_set(engine, dataset.snapshot_of(item), item["fingerprint"])
     ranked = _ranked(details)
     best = ranked[0]
     log.info("best family: %s (CV ROC-AUC %.4f)", best["family"], best["metrics"]["roc_auc"]["mean"])
     challenger = registration.Challenger(
-        job=job,
+        item=item,
         data=data,
         budget=chosen,
         ranked=ranked,

@@ -1,11 +1,11 @@
 """Pipelines (or a range of their steps) in processes of their own, for drills that kill one or race
 two: `python -m tests.integration.run_step` is a server that imports the pipeline, GX and
-scikit-learn once, then forks one process per job it reads on stdin (a JSON line) and answers
+scikit-learn once, then forks one process per request it reads on stdin (a JSON line) and answers
 with that process's pid. So a step process starts in milliseconds, not the ~5 s of a fresh
 interpreter, and racing steps really overlap.
 
 A step process writes to its own file: `ready` once connected (PGAPPNAME names its session),
-then, after SIGUSR1 when the job asked for a barrier, one JSON line: {"ok": true, "result": …}
+then, after SIGUSR1 when the request asked for a barrier, one JSON line: {"ok": true, "result": …}
 or {"ok": false, "error": type, "message": …}. Tests drive it through `StepServer`.
 """
 from __future__ import annotations
@@ -40,31 +40,31 @@ def run_steps(engine, snapshot, pipeline: str, *, first: str | None = None, last
     return pipelines.execute(declared, engine, snapshot, run=run, first=first, last=last, **options)
 
 
-def _child(job: dict) -> int:
+def _child(request: dict) -> int:
     """The forked step process: its own output file, session name and engine."""
     import datetime as dt
 
     from etl.warehouse import db, settings
 
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    with open(job["out"], "a", buffering=1) as out:
+    with open(request["out"], "a", buffering=1) as out:
         os.dup2(out.fileno(), sys.stdout.fileno())
         os.dup2(out.fileno(), sys.stderr.fileno())
     sys.stdout = open(sys.stdout.fileno(), "w", buffering=1, closefd=False)
-    os.environ["PGAPPNAME"] = job["app_name"]
-    os.environ["WAREHOUSE_URL"] = job["url"]
+    os.environ["PGAPPNAME"] = request["app_name"]
+    os.environ["WAREHOUSE_URL"] = request["url"]
     settings.current.cache_clear()  # forked from the server: what it read was another environment
-    if job["barrier"]:  # blocked before `ready`, so a SIGUSR1 sent at once waits for sigwait
+    if request["barrier"]:  # blocked before `ready`, so a SIGUSR1 sent at once waits for sigwait
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
-    engine = db.get_engine(job["url"])
+    engine = db.get_engine(request["url"])
     with engine.connect():
         pass
     print("ready", flush=True)
-    if job["barrier"]:
+    if request["barrier"]:
         signal.sigwait({signal.SIGUSR1})
     try:
-        result = run_steps(engine, dt.date.fromisoformat(job["date"]), job["pipeline"], first=job["first"],
-                           last=job["last"], run=job["run"], data_dir=job["data_dir"])
+        result = run_steps(engine, dt.date.fromisoformat(request["date"]), request["pipeline"], first=request["first"],
+                           last=request["last"], run=request["run"], data_dir=request["data_dir"])
     except Exception as error:
         print(json.dumps({"ok": False, "error": type(error).__name__, "message": str(error)}), flush=True)
         return 1
@@ -73,7 +73,7 @@ def _child(job: dict) -> int:
 
 
 def serve() -> None:
-    """Import once, then fork a step process per job line; exited children are reaped by the
+    """Import once, then fork a step process per request line; exited children are reaped by the
     kernel (SIGCHLD ignored), so a test's SIGKILL leaves no zombie behind."""
     import great_expectations  # noqa: F401  (what every step process would import again)
     import sklearn  # noqa: F401
@@ -83,12 +83,12 @@ def serve() -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     print("serving", flush=True)
     for line in sys.stdin:
-        job = json.loads(line)
+        request = json.loads(line)
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                code = _child(job)
+                code = _child(request)
             finally:
                 os._exit(code)
         print(pid, flush=True)
@@ -142,7 +142,7 @@ class StepServer:
     def __init__(self, folder: Path) -> None:
         from tests.helpers import ROOT
 
-        self.folder, self.jobs = folder, 0
+        self.folder, self.requests = folder, 0
         self.process = subprocess.Popen([sys.executable, "-m", "tests.integration.run_step"], cwd=ROOT,
                                         env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=(folder / "server.err").open("w"), text=True)
@@ -154,12 +154,12 @@ class StepServer:
               app_name: str = "churn-drill") -> StepProcess:
         """Fork a process running `pipeline` (from step `first` to `last`) for `snapshot` on the
         warehouse `url`; with `barrier` it waits, connected, until `release` lets it go."""
-        self.jobs += 1
-        out = self.folder / f"step-{self.jobs}.out"
-        job = {"pipeline": pipeline, "first": first, "last": last, "date": snapshot.isoformat(), "url": url,
+        self.requests += 1
+        out = self.folder / f"step-{self.requests}.out"
+        request = {"pipeline": pipeline, "first": first, "last": last, "date": snapshot.isoformat(), "url": url,
                "run": run, "barrier": barrier,
                "data_dir": str(data_dir) if data_dir else None, "app_name": app_name, "out": str(out)}
-        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         return StepProcess(int(self.process.stdout.readline()), out)
 

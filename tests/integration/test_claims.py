@@ -32,11 +32,11 @@ def clean(engine, real_data_dir):
     return {snapshot: _clean_run(engine, real_data_dir, snapshot) for snapshot in (DAY_BEFORE, DAY)}
 
 
-def _race(step_server, chain, jobs: list[tuple[str, dt.date, str]], data_dir) -> list[dict]:
+def _race(step_server, chain, runs: list[tuple[str, dt.date, str]], data_dir) -> list[dict]:
     """The pipelines in processes of their own, released together once each is connected."""
     processes = [
         step_server.spawn(pipeline, snapshot, chain["url"], run=run, data_dir=data_dir, barrier=True, app_name=run)
-        for pipeline, snapshot, run in jobs
+        for pipeline, snapshot, run in runs
     ]
     release(processes)
     return [p.outcome(timeout=240) for p in processes]

@@ -43,8 +43,8 @@ def test_any_shard_count_stages_identical_rows(chain, engine):
 
 def test_a_failed_shard_is_retried_alone_and_nothing_partial_is_published(chain, engine, monkeypatch):
     before = published(engine)
-    jobs = scoring.plan_shards(engine, SNAPSHOT, 2)
-    scoring.score_shard(engine, jobs[0])
+    items = scoring.plan_shards(engine, SNAPSHOT, 2)
+    scoring.score_shard(engine, items[0])
     with pytest.raises(scoring.ShardsIncomplete, match=r"shard 1/2: 0 scores for \d+ customers"):
         scoring.collect_shards(engine, SNAPSHOT, 2)
     with pytest.raises(PublishRefused):
@@ -59,10 +59,10 @@ def test_a_failed_shard_is_retried_alone_and_nothing_partial_is_published(chain,
     with monkeypatch.context() as patch:
         patch.setattr(steps, "score_chunk", broken)
         with pytest.raises(ConnectionError):
-            scoring.score_shard(engine, jobs[1])
+            scoring.score_shard(engine, items[1])
     first_shard = rows(engine, STAGED, d=SNAPSHOT)
     assert first_shard and all(r["customer_id"] % 2 == 0 for r in first_shard)  # the failed shard wrote nothing
-    scoring.score_shard(engine, jobs[1])  # the retry, alone
+    scoring.score_shard(engine, items[1])  # the retry, alone
     collected = scoring.collect_shards(engine, SNAPSHOT, 2)
     assert collected["rows"] == len(before)
     scoring.validate(engine, SNAPSHOT)
@@ -71,9 +71,9 @@ def test_a_failed_shard_is_retried_alone_and_nothing_partial_is_published(chain,
 
 
 def test_shards_of_two_models_are_not_collected(chain, engine):
-    jobs = scoring.plan_shards(engine, SNAPSHOT, 2)
-    scoring.score_shard(engine, jobs[0])
-    scoring.score_shard(engine, jobs[1])
+    items = scoring.plan_shards(engine, SNAPSHOT, 2)
+    scoring.score_shard(engine, items[0])
+    scoring.score_shard(engine, items[1])
     with engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE scoring.churn_scores_staged DISABLE TRIGGER ALL")
         conn.exec_driver_sql("UPDATE scoring.churn_scores_staged SET model_version = 'other' "
