@@ -46,7 +46,7 @@ def pandas_to_sql(engine: sa.Engine, data_dir: Path, limit: int) -> dict[str, fl
     return _result(len(frame), seconds)
 
 
-def read_all_predict_proba(engine: sa.Engine, score_date: dt.date) -> dict[str, float]:
+def read_all_predict_proba(engine: sa.Engine, snapshot_date: dt.date) -> dict[str, float]:
     """pandas.read_sql of the whole snapshot, then predict_proba: no reasons, segments or
     writes, and memory that grows with the snapshot — what a notebook would do."""
     import pandas as pd
@@ -56,7 +56,7 @@ def read_all_predict_proba(engine: sa.Engine, score_date: dt.date) -> dict[str, 
     started = time.perf_counter()
     bundle, _ = registry.load_champion(engine)
     with engine.connect() as conn:
-        frame = pd.read_sql(sa.text(db.read_sql("scoring", "select_scoring_input")), conn, params={"score_date": score_date, "shard": 0, "shards": 1})
+        frame = pd.read_sql(sa.text(db.read_sql("scoring", "select_scoring_input")), conn, params={"score_date": snapshot_date, "shard": 0, "shards": 1})
     bundle["model"].predict_proba(features.to_model_input(frame))
     return _result(len(frame), time.perf_counter() - started)
 

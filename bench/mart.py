@@ -34,18 +34,18 @@ _COLUMNS = ("customer_id, model_version, churn_probability, risk_band, segment, 
             "profit, rules_version, scored_at, offer_group")
 
 
-def _stage_copy(conn: sa.Connection, day: dt.date, source: dt.date, left_out: int, swap: bool = True) -> None:
-    """Staged scores of `day`: `source`'s published rows without the customers whose id mod 50
+def _stage_copy(conn: sa.Connection, snapshot_date: dt.date, source: dt.date, left_out: int, swap: bool = True) -> None:
+    """Staged scores of `snapshot_date`: `source`'s published rows without the customers whose id mod 50
     is `left_out` (2 %), then swapped in as publish does."""
     from ml.scoring import steps
 
-    conn.execute(sa.text("SELECT ops.replace_partition('scoring.churn_scores_staged', :d)"), {"d": day})
+    conn.execute(sa.text("SELECT ops.replace_partition('scoring.churn_scores_staged', :d)"), {"d": snapshot_date})
     conn.execute(sa.text(
         f"INSERT INTO scoring.churn_scores_staged (score_date, {_COLUMNS}) SELECT :d, {_COLUMNS} "
         "FROM scoring.churn_scores WHERE score_date = :s AND customer_id % 50 <> :k"),
-        {"d": day, "s": source, "k": left_out})
+        {"d": snapshot_date, "s": source, "k": left_out})
     if swap:
-        steps.swap_in_staged_partition(conn, day)
+        steps.swap_in_staged_partition(conn, snapshot_date)
 
 
 def build_history(engine: sa.Engine, newest: dt.date, dates: int = HISTORY_DATES) -> int:
@@ -58,21 +58,21 @@ def build_history(engine: sa.Engine, newest: dt.date, dates: int = HISTORY_DATES
 
 
 def stage_newer_date(engine: sa.Engine, newest: dt.date) -> dt.date:
-    """The next night's staged scores (not timed: scoring writes them)."""
-    day = newest + dt.timedelta(days=1)
+    """The next snapshot date's staged scores (not timed: scoring writes them)."""
+    snapshot_date = newest + dt.timedelta(days=1)
     with engine.begin() as conn:
         conn.execute(sa.text("ANALYZE scoring.absent_from_newest"))
-        _stage_copy(conn, day, newest, left_out=7, swap=False)
-    return day
+        _stage_copy(conn, snapshot_date, newest, left_out=7, swap=False)
+    return snapshot_date
 
 
-def publish_staged_date(engine: sa.Engine, day: dt.date) -> None:
+def publish_staged_date(engine: sa.Engine, snapshot_date: dt.date) -> None:
     """What publish does to the partitions over that history: the swap, the absent-customer
     upkeep and the newest-partition view (the batch bookkeeping around it is the same as ever)."""
     from ml.scoring import steps
 
     with engine.begin() as conn:
-        steps.swap_in_staged_partition(conn, day)
+        steps.swap_in_staged_partition(conn, snapshot_date)
 
 
 def time_queries(engine: sa.Engine, timer: Callable[[], float] = time.perf_counter) -> dict[str, dict]:

@@ -142,9 +142,9 @@ class DriftAccumulator:
 
 
 def compute_psi(
-    engine: sa.Engine, score_date: dt.date, run: str | None = None, chunk_size: int | None = None
+    engine: sa.Engine, snapshot_date: dt.date, run: str | None = None, chunk_size: int | None = None
 ) -> list[dict[str, Any]]:
-    """PSI of the published scores of `score_date`, stored in scoring.drift_psi (date replaced).
+    """PSI of the published scores of `snapshot_date`, stored in scoring.drift_psi (date replaced).
     Claims no date (`run` is the step signature's): it only reads published scores.
 
     Returns the stored rows (without bins); warns in the log for every PSI above 0.2.
@@ -154,9 +154,9 @@ def compute_psi(
 
     chunk_size = chunk_size or scoring.chunk_size_from_env()
     with engine.connect() as conn:
-        models = [dict(r) for r in db.run_sql(conn, "scoring", "select_published_model", {"score_date": score_date}).mappings()]
+        models = [dict(r) for r in db.run_sql(conn, "scoring", "select_published_model", {"score_date": snapshot_date}).mappings()]
     if not models:
-        raise LookupError(f"no published scores for {score_date}: nothing to monitor")
+        raise LookupError(f"no published scores for {snapshot_date}: nothing to monitor")
     stored: list[dict[str, Any]] = []
     for model in models:
         if not model.get("reference"):
@@ -166,42 +166,42 @@ def compute_psi(
         # two plain streams (no join: a fresh partition has no planner statistics yet): the
         # snapshot's scored population (GX checked it equals the scores) and the scores
         with engine.connect() as conn:
-            for chunk in scoring.iter_feature_chunks(conn, score_date, chunk_size):
+            for chunk in scoring.iter_feature_chunks(conn, snapshot_date, chunk_size):
                 accumulator.add_features(chunk)
-        params = {"score_date": score_date, "model_version": model["model_version"]}
+        params = {"score_date": snapshot_date, "model_version": model["model_version"]}
         with engine.connect() as conn:
             for chunk in frames.stream_frames(conn, "scoring", "select_published_probabilities", params, chunk_size):
                 accumulator.add_scores(chunk[SCORE_VARIABLE].to_numpy(dtype=float))
         for row in accumulator.results():
             stored.append({
                 **row,
-                "score_date": score_date,
+                "score_date": snapshot_date,
                 "model_version": model["model_version"],
                 "reference_snapshot": model["training_snapshot"],
                 "reference_rows": model["training_rows"],
             })
-    _store(engine, score_date, stored)
+    _store(engine, snapshot_date, stored)
     shifted = [r for r in stored if r["psi"] > PSI_WARNING]
     if shifted:
         log.warning(
             "DRIFT on %s: PSI above %.1f for %s — today's customers differ from the training snapshot; "
             "check the data and consider retraining (mart.model_drift)",
-            score_date, PSI_WARNING, ", ".join(f"{r['variable']} {r['psi']:.3f}" for r in shifted),
+            snapshot_date, PSI_WARNING, ", ".join(f"{r['variable']} {r['psi']:.3f}" for r in shifted),
         )
     else:
         worst = max(stored, key=lambda r: r["psi"], default=None)
         if worst is not None:
-            log.info("PSI of %s: all <= %.1f (max %.3f, %s)", score_date, PSI_WARNING, worst["psi"], worst["variable"])
+            log.info("PSI of %s: all <= %.1f (max %.3f, %s)", snapshot_date, PSI_WARNING, worst["psi"], worst["variable"])
     return [
         {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items() if k != "bins"}
         for r in stored
     ]
 
 
-def _store(engine: sa.Engine, score_date: dt.date, rows: list[dict[str, Any]]) -> None:
+def _store(engine: sa.Engine, snapshot_date: dt.date, rows: list[dict[str, Any]]) -> None:
     from etl.warehouse import db
 
     with engine.begin() as conn:
-        db.run_sql(conn, "scoring", "delete_drift_psi_partition", {"score_date": score_date})
+        db.run_sql(conn, "scoring", "delete_drift_psi_partition", {"score_date": snapshot_date})
         for row in rows:
             db.run_sql(conn, "scoring", "insert_drift_psi", {**row, "bins": json.dumps(row["bins"], ensure_ascii=False)})

@@ -34,7 +34,7 @@ def _engine():
 
 def _date(_ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
     try:
-        return settings.parse_date(value, param.name.upper())
+        return settings.parse_date(value, param.metavar or param.name.upper())
     except settings.ConfigError as error:
         raise click.BadParameter(str(error)) from None
 
@@ -90,10 +90,10 @@ def status(dates: int) -> None:
 
 
 @main.command()
-@click.argument("day", metavar="DATE", callback=_date)
-def rescore(day: dt.date) -> None:
+@click.argument("snapshot_date", metavar="DATE", callback=_date)
+def rescore(snapshot_date: dt.date) -> None:
     """Score DATE's published features again with the champion, gate and publish the scores."""
-    published = _score(_engine(), day, _run_id("rescore"))
+    published = _score(_engine(), snapshot_date, _run_id("rescore"))
     click.echo(f"{published['score_date']}: {published['rows']} scores published by {published['model_version']}")
 
 
@@ -111,17 +111,17 @@ def backfill(first: dt.date, last: dt.date) -> None:
         raise click.BadParameter(f"TO {last} is before FROM {first}")
     engine = _engine()
     for offset in range((last - first).days + 1):
-        day = first + dt.timedelta(days=offset)
+        snapshot_date = first + dt.timedelta(days=offset)
         run = _run_id("backfill")
-        _fail_clearly(lambda: pipelines.execute(pipelines.INGEST, engine, day, run=run), day)
-        reason = training.retrain_reason(engine, day)
+        _fail_clearly(lambda: pipelines.execute(pipelines.INGEST, engine, snapshot_date, run=run), snapshot_date)
+        reason = training.retrain_reason(engine, snapshot_date)
         if reason:
-            click.echo(f"{day}: retraining ({reason})")
-            outcome = _fail_clearly(lambda: pipelines.execute(pipelines.RETRAIN, engine, day, run=run), day)
+            click.echo(f"{snapshot_date}: retraining ({reason})")
+            outcome = _fail_clearly(lambda: pipelines.execute(pipelines.RETRAIN, engine, snapshot_date, run=run), snapshot_date)
             gate = outcome["apply_promotion_gate"]
-            click.echo(f"{day}: {gate['model_version']} {'promoted' if gate['promote'] else 'rejected'}: {gate['reason']}")
-        published = _score(engine, day, run)
-        click.echo(f"{day}: ingested, {published['rows']} scores published by {published['model_version']}")
+            click.echo(f"{snapshot_date}: {gate['model_version']} {'promoted' if gate['promote'] else 'rejected'}: {gate['reason']}")
+        published = _score(engine, snapshot_date, run)
+        click.echo(f"{snapshot_date}: ingested, {published['rows']} scores published by {published['model_version']}")
 
 
 @main.command()
@@ -161,22 +161,22 @@ def bi_login(name: str, host: str | None, port: int | None) -> None:
     click.echo(access.BiLogin(*endpoint, name, password, created).connection_block())
 
 
-def _score(engine: Any, day: dt.date, run: str) -> dict[str, Any]:
+def _score(engine: Any, snapshot_date: dt.date, run: str) -> dict[str, Any]:
     """churn_score's pipelines for one date: score (sharded) → gate → publish, then settle;
     the claims of `run` are given up at the end, whether a step failed or not."""
     from job import pipelines
 
-    scored = _fail_clearly(lambda: pipelines.execute(pipelines.SCORE, engine, day, run=run), day)
-    _fail_clearly(lambda: pipelines.execute(pipelines.SETTLE, engine, day, run=run), day)
+    scored = _fail_clearly(lambda: pipelines.execute(pipelines.SCORE, engine, snapshot_date, run=run), snapshot_date)
+    _fail_clearly(lambda: pipelines.execute(pipelines.SETTLE, engine, snapshot_date, run=run), snapshot_date)
     return scored["publish"]
 
 
-def _fail_clearly(action: Any, day: dt.date | None = None) -> Any:
+def _fail_clearly(action: Any, snapshot_date: dt.date | None = None) -> Any:
     """Our own refusals (bad data, failed gate, busy date, no champion) as one line, exit 1."""
     try:
         return action()
     except (LookupError, RuntimeError, ValueError) as error:
-        where = f"{day}: " if day else ""
+        where = f"{snapshot_date}: " if snapshot_date else ""
         raise click.ClickException(f"{where}{type(error).__name__}: {str(error).strip().splitlines()[0]}") from error
 
 

@@ -130,8 +130,8 @@ def _run() -> int:
         story = synthetic_history.SyntheticHistory.from_env(nights, snapshot, customers, seed)
         print(f"{nights} nights on a synthetic history of {customers} customers, a month apart "
               f"({story.dates[0]} … {story.dates[-1]}); true offer effects: {story.effects}")
-        for index, night in enumerate(story.dates):
-            if not _run_night(night, _job_environment(url, story.write(index)), engine):
+        for index, snapshot_date in enumerate(story.dates):
+            if not _run_night(snapshot_date, _job_environment(url, story.write(index)), engine):
                 return 1
             print(f"offers sent to {story.record_offers(engine, index)} customers (the holdout got none)")
         snapshot = story.dates[-1]

@@ -39,12 +39,12 @@ def offer_effects_from_env() -> dict[str, float]:
     return dict(settings.current().SYNTH_OFFER_EFFECTS)
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """`day` shifted by whole months, the day clipped to the month's end (as PostgreSQL's
+def add_months(date: dt.date, months: int) -> dt.date:
+    """`date` shifted by whole months, its day of the month clipped to the month's end (as PostgreSQL's
     date + interval 'n months' does, which the settling rule uses)."""
-    month_index = day.year * 12 + day.month - 1 + months
+    month_index = date.year * 12 + date.month - 1 + months
     year, month = divmod(month_index, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return dt.date(year, month + 1, min(date.day, calendar.monthrange(year, month + 1)[1]))
 
 
 @dataclass

@@ -15,6 +15,6 @@ Modules:
 
 Light on import: settle and report load pandas and `stats` (numpy, scipy) inside their functions.
 """
-from ml.outcomes.settle import realized_for_model, settle_outcomes, settle_score_date
+from ml.outcomes.settle import realized_for_model, settle_outcomes, settle_scores_of
 
-__all__ = ["realized_for_model", "settle_outcomes", "settle_score_date"]
+__all__ = ["realized_for_model", "settle_outcomes", "settle_scores_of"]

@@ -36,18 +36,18 @@ def settle_outcomes(engine: sa.Engine, snapshot: dt.date, run: str | None = None
     if not due:
         log.info("no score date is settled by %s: a score settles with the first snapshot on or after "
                  "its date + 3 months (no outcome yet)", snapshot)
-    return [settle_score_date(engine, score_date, settled_by, experiment) for score_date, settled_by in due]
+    return [settle_scores_of(engine, snapshot_date, settled_by, experiment) for snapshot_date, settled_by in due]
 
 
-def settle_score_date(engine: sa.Engine, score_date: dt.date, settled_by: dt.date,
-                      experiment: experiments.Experiment) -> dict[str, Any]:
-    """One transaction: the score date's outcomes deleted and written again from its scores
-    and the labels of `settled_by`."""
+def settle_scores_of(engine: sa.Engine, snapshot_date: dt.date, settled_by: dt.date,
+                     experiment: experiments.Experiment) -> dict[str, Any]:
+    """One transaction: the outcomes of the scores of `snapshot_date` deleted and written again
+    from those scores and the labels of the snapshot `settled_by`."""
     import pandas as pd
 
     from etl.warehouse import db, frames
 
-    params = {"score_date": score_date, "settled_by": settled_by}
+    params = {"score_date": snapshot_date, "settled_by": settled_by}
     with engine.begin() as conn:
         db.run_sql(conn, "outcomes", "lock_outcomes")
         parts = list(frames.stream_frames(conn, "outcomes", "select_settled_scores", params, READ_CHUNK))
@@ -59,12 +59,12 @@ def settle_score_date(engine: sa.Engine, score_date: dt.date, settled_by: dt.dat
         effects = [_write_effect(conn, params, key, group, experiment)
                    for key, group in settled.groupby(["segment", "offer_code", "rules_version"], sort=True)
                    ] if len(settled) else []
-    result = {"score_date": score_date.isoformat(), "settled_by": settled_by.isoformat(),
+    result = {"score_date": snapshot_date.isoformat(), "settled_by": settled_by.isoformat(),
                "scored_customers": len(scores), "settled_customers": len(settled),
                "models": performance, "effects": len(effects),
                "effects_lowering_churn": sum(e["verdict"] == "offer lowers churn" for e in effects)}
     log.info("settled the scores of %s by the labels of %s: %d of %d customers, %d offer effect rows",
-             score_date, settled_by, len(settled), len(scores), len(effects))
+             snapshot_date, settled_by, len(settled), len(scores), len(effects))
     return result
 
 

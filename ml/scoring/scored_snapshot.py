@@ -9,18 +9,18 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
 
-def scored_snapshot(engine: sa.Engine, score_date: dt.date) -> dict[str, Any]:
+def scored_snapshot(engine: sa.Engine, snapshot_date: dt.date) -> dict[str, Any]:
     """The published scores of a snapshot date: rows, model and its CV ROC-AUC, mean
     probability, risk bands, customers and profit at risk per segment (rule precedence order)."""
     from etl.warehouse import db
 
-    params = {"score_date": score_date}
+    params = {"score_date": snapshot_date}
     with engine.connect() as conn:
         totals = dict(db.run_sql(conn, "status", "summarize_scores", params).mappings().one())
         per_segment = [dict(r) for r in db.run_sql(conn, "status", "summarize_segments", params).mappings()]
         drift = dict(db.run_sql(conn, "status", "summarize_drift", params).mappings().one())
     return {
-        "score_date": score_date.isoformat(),
+        "score_date": snapshot_date.isoformat(),
         "rows_scored": int(totals["rows_scored"]),
         "model_version": totals["model_version"],
         "cv_roc_auc_mean": totals["cv_roc_auc_mean"],

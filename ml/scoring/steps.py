@@ -1,8 +1,8 @@
 """The scoring steps after the shards (ml/scoring/shards.py), and the chunk scorer they share;
 job/pipelines/score.py declares their order.
 
-- `validate(engine, score_date)`: the scoring layer's GX gate (`etl.ops.batches.gate`) on the staged rows.
-- `publish(engine, score_date)`: one transaction moves the date's staged partition into the
+- `validate(engine, snapshot_date)`: the scoring layer's GX gate (`etl.ops.batches.gate`) on the staged rows.
+- `publish(engine, snapshot_date)`: one transaction moves the date's staged partition into the
   published table in place of the date's old one (the rows are written once, by the scoring COPY),
   so a rerun of a date gives the same rows and a failed gate publishes nothing.
 
@@ -47,7 +47,7 @@ def score_chunk(
     champion: Champion,
     explainer: Explainer,
     rules: segments.Rules,
-    score_date: dt.date,
+    snapshot_date: dt.date,
 ) -> pd.DataFrame:
     """Score one chunk of feature rows (columns of features.customer_features) → OUTPUT_COLUMNS;
     offer_group: the experiment's holdout gets no offer (ml/experiments.py)."""
@@ -62,7 +62,7 @@ def score_chunk(
     segment, offer = segments.assign(frame.assign(churn_probability=proba, risk_band=bands), rules)
     ids = frame[features.ID].astype("int64")
     return pd.DataFrame({
-        "score_date": score_date.isoformat(),
+        "score_date": snapshot_date.isoformat(),
         "customer_id": ids,
         "model_version": champion.model_version,
         "churn_probability": proba,
@@ -77,20 +77,20 @@ def score_chunk(
 
 
 def iter_feature_chunks(
-    conn: sa.Connection, score_date: dt.date, chunk_size: int, shard: int = 0, shards: int = 1
+    conn: sa.Connection, snapshot_date: dt.date, chunk_size: int, shard: int = 0, shards: int = 1
 ) -> Iterator[pd.DataFrame]:
     """Active customers of the snapshot (of one shard: customer_id mod `shards` = `shard`),
     `chunk_size` rows at a time, streamed by COPY."""
     from etl.warehouse import frames
 
-    params = {"score_date": score_date, "shard": shard, "shards": shards}
+    params = {"score_date": snapshot_date, "shard": shard, "shards": shards}
     yield from frames.stream_frames(conn, "scoring", "select_scoring_input", params, chunk_size)
 
 
 def copy_scored_chunks(
     reader: sa.Connection,
     writer: sa.Connection,
-    score_date: dt.date,
+    snapshot_date: dt.date,
     chunk_size: int,
     champion: Champion,
     explainer: Explainer,
@@ -106,9 +106,9 @@ def copy_scored_chunks(
     cursor = writer.connection.dbapi_connection.cursor()
     rows = chunks = 0
     predict_seconds = 0.0
-    for chunk in iter_feature_chunks(reader, score_date, chunk_size, shard, shards):
+    for chunk in iter_feature_chunks(reader, snapshot_date, chunk_size, shard, shards):
         tick = time.perf_counter()
-        scored = score_chunk(chunk, champion, explainer, rules, score_date)
+        scored = score_chunk(chunk, champion, explainer, rules, snapshot_date)
         predict_seconds += time.perf_counter() - tick
         buffer = io.StringIO()
         scored.to_csv(buffer, index=False, header=False)
@@ -136,15 +136,15 @@ def record_rules(conn: sa.Connection, rules: segments.Rules) -> None:
         db.run_sql(conn, "scoring", "insert_factor_phrase", record)
 
 
-def validate(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> quality.GateResult | None:
+def validate(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> quality.GateResult | None:
     """Run the scoring layer's gate (GX) on the staged scores; records that it passed this very batch.
     None: already published."""
     from etl.ops import batches
 
-    return batches.gate(engine, "scoring", score_date, run, step="validate_scores")
+    return batches.gate(engine, "scoring", snapshot_date, run, step="validate_scores")
 
 
-def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> dict[str, Any]:
+def publish(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -> dict[str, Any]:
     """Replace the date's published scores with the gated staged ones, one transaction (the
     staged partition becomes the published one: sql/scoring/publish_churn_scores_staged.sql).
 
@@ -154,33 +154,33 @@ def publish(engine: sa.Engine, score_date: dt.date, run: str | None = None) -> d
     from etl.ops import batches
     from etl.warehouse import db
 
-    params = {"score_date": score_date}
+    params = {"score_date": snapshot_date}
 
     def count_staged(conn: sa.Connection) -> int:
         db.run_sql(conn, "scoring", "lock_scoring")
         return db.run_sql(conn, "scoring", "count_staged_scores", params).mappings().one()["rows"]
 
-    moved = batches.publish(engine, "scoring", score_date, run, count_staged,
-                            lambda conn: swap_in_staged_partition(conn, score_date), step="publish")
+    moved = batches.publish(engine, "scoring", snapshot_date, run, count_staged,
+                            lambda conn: swap_in_staged_partition(conn, snapshot_date), step="publish")
     with engine.connect() as conn:
         models = db.run_sql(conn, "scoring", "select_published_model", params).mappings().all()
     result = {
-        "score_date": score_date.isoformat(),
+        "score_date": snapshot_date.isoformat(),
         "rows": int(sum(m["customers"] for m in models)),
         "model_version": ",".join(sorted(m["model_version"] for m in models)),
         "already_published": not moved,
     }
     log.info("%s %d scores of %s (%s)", "published" if moved else "already published",
-             result["rows"], score_date, result["model_version"])
+             result["rows"], snapshot_date, result["model_version"])
     return result
 
 
-def swap_in_staged_partition(conn: sa.Connection, score_date: dt.date) -> None:
-    """Inside the caller's transaction: the staged partition of `score_date` replaces the
+def swap_in_staged_partition(conn: sa.Connection, snapshot_date: dt.date) -> None:
+    """Inside the caller's transaction: the staged partition of `snapshot_date` replaces the
     published one, and scoring.absent_from_newest follows (what mart.churn_scores_latest reads)."""
     from etl.warehouse import db
 
-    params = {"score_date": score_date}
+    params = {"score_date": snapshot_date}
     previous = db.run_sql(conn, "scoring", "select_scores_leaving_date", params).scalar()
     db.run_sql(conn, "scoring", "publish_churn_scores_staged", params)
     db.run_sql(conn, "scoring", "merge_into_absent_from_newest", {**params, "previous_newest": previous})

@@ -63,8 +63,8 @@ def scored(engine) -> dict[dt.date, tuple[int, dt.datetime]]:
     return {row["score_date"]: (row["n"], row["at"]) for row in found}
 
 
-def active(engine, day: dt.date) -> int:
-    return rows(engine, "SELECT count(*) AS n FROM features.model_input WHERE snapshot_date = :d", d=day)[0]["n"]
+def active(engine, snapshot_date: dt.date) -> int:
+    return rows(engine, "SELECT count(*) AS n FROM features.model_input WHERE snapshot_date = :d", d=snapshot_date)[0]["n"]
 
 
 def _ui(log: Path) -> tuple[str, str] | None:
@@ -85,17 +85,17 @@ def started(checkout: dict[str, Any], log: Path, process: subprocess.Popen) -> A
     return api
 
 
-def runs(api: AirflowApi, dag_id: str, days: list[dt.date]) -> list[dict]:
-    """The DAG's runs for `days` (by logical date; Asset-triggered runs have none: all of those)."""
-    wanted = {day.isoformat() for day in days}
+def runs(api: AirflowApi, dag_id: str, snapshot_dates: list[dt.date]) -> list[dict]:
+    """The DAG's runs for `snapshot_dates` (by logical date; Asset-triggered runs have none: all of those)."""
+    wanted = {snapshot_date.isoformat() for snapshot_date in snapshot_dates}
     return [run for run in api.runs(dag_id) if run["logical_date"] is None or run["logical_date"][:10] in wanted]
 
 
-def settled(api: AirflowApi, dag_id: str, days: list[dt.date], expected_runs: int) -> list[dict] | None:
-    """The DAG's runs of `days` once none is queued or running and `expected_runs` finished;
+def settled(api: AirflowApi, dag_id: str, snapshot_dates: list[dt.date], expected_runs: int) -> list[dict] | None:
+    """The DAG's runs of `snapshot_dates` once none is queued or running and `expected_runs` finished;
     fails at once naming a failed run. churn_ingest's scheduled latest night waits for an export
     that never comes: it is left out."""
-    found = [run for run in runs(api, dag_id, days) if not (dag_id == "churn_ingest" and run["run_type"] == "scheduled")]
+    found = [run for run in runs(api, dag_id, snapshot_dates) if not (dag_id == "churn_ingest" and run["run_type"] == "scheduled")]
     failed = [run["dag_run_id"] for run in found if run["state"] == "failed"]
     assert not failed, f"{dag_id} runs failed: {failed}"
     done = [run for run in found if run["state"] == "success"]

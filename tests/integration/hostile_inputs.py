@@ -34,18 +34,18 @@ SCRIPT = "<script>alert(1)</script>"
 LONG = 100_000
 
 
-def raw_fingerprint(engine: sa.Engine, day: dt.date) -> dict[str, tuple[int, str]]:
-    """Row count and a digest of every raw row of `day`, per raw table."""
-    return layer_checksums(engine, day, {t: c for t, c in LAYER_TABLES.items() if t.startswith("raw.")})
+def raw_fingerprint(engine: sa.Engine, snapshot_date: dt.date) -> dict[str, tuple[int, str]]:
+    """Row count and a digest of every raw row of `snapshot_date`, per raw table."""
+    return layer_checksums(engine, snapshot_date, {t: c for t, c in LAYER_TABLES.items() if t.startswith("raw.")})
 
 
-def partitions(engine: sa.Engine, day: dt.date) -> list[str]:
-    """The raw partitions of `day` that exist."""
+def partitions(engine: sa.Engine, snapshot_date: dt.date) -> list[str]:
+    """The raw partitions of `snapshot_date` that exist."""
     return [r["relname"] for r in rows(
         engine,
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'raw' AND c.relname LIKE :suffix",
-        suffix=f"%\\_p{day:%Y%m%d}",
+        suffix=f"%\\_p{snapshot_date:%Y%m%d}",
     )]
 
 

@@ -17,8 +17,8 @@ from tests.helpers import layer_checksums
 from tests.integration.run_step import release
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
-DAY = dt.date(2026, 6, 30)
-DAY_BEFORE = dt.date(2026, 6, 29)
+SNAPSHOT = dt.date(2026, 6, 30)
+SNAPSHOT_BEFORE = dt.date(2026, 6, 29)
 
 
 def _clean_run(engine, data_dir, snapshot: dt.date) -> dict:
@@ -29,7 +29,7 @@ def _clean_run(engine, data_dir, snapshot: dt.date) -> dict:
 
 @pytest.fixture(scope="module")
 def clean(engine, real_data_dir):
-    return {snapshot: _clean_run(engine, real_data_dir, snapshot) for snapshot in (DAY_BEFORE, DAY)}
+    return {snapshot: _clean_run(engine, real_data_dir, snapshot) for snapshot in (SNAPSHOT_BEFORE, SNAPSHOT)}
 
 
 def _race(step_server, chain, runs: list[tuple[str, dt.date, str]], data_dir) -> list[dict]:
@@ -54,22 +54,22 @@ def _assert_one_wins_or_both_in_turn(outcomes: list[dict], runs: list[str]) -> N
 def test_two_runs_of_one_date_at_once(pipeline, step_server, chain, engine, clean, real_data_dir):
     """One trial each: released on a barrier, both are under way within milliseconds."""
     runs = [f"race/{pipeline}-a", f"race/{pipeline}-b"]
-    outcomes = _race(step_server, chain, [(pipeline, DAY, run) for run in runs], real_data_dir)
+    outcomes = _race(step_server, chain, [(pipeline, SNAPSHOT, run) for run in runs], real_data_dir)
     _assert_one_wins_or_both_in_turn(outcomes, runs)
-    assert layer_checksums(engine, DAY) == clean[DAY]
+    assert layer_checksums(engine, SNAPSHOT) == clean[SNAPSHOT]
     assert claims.list_claims(engine) == []  # the winner released, the loser never held it
 
 
 def test_a_date_runs_while_the_date_before_publishes(step_server, chain, engine, clean, real_data_dir):
     outcomes = _race(step_server, chain, [
-        ("ingest", DAY_BEFORE, "race/ingest-before"), ("ingest", DAY, "race/ingest-day"),
+        ("ingest", SNAPSHOT_BEFORE, "race/ingest-before"), ("ingest", SNAPSHOT, "race/ingest-day"),
     ], real_data_dir)
     assert all(o["ok"] for o in outcomes), outcomes
     outcomes = _race(step_server, chain, [
-        ("score", DAY_BEFORE, "race/score-before"), ("score", DAY, "race/score-day"),
+        ("score", SNAPSHOT_BEFORE, "race/score-before"), ("score", SNAPSHOT, "race/score-day"),
     ], real_data_dir)
     assert all(o["ok"] for o in outcomes), outcomes
-    for snapshot in (DAY_BEFORE, DAY):
+    for snapshot in (SNAPSHOT_BEFORE, SNAPSHOT):
         assert layer_checksums(engine, snapshot) == clean[snapshot]
 
 

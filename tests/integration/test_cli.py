@@ -70,7 +70,7 @@ def test_backfill_runs_the_declared_pipelines_for_every_date_and_status_lists_th
         result = churn(warehouse, "backfill", "2026-08-29", "2026-08-30")
     assert result.exit_code == 0, result.output
     executed = [r.getMessage() for r in caplog.records if r.name == "job.pipelines.declaration"]
-    assert executed == [f"{pipeline.name} {day}: {name}" for day in ("2026-08-29", "2026-08-30")
+    assert executed == [f"{pipeline.name} {snapshot_date}: {name}" for snapshot_date in ("2026-08-29", "2026-08-30")
                         for pipeline in (pipelines.INGEST, pipelines.SCORE, pipelines.SETTLE) for name in pipeline.names]
     assert scored(warehouse["engine"]) == {dt.date(2026, 8, 29): {warehouse["champion"]}, dt.date(2026, 8, 30): {warehouse["champion"]}}
     status = churn(warehouse, "status")
@@ -108,6 +108,6 @@ def test_rollback_without_a_previous_champion_changes_nothing(warehouse):
 
 def test_a_bad_date_is_a_usage_error_and_reports_name_the_files(warehouse):
     bad = CliRunner().invoke(main, ["rescore", "27.11.2026"], env=warehouse["env"])
-    assert bad.exit_code == 2 and "DAY='27.11.2026' is not a date" in bad.output
+    assert bad.exit_code == 2 and "DATE='27.11.2026' is not a date" in bad.output
     reports = churn(warehouse, "reports")
     assert "Data Docs:" in reports.output and "model card: " in reports.output and ".html" in reports.output

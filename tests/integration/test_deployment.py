@@ -40,8 +40,8 @@ def celery(checkout, tmp_path_factory):
     tests below run in order on it, the last one stops it."""
     from etl import synth
 
-    for seed, day in enumerate(DATES):
-        synth.generate_snapshot(checkout["exports"] / day.isoformat(), customers=CUSTOMERS, seed=20 + seed)
+    for seed, snapshot_date in enumerate(DATES):
+        synth.generate_snapshot(checkout["exports"] / snapshot_date.isoformat(), customers=CUSTOMERS, seed=20 + seed)
     from job.deployment.stack import free_port
 
     log = tmp_path_factory.mktemp("celery") / "make-airflow.log"
@@ -65,12 +65,12 @@ def test_a_backfill_of_three_nights_scores_each_night_once(checkout, celery):
     api.backfill("churn_ingest", f"{DATES[0]}T00:00:00Z", f"{DATES[-1]}T23:00:00Z", max_active_runs=3)
     ingest_runs = wait_for(lambda: person.settled(api, "churn_ingest", DATES, 3), person.RUNS_SETTLE_SECONDS,
                            "three ingest runs")
-    assert sorted(run["logical_date"][:10] for run in ingest_runs) == [day.isoformat() for day in DATES]
+    assert sorted(run["logical_date"][:10] for run in ingest_runs) == [snapshot_date.isoformat() for snapshot_date in DATES]
     wait_for(lambda: set(person.scored(engine)) == set(DATES) and person.settled(api, "churn_score", DATES, 1),
              person.RUNS_SETTLE_SECONDS, "the three nights scored")
     scored = celery["scored"] = person.scored(engine)
     assert set(scored) == set(DATES)  # no night skipped, however Airflow merged the Asset events
-    assert {day: n for day, (n, _) in scored.items()} == {day: person.active(engine, day) for day in DATES}
+    assert {snapshot_date: n for snapshot_date, (n, _) in scored.items()} == {snapshot_date: person.active(engine, snapshot_date) for snapshot_date in DATES}
     retrain_runs = wait_for(lambda: person.settled(api, "churn_retrain", [], 1), 120, "the retrain runs settle")
     for run in retrain_runs:  # the champion is of this month: retraining skips, saying so
         due = api.get(f"/api/v2/dags/churn_retrain/dagRuns/{run['dag_run_id']}/taskInstances/retrain_due")
@@ -96,7 +96,7 @@ def test_a_republished_night_and_only_it_is_rescored_with_its_new_export(checkou
              f"{DATES[1]} rescored")
     rescored = person.scored(engine)
     assert rescored[DATES[1]][0] == person.active(engine, DATES[1]) != scored[DATES[1]][0]
-    assert {day: rescored[day] for day in (DATES[0], DATES[2])} == {day: scored[day] for day in (DATES[0], DATES[2])}
+    assert {snapshot_date: rescored[snapshot_date] for snapshot_date in (DATES[0], DATES[2])} == {snapshot_date: scored[snapshot_date] for snapshot_date in (DATES[0], DATES[2])}
 
 
 def test_make_airflow_stop_from_another_shell_ends_make_airflow_and_leaves_nothing(checkout, celery):

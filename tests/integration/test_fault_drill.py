@@ -22,19 +22,19 @@ from tests.helpers import LAYER_TABLES, layer_checksums, rows
 from tests.integration.run_step import pipeline_of, run_steps
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
-DAY = dt.date(2026, 7, 31)
+SNAPSHOT = dt.date(2026, 7, 31)
 RUN = "drill/run-1"
 
 
 def _run_all(engine, data_dir, run: str = RUN) -> None:
-    pipelines.execute(pipelines.INGEST, engine, DAY, run=run, data_dir=data_dir)
-    pipelines.execute(pipelines.SCORE, engine, DAY, run=run)
+    pipelines.execute(pipelines.INGEST, engine, SNAPSHOT, run=run, data_dir=data_dir)
+    pipelines.execute(pipelines.SCORE, engine, SNAPSHOT, run=run)
 
 
 @pytest.fixture(scope="module")
 def clean(engine, real_data_dir):
     _run_all(engine, real_data_dir, "drill/clean")
-    return layer_checksums(engine, DAY)
+    return layer_checksums(engine, SNAPSHOT)
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:
@@ -58,7 +58,7 @@ def _kill_when_blocked(step_server, chain, engine, step: str, lock_sql: str, blo
     app_name = f"drill-{step}"
     with engine.connect() as blocker:
         blocker.exec_driver_sql(lock_sql)  # inside the blocker's open transaction
-        process = step_server.spawn(pipeline_of(step).name, DAY, chain["url"], first=step, last=step, run=RUN,
+        process = step_server.spawn(pipeline_of(step).name, SNAPSHOT, chain["url"], first=step, last=step, run=RUN,
                                     data_dir=data_dir, app_name=app_name)
         try:
             _wait_for(lambda: _sessions(engine, app_name, blocked_in) > 0, 90, f"{step} to block in {blocked_in!r}")
@@ -69,7 +69,7 @@ def _kill_when_blocked(step_server, chain, engine, step: str, lock_sql: str, blo
 
 
 def _partition(engine, table: str) -> str:
-    return rows(engine, "SELECT ops.partition_name(CAST(:t AS regclass), :d) AS p", t=table, d=DAY)[0]["p"]
+    return rows(engine, "SELECT ops.partition_name(CAST(:t AS regclass), :d) AS p", t=table, d=SNAPSHOT)[0]["p"]
 
 
 DRILLS = {
@@ -93,7 +93,7 @@ DRILLS = {
 
 def _call(engine, data_dir, first: str, last: str | None = None) -> None:
     """Steps `first` to `last` (default: `first` alone) of the run RUN, as a retry would run them."""
-    run_steps(engine, DAY, pipeline_of(first).name, first=first, last=last or first, run=RUN, data_dir=data_dir)
+    run_steps(engine, SNAPSHOT, pipeline_of(first).name, first=first, last=last or first, run=RUN, data_dir=data_dir)
 
 
 @pytest.mark.parametrize("step", list(DRILLS))
@@ -102,22 +102,22 @@ def test_sigkill_mid_transaction_loses_nothing_and_the_rerun_is_clean(step, step
     if before:
         _call(engine, real_data_dir, *before)
     _kill_when_blocked(step_server, chain, engine, step, lock_sql(engine), blocked_in, real_data_dir)
-    assert layer_checksums(engine, DAY) == clean  # the killed transaction rolled back whole
+    assert layer_checksums(engine, SNAPSHOT) == clean  # the killed transaction rolled back whole
     _call(engine, real_data_dir, step, last)  # the retry of the same run goes on from the killed step
-    assert layer_checksums(engine, DAY) == clean
+    assert layer_checksums(engine, SNAPSHOT) == clean
     assert rows(engine, "SELECT count(*) AS n FROM ops.snapshot_claims WHERE run_id = :r", r=RUN)[0]["n"] == 0
 
 
 def _drift(engine) -> list[dict]:
     return rows(engine, "SELECT variable, model_version, psi, status, customers, bins FROM scoring.drift_psi "
-                        "WHERE score_date = :d ORDER BY variable", d=DAY)
+                        "WHERE score_date = :d ORDER BY variable", d=SNAPSHOT)
 
 
 def test_a_retry_of_every_task_after_success_changes_nothing(chain, engine, clean, real_data_dir):
     _run_all(engine, real_data_dir)
-    monitoring.compute_psi(engine, DAY)
+    monitoring.compute_psi(engine, SNAPSHOT)
     drift = _drift(engine)
-    assert layer_checksums(engine, DAY) == clean
+    assert layer_checksums(engine, SNAPSHOT) == clean
     for pipeline in (pipelines.INGEST, pipelines.SCORE):  # each task once more, as a retry or a UI clear would
         steps = pipeline.steps
         for index, step in enumerate(steps):
@@ -125,8 +125,8 @@ def test_a_retry_of_every_task_after_success_changes_nothing(chain, engine, clea
                 continue  # retried with the step that hands it its items
             fans_out = index + 1 < len(steps) and steps[index + 1].takes == "item"
             _call(engine, real_data_dir, step.name, steps[index + 1].name if fans_out else None)
-            assert layer_checksums(engine, DAY) == clean, f"a retry of {step.name} changed published rows"
-    monitoring.compute_psi(engine, DAY)
+            assert layer_checksums(engine, SNAPSHOT) == clean, f"a retry of {step.name} changed published rows"
+    monitoring.compute_psi(engine, SNAPSHOT)
     assert _drift(engine) == drift
     registry = rows(engine, "SELECT model_version, status, decision FROM ml.model_registry ORDER BY model_version")
     [registered] = chain["registered"]
@@ -160,23 +160,23 @@ def test_a_server_restart_between_tasks_and_a_retry_after_the_server_went_down(o
 
     url, pg_ctl = own_server
     engine = db.get_engine(url)
-    pipelines.execute(pipelines.INGEST, engine, DAY, data_dir=real_data_dir)
+    pipelines.execute(pipelines.INGEST, engine, SNAPSHOT, data_dir=real_data_dir)
     ingest_tables = {t: c for t, c in LAYER_TABLES.items() if not t.startswith("scoring.")}
-    clean_rows = layer_checksums(engine, DAY, ingest_tables)
+    clean_rows = layer_checksums(engine, SNAPSHOT, ingest_tables)
 
     run = "drill/restart"
-    ingest.load_raw(engine, DAY, run, data_dir=real_data_dir)
-    ingest.validate_raw(engine, DAY, run)
+    ingest.load_raw(engine, SNAPSHOT, run, data_dir=real_data_dir)
+    ingest.validate_raw(engine, SNAPSHOT, run)
     pg_ctl("-m", "fast", "restart")  # between two tasks: pooled connections are dead now
-    ingest.build_staging(engine, DAY, run)
+    ingest.build_staging(engine, SNAPSHOT, run)
 
     pg_ctl("-m", "immediate", "stop")  # the server goes away; the next task fails ...
     with pytest.raises(Exception) as failure:
-        ingest.build_features(engine, DAY, run)
+        ingest.build_features(engine, SNAPSHOT, run)
     assert db.is_transient(failure.value), repr(failure.value)  # ... with an error Airflow retries
     pg_ctl("-m", "fast", "restart")  # back, with the options it was started with (postmaster.opts)
-    ingest.build_features(engine, DAY, run)  # the retry
-    ingest.validate_features(engine, DAY, run)
-    ingest.publish_features(engine, DAY, run)
-    assert layer_checksums(engine, DAY, ingest_tables) == clean_rows
+    ingest.build_features(engine, SNAPSHOT, run)  # the retry
+    ingest.validate_features(engine, SNAPSHOT, run)
+    ingest.publish_features(engine, SNAPSHOT, run)
+    assert layer_checksums(engine, SNAPSHOT, ingest_tables) == clean_rows
     engine.dispose()

@@ -168,24 +168,24 @@ def test_number_a_double_cannot_hold_is_named_with_file_column_and_line(value, e
     must refuse them with file, column and line, before an INSERT could fail on them."""
     folder = copy_export(real_data_dir, tmp_path / "n")
     _set_field("market_file.csv", 9, "Акционные_покупки", value)(folder)
-    day = dt.date(2027, 2, 1)
+    snapshot_date = dt.date(2027, 2, 1)
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, day, data_dir=folder)
+        ingest.load_raw(engine, snapshot_date, data_dir=folder)
     error = caught.value
     assert (error.file_name, error.column, error.lines) == ("market_file.csv", "Акционные_покупки", [9])
     assert str(error).startswith("market_file.csv, column 'Акционные_покупки': ") and len(str(error)) < 400
     assert value[:20] in str(error)
-    assert partitions(engine, day) == []
+    assert partitions(engine, snapshot_date) == []
 
 
 @pytest.mark.parametrize("value", ["1e-300", "0e-99999", "-0.0", "1e299", "0.5e-1", ".5", "7.", "1E+2"])
 def test_numbers_a_double_holds_are_loaded(value, engine, real_data_dir, tmp_path):
     folder = copy_export(real_data_dir, tmp_path / "ok")
     _set_field("market_money.csv", 3, "Выручка", value)(folder)
-    day = dt.date(2027, 2, 2)
-    ingest.load_raw(engine, day, data_dir=folder)
+    snapshot_date = dt.date(2027, 2, 2)
+    ingest.load_raw(engine, snapshot_date, data_dir=folder)
     [stored] = rows(engine, "SELECT revenue FROM raw.market_money WHERE snapshot_date = :d AND customer_id = 215348 "
-                            "AND period = 'текущий_месяц'", d=day)
+                            "AND period = 'текущий_месяц'", d=snapshot_date)
     assert stored["revenue"] == float(value)
 
 
@@ -196,15 +196,15 @@ def test_database_error_on_insert_becomes_a_one_line_load_error(engine, real_dat
     monkeypatch.setattr(loader, "_check_load_table", lambda conn, source: None)
     folder = copy_export(real_data_dir, tmp_path / "db")
     _set_field("market_file.csv", 4, "Акционные_покупки", "1" + "0" * 1000 + "e-1400")(folder)
-    day = dt.date(2027, 2, 3)
+    snapshot_date = dt.date(2027, 2, 3)
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, day, data_dir=folder)
+        ingest.load_raw(engine, snapshot_date, data_dir=folder)
     message = str(caught.value)
     assert message.startswith("market_file.csv: could not be stored in raw.market_file: ")
     assert 'null value in column "promo_share"' in message
     assert "\n" not in message and len(message) < 400 and "INSERT" not in message, message
     assert caught.value.__cause__ is None  # the statement and its parameters stay out of the log
-    assert partitions(engine, day) == []
+    assert partitions(engine, snapshot_date) == []
 
 
 # ------------------------------------------------------------------------- what messages say
@@ -278,10 +278,10 @@ def test_the_real_export_takes_the_typed_copy_and_loads_the_rows_of_the_checked_
 
     from etl.ingest import typed_copy
 
-    def stored(day: dt.date) -> dict[str, list]:  # every row as loaded, without the date and time
+    def stored(snapshot_date: dt.date) -> dict[str, list]:  # every row as loaded, without the date and time
         return {table: [r["j"] for r in rows(
             engine, f"SELECT (to_jsonb(t) - ARRAY['snapshot_date', 'loaded_at'])::text AS j FROM {table} t "
-                    "WHERE snapshot_date = :d ORDER BY 1", d=day)]
+                    "WHERE snapshot_date = :d ORDER BY 1", d=snapshot_date)]
                 for table in ("raw.market_file", "raw.market_money", "raw.market_time", "raw.money")}
 
     fast_day, checked_day = dt.date(2027, 3, 1), dt.date(2027, 3, 2)
@@ -301,9 +301,9 @@ def test_an_integer_spelling_postgres_reads_is_refused_as_the_checks_say(value, 
     """PostgreSQL's own integer input reads these; the typed COPY must not let them in."""
     folder = copy_export(real_data_dir, tmp_path / "spelling")
     _set_field("market_time.csv", 5, "минут", value)(folder)
-    day = dt.date(2027, 3, 3)
+    snapshot_date = dt.date(2027, 3, 3)
     with pytest.raises(LoadError) as caught:
-        ingest.load_raw(engine, day, data_dir=folder)
+        ingest.load_raw(engine, snapshot_date, data_dir=folder)
     assert (caught.value.file_name, caught.value.column, caught.value.lines) == ("market_time.csv", "минут", [5])
     assert "not a whole number" in str(caught.value)
-    assert partitions(engine, day) == []
+    assert partitions(engine, snapshot_date) == []

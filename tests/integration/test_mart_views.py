@@ -49,21 +49,21 @@ def test_no_segment_title_contradicts_the_customers_risk_band(chain, engine):
         assert not [r for r in latest if other in r["segment_title"] and not r["segment_title"].startswith(other)]
 
 
-def _stage_from(conn, day, source, without=(), extra_customer=None) -> None:
-    """Staged scores for `day`: the published ones of `source` minus `without` (plus one customer
+def _stage_from(conn, snapshot_date, source, without=(), extra_customer=None) -> None:
+    """Staged scores for `snapshot_date`: the published ones of `source` minus `without` (plus one customer
     seen nowhere else), swapped in as publish does."""
     from ml.scoring import steps
 
-    conn.execute(sa.text("SELECT ops.replace_partition('scoring.churn_scores_staged', :d)"), {"d": day})
+    conn.execute(sa.text("SELECT ops.replace_partition('scoring.churn_scores_staged', :d)"), {"d": snapshot_date})
     copy = ("INSERT INTO scoring.churn_scores_staged (score_date, customer_id, model_version, churn_probability, "
             "risk_band, segment, offer, top_factors, profit, rules_version, scored_at, offer_group) SELECT :d, {id}, "
             "model_version, churn_probability, risk_band, segment, offer, top_factors, profit, rules_version, scored_at, offer_group "
             "FROM scoring.churn_scores WHERE score_date = :s AND {where}")
-    conn.execute(sa.text(copy.format(id="customer_id", where="customer_id <> ALL(:w)")), {"d": day, "s": source, "w": list(without)})
+    conn.execute(sa.text(copy.format(id="customer_id", where="customer_id <> ALL(:w)")), {"d": snapshot_date, "s": source, "w": list(without)})
     if extra_customer:
         conn.execute(sa.text(copy.format(id=":c", where="customer_id = (SELECT min(customer_id) FROM scoring.churn_scores WHERE score_date = :s)")),
-                     {"d": day, "s": source, "c": extra_customer})
-    steps.swap_in_staged_partition(conn, day)
+                     {"d": snapshot_date, "s": source, "c": extra_customer})
+    steps.swap_in_staged_partition(conn, snapshot_date)
 
 
 def _latest_matches_the_history(conn) -> int:

@@ -19,7 +19,7 @@ from etl.warehouse import db, server, settings
 from tests.helpers import rows
 
 MAIN_LAYOUT = Path(__file__).parent / "fixtures" / "main_layout.sql"
-DAY = dt.date(2026, 11, 30)
+SNAPSHOT = dt.date(2026, 11, 30)
 # Statements that change the schema (the landing tables of a load are TEMP tables, its date's
 # partitions are made inside ops.replace_partition: neither is written like this).
 SCHEMA_CHANGE = re.compile(
@@ -128,7 +128,7 @@ def test_a_warehouse_built_by_main_is_upgraded_with_its_rows_and_its_views_answe
                           "(SELECT count(*) FROM ml.model_registry) AS models")
     assert counts == [{"raw": 1, "features": 1, "scores": 1, "models": 1}]
     [latest] = rows(engine, "SELECT * FROM mart.churn_scores_latest")
-    assert (latest["customer_id"], latest["score_date"], latest["churn_probability"]) == (1, DAY, 0.7)
+    assert (latest["customer_id"], latest["score_date"], latest["churn_probability"]) == (1, SNAPSHOT, 0.7)
     assert (latest["segment_title"], latest["send_offer"], latest["top_factors"]) == ("Лояльные", False, "низкая прибыль")
     [performance] = rows(engine, "SELECT status FROM mart.realized_performance")
     assert performance["status"] == "no outcome yet"
@@ -174,7 +174,7 @@ def test_the_nightly_load_changes_no_schema_and_refuses_an_unmigrated_warehouse(
     synth.generate_snapshot(tmp_path, customers=40, seed=3)
     build_main_layout(engine)
     with pytest.raises(db.NotMigrated, match=r"has no schema revision .*Run `churn migrate`"):
-        ingest.load_raw(engine, tmp_path, DAY)
+        ingest.load_raw(engine, tmp_path, SNAPSHOT)
     assert rows(engine, "SELECT count(*) AS n FROM raw.money") == [{"n": 0}]
 
     db.migrate(engine)
@@ -183,7 +183,7 @@ def test_the_nightly_load_changes_no_schema_and_refuses_an_unmigrated_warehouse(
     monkeypatch.setattr(db, "migrate", lambda *_: pytest.fail("the nightly load called migrate"))
     monkeypatch.setattr(db, "run_sql", lambda conn, folder, *rest: folders.append(folder) or run_sql(conn, folder, *rest))
     with statements(engine) as seen:
-        counts = ingest.load_raw(engine, tmp_path, DAY)
+        counts = ingest.load_raw(engine, tmp_path, SNAPSHOT)
     assert counts["money.csv"] == 40
     assert set(folders) <= {"raw", "ops"} and not {"schema", "mart", "revisions"} & set(folders)
     assert schema_changes(seen) == []

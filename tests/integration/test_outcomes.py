@@ -28,8 +28,8 @@ EFFECTS = {"high_risk_high_profit": 0.20, "abandoned_cart": 0.20, "promo_depende
 HOLDOUT_SHARE = 0.3  # larger than production's 0.1, so 3 000 customers give readable intervals
 
 
-def _logical(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+def _logical(snapshot_date: dt.date) -> dt.datetime:
+    return dt.datetime(snapshot_date.year, snapshot_date.month, snapshot_date.day, tzinfo=dt.timezone.utc)
 
 
 def _rules_file(folder: Path) -> Path:
@@ -43,26 +43,26 @@ def _rules_file(folder: Path) -> Path:
     return path
 
 
-def _run(dag_id: str, night: dt.date, **conf) -> None:
-    run = load_dag(dag_id).test(logical_date=_logical(night), **({"run_conf": conf} if conf else {}))
-    assert run.state == "success", (dag_id, night, task_states(run))
+def _run(dag_id: str, snapshot_date: dt.date, **conf) -> None:
+    run = load_dag(dag_id).test(logical_date=_logical(snapshot_date), **({"run_conf": conf} if conf else {}))
+    assert run.state == "success", (dag_id, snapshot_date, task_states(run))
 
 
-def _retrain(engine, night: dt.date) -> dict:
+def _retrain(engine, snapshot_date: dt.date) -> dict:
     """churn_retrain's steps (reduced search, logreg): the gate decides."""
     from job import pipelines
 
-    done = pipelines.execute(pipelines.RETRAIN, engine, night, budget_name="reduced", families=["logreg"], n_jobs=2)
+    done = pipelines.execute(pipelines.RETRAIN, engine, snapshot_date, budget_name="reduced", families=["logreg"], n_jobs=2)
     return done["apply_promotion_gate"]
 
 
-def _night(engine, data_dir: Path, night: dt.date) -> None:
+def _night(engine, data_dir: Path, snapshot_date: dt.date) -> None:
     """churn_ingest's and churn_score's pipelines for one night, as the DAGs run them."""
     from job import pipelines
 
-    pipelines.execute(pipelines.INGEST, engine, night, data_dir=data_dir)
+    pipelines.execute(pipelines.INGEST, engine, snapshot_date, data_dir=data_dir)
     for pipeline in (pipelines.SCORE, pipelines.SETTLE):
-        pipelines.execute(pipeline, engine, night)
+        pipelines.execute(pipeline, engine, snapshot_date)
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +81,12 @@ def lived(request, airflow_db, tmp_path_factory):
     with SettingsPatch.context() as patch:
         patch.setenv("WAREHOUSE_URL", url)
         patch.setenv("SEGMENT_RULES", str(_rules_file(folder)))
-        for index, night in enumerate(story.dates):
+        for index, snapshot_date in enumerate(story.dates):
             export = story.write(index)
             if index == 0:  # the champion is trained on night 0's features, then scores every night
-                pipelines.execute(pipelines.INGEST, engine, night, data_dir=export)
-                assert _retrain(engine, night)["status"] == "champion"
-            _night(engine, export, night)
+                pipelines.execute(pipelines.INGEST, engine, snapshot_date, data_dir=export)
+                assert _retrain(engine, snapshot_date)["status"] == "champion"
+            _night(engine, export, snapshot_date)
             story.record_offers(engine, index)
     return {"url": url, "engine": engine, "story": story, "dates": story.dates}
 
@@ -120,10 +120,10 @@ def test_realized_roc_auc_drops_and_the_job_warns_when_the_label_mechanism_chang
     assert same["roc_auc_low"] < same["roc_auc"] < same["roc_auc_high"]
     assert changed["status"] == "below cv" and changed["roc_auc"] < same["roc_auc"] - 0.1, changed
     assert changed["roc_auc_high"] < same["roc_auc_low"]  # the drop is beyond both intervals
-    for day in dates[3:]:
-        assert performance[day]["status"] == "no outcome yet" and performance[day]["settled_customers"] is None
-        assert performance[day]["status_text"] == (
-            f"no outcome has arrived yet: these scores are settled by the first snapshot on or after {add_months(day, 3)}")
+    for snapshot_date in dates[3:]:
+        assert performance[snapshot_date]["status"] == "no outcome yet" and performance[snapshot_date]["settled_customers"] is None
+        assert performance[snapshot_date]["status_text"] == (
+            f"no outcome has arrived yet: these scores are settled by the first snapshot on or after {add_months(snapshot_date, 3)}")
     deciles = rows(engine, "SELECT * FROM mart.realized_calibration WHERE score_date = :d ORDER BY decile", d=dates[0])
     assert [d["decile"] for d in deciles] == list(range(1, 11))
     assert sum(d["customers"] for d in deciles) == same["evaluated_customers"]
@@ -133,8 +133,8 @@ def test_realized_roc_auc_drops_and_the_job_warns_when_the_label_mechanism_chang
     # settling again (what a retry of the task does) writes the same rows and warns for the changed date only
     before = rows(engine, "SELECT * FROM outcomes.realized_performance ORDER BY score_date")
     with caplog.at_level(logging.WARNING, logger="ml.outcomes.settle"):
-        for night in dates[3:]:
-            outcomes.settle_outcomes(engine, night)
+        for snapshot_date in dates[3:]:
+            outcomes.settle_outcomes(engine, snapshot_date)
     warned = [r.getMessage() for r in caplog.records if "realized ROC-AUC" in r.getMessage()]
     assert len(warned) == 1 and str(dates[2]) in warned[0]
     after = rows(engine, "SELECT * FROM outcomes.realized_performance ORDER BY score_date")

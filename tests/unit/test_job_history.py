@@ -11,15 +11,15 @@ from job.local import synthetic_history as history
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize("day, months, expected", [
+@pytest.mark.parametrize("date, months, expected", [
     (dt.date(2027, 5, 31), -3, dt.date(2027, 2, 28)),   # clipped to the month's end, as PostgreSQL does
     (dt.date(2027, 1, 31), 3, dt.date(2027, 4, 30)),
     (dt.date(2026, 12, 2), -5, dt.date(2026, 7, 2)),
     (dt.date(2027, 11, 15), 2, dt.date(2028, 1, 15)),
     (dt.date(2028, 2, 29), 12, dt.date(2029, 2, 28)),
 ])
-def test_add_months_clips_to_the_months_end(day, months, expected):
-    assert history.add_months(day, months) == expected
+def test_add_months_clips_to_the_months_end(date, months, expected):
+    assert history.add_months(date, months) == expected
 
 
 def test_the_history_ends_at_the_run_date_a_month_apart(tmp_path):

@@ -39,8 +39,8 @@ class _Page(HTMLParser):
         self.text.append(data)
 
 
-def _realized(score_date: str) -> dict:
-    return {"score_date": score_date, "settled_by": "2026-04-01", "customers": 100, "evaluated_on": "settled",
+def _realized(snapshot_date: str) -> dict:
+    return {"score_date": snapshot_date, "settled_by": "2026-04-01", "customers": 100, "evaluated_on": "settled",
             "roc_auc": 0.7, "roc_auc_low": None, "roc_auc_high": 0.8, "brier_score": 0.2,
             "cv_roc_auc_mean": 0.72, "cv_roc_auc_std": 0.03, "below_cv": True}
 

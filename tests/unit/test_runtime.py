@@ -128,8 +128,8 @@ def test_the_snapshot_comes_from_params_events_or_the_logical_date():
 
 def test_a_burst_of_merged_events_resolves_to_its_newest_snapshot():
     class Event:
-        def __init__(self, day: str | None) -> None:
-            self.extra = {"snapshot_date": day} if day else {}
+        def __init__(self, snapshot_date: str | None) -> None:
+            self.extra = {"snapshot_date": snapshot_date} if snapshot_date else {}
 
     burst = {"features": [Event("2026-11-28"), Event("2026-11-27"), Event("2026-11-29"), Event("2026-11-27")],
              "other": [Event(None)]}  # a backfill of three dates coalesced into one run, one re-published
