@@ -1,5 +1,5 @@
 """What BI waits for once the scores have a history: `mart.churn_scores_latest` at N customers ×
-HISTORY_DATES score dates.
+HISTORY_DATES scored snapshot dates.
 
 The history is the benchmark's published date copied to older dates (2 % of the customers left
 out of each, so some customers are absent from the newest date), swapped in the way publish does

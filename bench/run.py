@@ -94,7 +94,8 @@ def run(customers: int, seed: int, baseline_rows: int) -> dict:
     record("gate scores", int(scored["rows"]), lambda: scoring.validate(engine, SNAPSHOT))
     record("publish scores", int(scored["rows"]), lambda: scoring.publish(engine, SNAPSHOT))
     naive_scoring = baselines.read_all_predict_proba(engine, SNAPSHOT)
-    record(f"history: {mart.HISTORY_DATES - 1} older score dates", lambda n: n, lambda: mart.build_history(engine, SNAPSHOT))
+    record(f"history: {mart.HISTORY_DATES - 1} older score dates",  # phase name as in bench/results
+           lambda n: n, lambda: mart.build_history(engine, SNAPSHOT))
     newer = mart.stage_newer_date(engine, SNAPSHOT)
     record(f"publish scores over {mart.HISTORY_DATES} dates", customers, lambda: mart.publish_staged_date(engine, newer))
     results = results_of(customers, record.phases, plain, to_sql, naive_scoring)
@@ -153,7 +154,7 @@ def report(results: dict) -> str:
     bi = dict(results.get("bi_queries") or {})
     dates = bi.pop("score_dates", None)
     for name, timing in bi.items():
-        lines.append(f"BI over {dates} score dates, {name}: first {timing['first_seconds']:.3f} s, "
+        lines.append(f"BI over {dates} snapshot dates, {name}: first {timing['first_seconds']:.3f} s, "
                      f"warm {timing['warm_median_seconds']:.3f} s ({timing['rows']} rows)"
                      + ("" if "reads_the_index" not in timing else f", index {timing['reads_the_index']}"))
     return "\n".join(lines)

@@ -4,8 +4,8 @@ features → GX gate → publish.
 **Snapshot.** The run of logical date D ingests snapshot D (params.snapshot_date overrides it),
 read from `DATA_DIR` with `{snapshot_date}` replaced by D. `wait_for_export` waits for the four
 files without holding a worker slot (deferred to the triggerer, a look every 5 minutes) for up
-to 4 hours, then fails once naming the missing files. Unpausing starts only the latest night
-(catchup off); `churn backfill` or `airflow backfill create` runs earlier nights.
+to 4 hours, then fails once naming the missing files. Unpausing starts only the run of the
+latest snapshot date (catchup off); `churn backfill` or `airflow backfill create` runs earlier dates.
 
 **Writes.** Each task is a thin call into `etl.ingest`; every write is keyed by the snapshot
 date and done in one transaction, so reruns and backfills give the same rows. Features are

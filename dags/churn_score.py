@@ -9,7 +9,7 @@ snapshot: collect_shards (every shard complete, one model) → validate_scores (
 expectations/scoring.churn_scores.json on the staged rows) → publish (the staged partition
 replaces the date's partition of scoring.churn_scores in one transaction; emits the scores Asset) → monitor_drift (PSI
 of inputs and score into scoring.drift_psi, a warning in the log above 0.2) and settle_outcomes
-(the score dates whose three-month horizon this snapshot's labels close: realized ROC-AUC,
+(the scored snapshot dates whose three-month horizon this snapshot's labels close: realized ROC-AUC,
 Brier and calibration per model, treated-vs-holdout offer effects per segment, into outcomes.*
 for mart.realized_performance and mart.offer_effects; a warning when the realized ROC-AUC falls
 below the model's CV ROC-AUC minus its spread).

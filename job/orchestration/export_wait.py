@@ -1,4 +1,4 @@
-"""Waiting for a night's export: a deferrable task that holds no worker slot while it waits.
+"""Waiting for a snapshot date's export: a deferrable task that holds no worker slot while it waits.
 
 The store writes the four CSVs of snapshot D into `DATA_DIR` (its `{snapshot_date}` replaced
 by D) some time in the night. `wait_for_export` resolves the run's snapshot, finds the folder

@@ -8,9 +8,9 @@ missing from that snapshot stay unsettled.
 Modules:
 - `stats` — the statistics, pure functions: ROC-AUC with a DeLong interval, Brier score,
   calibration by decile, and treated-vs-holdout effects with Newcombe / Welch intervals.
-- `settle` — what the churn_score DAG's `settle_outcomes` task calls: for the score dates a
-  snapshot settles, the realized performance per model, the calibration deciles and the offer
-  effects per segment, each score date replaced in one transaction (outcomes.*).
+- `settle` — what the churn_score DAG's `settle_outcomes` task calls: for the scored snapshot
+  dates a snapshot settles, the realized performance per model, the calibration deciles and the offer
+  effects per segment, each snapshot date replaced in one transaction (outcomes.*).
 - `report` — the outcome lines `make run` prints, from the mart views BI reads.
 
 Light on import: settle and report load pandas and `stats` (numpy, scipy) inside their functions.

@@ -1,4 +1,4 @@
-"""The outcome lines `make run` prints: realized performance per score date, then the offer
+"""The outcome lines `make run` prints: realized performance per scored snapshot date, then the offer
 effects of the newest settled one, from the mart views BI reads."""
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _effect_line(row: Mapping[str, Any]) -> str:
 
 
 def render_outcomes(engine: sa.Engine) -> str:
-    """Realized performance of every score date, and the offer effects of the newest settled one."""
+    """Realized performance of every scored snapshot date, and the offer effects of the newest settled one."""
     from etl.warehouse import db
 
     with engine.connect() as conn:

@@ -1,7 +1,7 @@
 """Settling scores: when a snapshot's labels arrive, how did the scores and the offers do?
 
 The churn_score DAG's `settle_outcomes` task calls `settle_outcomes(engine, snapshot)` after it
-publishes the snapshot's scores. The score dates it settles (sql/outcomes/select_score_dates_to_settle.sql:
+publishes the snapshot's scores. The scored snapshot dates it settles (sql/outcomes/select_score_dates_to_settle.sql:
 those whose settling snapshot it is, itself when already settled, any settled date still
 without outcomes) are each replaced in one transaction: realized performance per model,
 calibration deciles, offer effects per segment and offer. Everything is a deterministic
@@ -25,8 +25,8 @@ READ_CHUNK = 200_000
 
 
 def settle_outcomes(engine: sa.Engine, snapshot: dt.date, run: str | None = None) -> list[dict[str, Any]]:
-    """Replace the outcomes of every score date the run of `snapshot` settles; one result (counts)
-    per score date. Claims no date (`run` is for the task's signature): it runs after publish
+    """Replace the outcomes of every scored snapshot date the run of `snapshot` settles; one result
+    (counts) per snapshot date. Claims no date (`run` is for the task's signature): it runs after publish
     released the date, and writers of outcomes wait for each other (sql/outcomes/lock_outcomes.sql)."""
     from etl.warehouse import db
 
@@ -34,7 +34,7 @@ def settle_outcomes(engine: sa.Engine, snapshot: dt.date, run: str | None = None
     with engine.connect() as conn:
         due = db.run_sql(conn, "outcomes", "select_score_dates_to_settle", {"snapshot_date": snapshot}).all()
     if not due:
-        log.info("no score date is settled by %s: a score settles with the first snapshot on or after "
+        log.info("no scored snapshot date is settled by %s: a score settles with the first snapshot on or after "
                  "its date + 3 months (no outcome yet)", snapshot)
     return [settle_scores_of(engine, snapshot_date, settled_by, experiment) for snapshot_date, settled_by in due]
 
@@ -130,7 +130,7 @@ def _write_effect(conn: sa.Connection, params: dict[str, Any], key: tuple[str, s
 
 
 def realized_for_model(engine: sa.Engine, model_version: str) -> list[dict[str, Any]]:
-    """A model's realized performance rows, newest score date first (JSON-able)."""
+    """A model's realized performance rows, newest snapshot date first (JSON-able)."""
     from etl.warehouse import db
 
     with engine.connect() as conn:

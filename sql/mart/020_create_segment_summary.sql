@@ -1,4 +1,4 @@
--- mart: what BI reads (see 010). Per segment over the customers of the newest score date.
+-- mart: what BI reads (see 010). Per segment over the customers of the newest scored snapshot date.
 CREATE OR REPLACE VIEW mart.segment_summary AS
 WITH newest AS (
     SELECT * FROM scoring.latest_scores WHERE in_newest_snapshot

@@ -1,4 +1,4 @@
--- mart: did the scores come true (see 010). One row per published score date and model; the
+-- mart: did the scores come true (see 010). One row per scored snapshot date and model; the
 -- settling rule is in sql/schema/075_create_outcome_tables.sql: a score of date D is settled by
 -- the labels of the first snapshot on or after D + 3 months. Dates not settled yet say so.
 CREATE OR REPLACE VIEW mart.realized_performance AS

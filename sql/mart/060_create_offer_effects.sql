@@ -1,6 +1,6 @@
--- mart: did the offers work (see 010). Per score date, segment and offer: the treated customers
+-- mart: did the offers work (see 010). Per snapshot date, segment and offer: the treated customers
 -- against the experiment's holdout of the same segment (config/segments.yaml `experiment`),
--- settled like mart.realized_performance. Every segment of every score date has a row: dates not
+-- settled like mart.realized_performance. Every segment of every scored snapshot date has a row: dates not
 -- settled yet say so, and so do segments too small to tell.
 CREATE OR REPLACE VIEW mart.offer_effects AS
 WITH score_dates AS (

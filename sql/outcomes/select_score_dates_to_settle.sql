@@ -1,4 +1,4 @@
--- Score dates the run of :snapshot_date (re)settles, each with the snapshot that settles it (the
+-- Scored snapshot dates the run of :snapshot_date (re)settles, each with the snapshot that settles it (the
 -- first published one on or after settles_from: outcomes.score_dates, sql/schema/075):
 -- the dates it settles (its labels just arrived or were republished), the date itself when it is
 -- settled already (its scores were just republished), and any settled date without outcomes yet.

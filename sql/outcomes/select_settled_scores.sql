@@ -1,7 +1,7 @@
 -- Every published score of :score_date with what happened by :settled_by. churned: the label the
 -- customer carries there (NULL: missing from that snapshot or unlabelled, so unsettled, never
 -- «Снизилась»); revenue_change: their revenue over the 3 months before :settled_by minus over
--- the 3 months before the score date, in the export's money unit.
+-- the 3 months before :score_date, in the export's money unit.
 SELECT
     scores.customer_id,
     scores.model_version,

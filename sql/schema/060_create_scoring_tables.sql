@@ -124,13 +124,13 @@ CREATE TABLE IF NOT EXISTS scoring.drift_psi (
 COMMENT ON TABLE scoring.drift_psi IS
     'PSI of each model input and of churn_probability against the model''s training snapshot, per scoring run; > 0.2 is logged as a warning.';
 
--- Customers missing from the newest published score date, each with its newest earlier date:
+-- Customers missing from the newest published snapshot date, each with its newest earlier date:
 -- with that date's partition they are mart.churn_scores_latest (one row per customer), so the
 -- view never runs a DISTINCT ON over the whole history. Kept at every publish
 -- (sql/scoring/merge_into_absent_from_newest.sql).
 CREATE TABLE IF NOT EXISTS scoring.absent_from_newest (
     customer_id     bigint            PRIMARY KEY,
-    score_date      date              NOT NULL,  -- the customer's newest score date
+    score_date      date              NOT NULL,  -- the customer's newest scored snapshot date
     profit_at_risk  double precision  NOT NULL   -- of that score: BI's top-N reads it in order
 );
 CREATE INDEX IF NOT EXISTS absent_from_newest_profit_at_risk_idx

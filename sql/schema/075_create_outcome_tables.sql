@@ -4,11 +4,11 @@
 -- The settling rule: a score made on date D predicts a drop in activity over the three months
 -- after D. It is settled by the label («Покупательская активность») the same customer carries in
 -- the first published snapshot on or after D + 3 months (settled_by). Customers missing from
--- that snapshot stay unsettled: they are counted, never taken as «Снизилась». Each score date
--- is replaced as a whole, in one transaction, whenever its settling snapshot or its scores are
+-- that snapshot stay unsettled: they are counted, never taken as «Снизилась». Each scored snapshot
+-- date is replaced as a whole, in one transaction, whenever its settling snapshot or its scores are
 -- (re)published, so a rerun gives the same rows.
 
--- Realized performance per score date and model. The model predicts the risk without an offer,
+-- Realized performance per scored snapshot date and model. The model predicts the risk without an offer,
 -- and offers change the outcome of the treated (that is their point), so the figures are over
 -- the settled customers of the experiment's holdout (evaluated_on 'holdout'); only when the
 -- holdout has fewer than experiment.min_group settled customers (e.g. scores from before the
@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS outcomes.calibration_deciles (
     FOREIGN KEY (score_date, model_version) REFERENCES outcomes.realized_performance ON DELETE CASCADE
 );
 
--- Offer effects per score date, segment and offer: the treated customers against the
+-- Offer effects per scored snapshot date, segment and offer: the treated customers against the
 -- experiment's holdout of the same segment (scoring.churn_scores.offer_group).
 CREATE TABLE IF NOT EXISTS outcomes.offer_effects (
     score_date                      date             NOT NULL,
@@ -82,7 +82,7 @@ COMMENT ON TABLE outcomes.realized_performance IS
 COMMENT ON TABLE outcomes.offer_effects IS
     'Treated vs holdout per score date, segment and offer: «Снизилась» rate and 3-month revenue change, with intervals.';
 
--- Every published score date with what settles it: the one statement of the horizon rule, read
+-- Every published snapshot date of scores with what settles it: the one statement of the horizon rule, read
 -- by the settling step (sql/outcomes/select_score_dates_to_settle.sql) and the mart views.
 CREATE OR REPLACE VIEW outcomes.score_dates AS
 SELECT

@@ -1,4 +1,4 @@
--- The newest :limit published score dates: customers scored, by which model, when (`churn status`).
+-- The newest :limit published scored snapshot dates: customers scored, by which model, when (`churn status`).
 SELECT
     score_date,
     count(*) AS customers,

@@ -77,7 +77,7 @@ def seed_champion(engine: sa.Engine, champion: dict[str, Any], *, trained_on: dt
     """Register `champion` as the champion of the database behind `engine`; its version. The
     artifact is copied into this process's model store (MODEL_STORE_DIR), where the registry
     keeps its artifacts: a test that tampers with it touches no other worker's copy.
-    `trained_on` moves its training snapshot, for nights whose month must already have a
+    `trained_on` moves its training snapshot, for snapshot dates whose month must already have a
     champion (churn_retrain not due)."""
     from ml import registry
 

@@ -93,7 +93,7 @@ def runs(api: AirflowApi, dag_id: str, snapshot_dates: list[dt.date]) -> list[di
 
 def settled(api: AirflowApi, dag_id: str, snapshot_dates: list[dt.date], expected_runs: int) -> list[dict] | None:
     """The DAG's runs of `snapshot_dates` once none is queued or running and `expected_runs` finished;
-    fails at once naming a failed run. churn_ingest's scheduled latest night waits for an export
+    fails at once naming a failed run. churn_ingest's scheduled run of the latest date waits for an export
     that never comes: it is left out."""
     found = [run for run in runs(api, dag_id, snapshot_dates) if not (dag_id == "churn_ingest" and run["run_type"] == "scheduled")]
     failed = [run["dag_run_id"] for run in found if run["state"] == "failed"]

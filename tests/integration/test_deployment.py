@@ -1,12 +1,12 @@
 """The real deployment (job/deployment/stack.py, `make airflow`), driven as a data engineer would.
 
 `AIRFLOW__CORE__EXECUTOR=CeleryExecutor make airflow` (the compose stack's executor) started as a
-person starts it (checkout.py), with the run's champion seeded as one of the nights' month (so
-churn_retrain is not due): a backfill of three nights at once scores exactly those nights, each
+person starts it (checkout.py), with the run's champion seeded as one of the dates' month (so
+churn_retrain is not due): a backfill of three snapshot dates at once scores exactly those dates, each
 once with its active customers, whatever Airflow merged of the Asset events; a re-published
-night is rescored with its new export, and only it; `make airflow-stop` from another shell then
+snapshot date is rescored with its new export, and only it; `make airflow-stop` from another shell then
 ends `make airflow` and nothing is left running. (The LocalExecutor, `make airflow`'s default,
-scores a night and stops on Ctrl-C in test_readme_commands.py.) And what every component is
+scores a snapshot date and stops on Ctrl-C in test_readme_commands.py.) And what every component is
 started with.
 """
 from __future__ import annotations
@@ -67,16 +67,16 @@ def test_a_backfill_of_three_nights_scores_each_night_once(checkout, celery):
                            "three ingest runs")
     assert sorted(run["logical_date"][:10] for run in ingest_runs) == [snapshot_date.isoformat() for snapshot_date in DATES]
     wait_for(lambda: set(person.scored(engine)) == set(DATES) and person.settled(api, "churn_score", DATES, 1),
-             person.RUNS_SETTLE_SECONDS, "the three nights scored")
+             person.RUNS_SETTLE_SECONDS, "the three snapshot dates scored")
     scored = celery["scored"] = person.scored(engine)
-    assert set(scored) == set(DATES)  # no night skipped, however Airflow merged the Asset events
+    assert set(scored) == set(DATES)  # no date skipped, however Airflow merged the Asset events
     assert {snapshot_date: n for snapshot_date, (n, _) in scored.items()} == {snapshot_date: person.active(engine, snapshot_date) for snapshot_date in DATES}
     retrain_runs = wait_for(lambda: person.settled(api, "churn_retrain", [], 1), 120, "the retrain runs settle")
     for run in retrain_runs:  # the champion is of this month: retraining skips, saying so
         due = api.get(f"/api/v2/dags/churn_retrain/dagRuns/{run['dag_run_id']}/taskInstances/retrain_due")
         assert due["state"] == "skipped"
 
-    # Unpausing started the latest night too: its export is not there, so it waits, deferred.
+    # Unpausing started the latest date's run too: its export is not there, so it waits, deferred.
     (latest,) = [run for run in api.runs("churn_ingest") if run["run_type"] == "scheduled"]
     path = f"/api/v2/dags/churn_ingest/dagRuns/{latest['dag_run_id']}/taskInstances/wait_for_export"
     assert api.get(path)["state"] == "deferred"

@@ -204,7 +204,7 @@ def test_reruns_give_identical_groups_and_outcome_rows(on_history):
     stamp = "SELECT computed_at FROM outcomes.realized_performance WHERE score_date = :d"
     before, computed = snapshot(), rows(engine, stamp, d=dates[0])
     _run("churn_score", dates[0])   # rescoring a settled date settles it again
-    _run("churn_score", dates[3])   # the night whose labels settle it
+    _run("churn_score", dates[3])   # the snapshot date whose labels settle it
     assert snapshot() == before
     assert rows(engine, stamp, d=dates[0])[0]["computed_at"] > computed[0]["computed_at"]  # really rewritten
 

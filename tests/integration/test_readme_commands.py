@@ -4,7 +4,7 @@
 1. `make run` on the embedded default (a small synthetic snapshot, the reduced search) trains
    the first champion and scores; `make churn ARGS=status` and `make psql` show it.
 2. `make airflow > log 2>&1 &` (LocalExecutor) prints the UI address and login, stays in the
-   foreground, scores a night backfilled through its REST API, and Ctrl-C leaves nothing running.
+   foreground, scores a snapshot date backfilled through its REST API, and Ctrl-C leaves nothing running.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.integration.airflow_api import wait_for
 
 pytestmark = pytest.mark.integration
 
-RUN_DATE = dt.date(2026, 11, 1)  # make run's snapshot: the champion it trains is of the night's month
+RUN_DATE = dt.date(2026, 11, 1)  # make run's snapshot: the champion it trains is of the backfilled snapshot's month
 BACKFILLED_SNAPSHOT = dt.date(2026, 11, 20)
 CUSTOMERS = 300
 

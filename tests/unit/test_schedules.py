@@ -28,7 +28,7 @@ def test_ingest_runs_nightly_at_two_for_the_night_of_its_logical_date():
     nxt = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=_unrestricted(after))
     assert nxt.logical_date == pendulum.datetime(2026, 11, 28, 2, tz="UTC")
     assert nxt.run_after == nxt.logical_date  # a cron trigger: the run for D starts at D 02:00
-    assert dag.catchup is False  # unpausing runs only the latest night
+    assert dag.catchup is False  # unpausing runs only the latest snapshot date
 
 
 def test_ingest_waits_for_the_export_first_deferred_without_retries():
