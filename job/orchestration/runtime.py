@@ -43,7 +43,7 @@ def notify_failure(context: Mapping[str, Any]) -> None:
 
 
 def snapshot_date(context: Mapping[str, Any], default: dt.date | None = None) -> dt.date:
-    """The run's snapshot, the one resolver of all three DAGs: the `snapshot_date` param if
+    """The run's snapshot date, the one resolver of all three DAGs: the `snapshot_date` param if
     given; else the newest date the triggering Asset events carry (events that arrive while a
     run is queued are merged into it); else the logical date; else `default` (LookupError when
     there is none). Which snapshots churn_score must score, the warehouse says
