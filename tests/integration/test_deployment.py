@@ -70,7 +70,8 @@ def test_a_backfill_of_three_nights_scores_each_night_once(checkout, celery):
              person.RUNS_SETTLE_SECONDS, "the three snapshot dates scored")
     scored = celery["scored"] = person.scored(engine)
     assert set(scored) == set(DATES)  # no date skipped, however Airflow merged the Asset events
-    assert {snapshot_date: n for snapshot_date, (n, _) in scored.items()} == {snapshot_date: person.active(engine, snapshot_date) for snapshot_date in DATES}
+    assert {snapshot_date: n for snapshot_date, (n, _) in scored.items()} == {
+        snapshot_date: person.active(engine, snapshot_date) for snapshot_date in DATES}
     retrain_runs = wait_for(lambda: person.settled(api, "churn_retrain", [], 1), 120, "the retrain runs settle")
     for run in retrain_runs:  # the champion is of this month: retraining skips, saying so
         due = api.get(f"/api/v2/dags/churn_retrain/dagRuns/{run['dag_run_id']}/taskInstances/retrain_due")
@@ -96,7 +97,9 @@ def test_a_republished_night_and_only_it_is_rescored_with_its_new_export(checkou
              f"{DATES[1]} rescored")
     rescored = person.scored(engine)
     assert rescored[DATES[1]][0] == person.active(engine, DATES[1]) != scored[DATES[1]][0]
-    assert {snapshot_date: rescored[snapshot_date] for snapshot_date in (DATES[0], DATES[2])} == {snapshot_date: scored[snapshot_date] for snapshot_date in (DATES[0], DATES[2])}
+    untouched = (DATES[0], DATES[2])
+    assert {snapshot_date: rescored[snapshot_date] for snapshot_date in untouched} == {
+        snapshot_date: scored[snapshot_date] for snapshot_date in untouched}
 
 
 def test_make_airflow_stop_from_another_shell_ends_make_airflow_and_leaves_nothing(checkout, celery):

@@ -22,7 +22,7 @@ from tests.integration.airflow_api import wait_for
 pytestmark = pytest.mark.integration
 
 RUN_DATE = dt.date(2026, 11, 1)  # make run's snapshot: the champion it trains is of the backfilled snapshot's month
-BACKFILLED_SNAPSHOT = dt.date(2026, 11, 20)
+BACKFILLED = dt.date(2026, 11, 20)  # the snapshot date backfilled through the REST API
 CUSTOMERS = 300
 
 
@@ -64,7 +64,7 @@ def test_make_churn_status_and_make_psql_show_the_champion_and_the_scored_night(
 def test_make_airflow_stays_in_the_foreground_scores_a_night_and_ctrl_c_leaves_nothing(checkout, ran, tmp_path):
     from etl import synth
 
-    synth.generate_snapshot(checkout["exports"] / BACKFILLED_SNAPSHOT.isoformat(), customers=CUSTOMERS, seed=28)
+    synth.generate_snapshot(checkout["exports"] / BACKFILLED.isoformat(), customers=CUSTOMERS, seed=28)
     log = tmp_path / "make-airflow.log"
     make = person.make_in_background(checkout["env"], log, "airflow")
     try:
@@ -77,11 +77,11 @@ def test_make_airflow_stays_in_the_foreground_scores_a_night_and_ctrl_c_leaves_n
             assert ui.status == 200 and b"<html" in ui.read().lower()
         for dag_id in dags:
             api.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
-        api.backfill("churn_ingest", f"{BACKFILLED_SNAPSHOT}T00:00:00Z", f"{BACKFILLED_SNAPSHOT}T23:00:00Z")
+        api.backfill("churn_ingest", f"{BACKFILLED}T00:00:00Z", f"{BACKFILLED}T23:00:00Z")
         engine = checkout["engine"]
-        wait_for(lambda: person.settled(api, "churn_ingest", [BACKFILLED_SNAPSHOT], 1) and BACKFILLED_SNAPSHOT in person.scored(engine)
-                 and person.settled(api, "churn_score", [BACKFILLED_SNAPSHOT], 1), person.RUNS_SETTLE_SECONDS, f"{BACKFILLED_SNAPSHOT} scored")
-        assert person.scored(engine)[BACKFILLED_SNAPSHOT][0] == person.active(engine, BACKFILLED_SNAPSHOT)
+        wait_for(lambda: person.settled(api, "churn_ingest", [BACKFILLED], 1) and BACKFILLED in person.scored(engine)
+                 and person.settled(api, "churn_score", [BACKFILLED], 1), person.RUNS_SETTLE_SECONDS, f"{BACKFILLED} scored")
+        assert person.scored(engine)[BACKFILLED][0] == person.active(engine, BACKFILLED)
 
         os.killpg(make.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group
         person.wait_until_ended(make, 120)
