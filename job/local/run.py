@@ -73,7 +73,7 @@ def _one_line(error: BaseException) -> str:
         reason = str(error.orig or error).strip().splitlines()[0]
         return f"cannot reach the warehouse ({_hide_password(url)}): {reason}"
     if isinstance(error, registry.ModelRegistryError):
-        return f"{error} — roll the champion back to an intact model or retrain (README: Operations)"
+        return f"{error} — roll the champion back to an intact model or retrain (etl/ops/README.md)"
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
     if isinstance(error, (settings.ConfigError, AlreadyRunning)):
         return first_line

@@ -1,4 +1,4 @@
--- One schema per layer of the warehouse (see README "Warehouse").
+-- One schema per layer of the warehouse (see etl/warehouse/README.md, "Schemas").
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS staging;
 CREATE SCHEMA IF NOT EXISTS features;
