@@ -121,6 +121,19 @@ def execute(
             results[step.name] = result
             if not pipeline.side_by_side:
                 previous = result
-    finally:
-        claims.release_run(engine, run)
+    except BaseException:
+        _release_quietly(engine, run)  # the step's own error is what the caller must see
+        raise
+    claims.release_run(engine, run)
     return results
+
+
+def _release_quietly(engine: sa.Engine, run: str) -> None:
+    """Give up the run's claims after a failed step, without hiding its error (the warehouse may
+    be the thing that failed)."""
+    from etl.ops import claims
+
+    try:
+        claims.release_run(engine, run)
+    except Exception as error:
+        log.warning("could not release the snapshot claims of %s: %s", run, error)

@@ -41,14 +41,20 @@ def shard_count_from_env() -> int:
     return max(1, settings.current().CHURN_SCORE_SHARDS)
 
 
-def plan_shards(engine: sa.Engine, snapshot_date: dt.date, shards: int | None = None, run: str | None = None) -> list[dict[str, Any]]:
+def plan_shards(
+    engine: sa.Engine,
+    snapshot_date: dt.date,
+    shards: int | None = None,
+    run: str | None = None,
+    rules: segments.Rules | None = None,
+) -> list[dict[str, Any]]:
     """One JSON-able item per shard of the date (the mapped tasks' argument), after clearing the
-    date's staged rows and recording the rule file, in one transaction."""
+    date's staged rows and recording the rule file (`rules`: the one in config), in one transaction."""
     from etl.ops import batches, claims
     from etl.warehouse import db
 
     shards = shards or shard_count_from_env()
-    rules = segments.load_rules()
+    rules = rules or segments.load_rules()
     champion = registry.get_champion(engine)
     if champion is None:
         raise LookupError("no champion model: train one first (churn_retrain)")

@@ -46,7 +46,10 @@ def tcp_warehouse(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bi_login(tcp_warehouse) -> dict[str, str]:
-    """The README's way: `WAREHOUSE_TCP_PORT=… make bi-login NAME=…`."""
+    """The README's way: `WAREHOUSE_TCP_PORT=… make bi-login NAME=…`, on a migrated warehouse
+    (`make run` and `make airflow` migrate first; here `churn migrate`)."""
+    migrated = _churn(tcp_warehouse, "migrate")
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
     done = subprocess.run(["make", "--no-print-directory", "bi-login", "NAME=bi_analyst"], cwd=ROOT, env=tcp_warehouse,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -81,9 +81,10 @@ DRILLS = {
                       None, "publish_features"),
     "publish_features": (lambda e: "LOCK TABLE features.customer_features IN SHARE MODE",
                          "ops.publish_partition", ("build_features", "validate_features"), "publish_features"),
-    # collecting the shards ends by recording the staged batch, after checking every shard
+    # collecting the shards locks the date's batch row (to record the checked batch) after it
+    # has claimed the date: killed there, with every shard staged
     "collect_shards": (lambda e: "LOCK TABLE ops.staged_batches IN EXCLUSIVE MODE",
-                       "INSERT INTO ops.staged_batches", ("plan_shards", "score_shard"), "publish"),
+                       "ops.staged_batches", ("plan_shards", "score_shard"), "publish"),
     # publish has detached the staged partition and added its checks when it must drop the
     # date's published partition (the blocker's SHARE lock covers every partition)
     "publish": (lambda e: "LOCK TABLE scoring.churn_scores IN SHARE MODE",
@@ -160,6 +161,7 @@ def test_a_server_restart_between_tasks_and_a_retry_after_the_server_went_down(o
 
     url, pg_ctl = own_server
     engine = db.get_engine(url)
+    db.migrate(engine)
     pipelines.execute(pipelines.INGEST, engine, SNAPSHOT, data_dir=real_data_dir)
     ingest_tables = {t: c for t, c in LAYER_TABLES.items() if not t.startswith("scoring.")}
     clean_rows = layer_checksums(engine, SNAPSHOT, ingest_tables)

@@ -174,7 +174,7 @@ def test_the_nightly_load_changes_no_schema_and_refuses_an_unmigrated_warehouse(
     synth.generate_snapshot(tmp_path, customers=40, seed=3)
     build_main_layout(engine)
     with pytest.raises(db.NotMigrated, match=r"has no schema revision .*Run `churn migrate`"):
-        ingest.load_raw(engine, tmp_path, SNAPSHOT)
+        ingest.load_raw(engine, SNAPSHOT, data_dir=tmp_path)
     assert rows(engine, "SELECT count(*) AS n FROM raw.money") == [{"n": 0}]
 
     db.migrate(engine)
@@ -183,7 +183,7 @@ def test_the_nightly_load_changes_no_schema_and_refuses_an_unmigrated_warehouse(
     monkeypatch.setattr(db, "migrate", lambda *_: pytest.fail("the nightly load called migrate"))
     monkeypatch.setattr(db, "run_sql", lambda conn, folder, *rest: folders.append(folder) or run_sql(conn, folder, *rest))
     with statements(engine) as seen:
-        counts = ingest.load_raw(engine, tmp_path, SNAPSHOT)
+        counts = ingest.load_raw(engine, SNAPSHOT, data_dir=tmp_path)
     assert counts["money.csv"] == 40
     assert set(folders) <= {"raw", "ops"} and not {"schema", "mart", "revisions"} & set(folders)
     assert schema_changes(seen) == []
