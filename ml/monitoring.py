@@ -13,6 +13,7 @@ PSI = Σ (actual − expected) · ln(actual / expected), shares floored at refer
 Results go to `scoring.drift_psi` (BI: `mart.model_drift`), the date's rows replaced in one
 transaction; any PSI above 0.2 is logged as a WARNING naming the variables.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -129,15 +130,20 @@ class DriftAccumulator:
         for name, kind, entry, counts in items:
             value = psi_from_counts(entry, counts)
             total = max(int(counts.sum()), 1)
-            rows.append({
-                "variable": name,
-                "variable_kind": kind,
-                "psi": value,
-                "status": status(value),
-                "customers": self.customers if kind == "feature" else self.scored,
-                "bins": {"labels": bin_labels(entry), "expected": expected_shares(entry),
-                         "actual": [int(c) / total for c in counts]},
-            })
+            rows.append(
+                {
+                    "variable": name,
+                    "variable_kind": kind,
+                    "psi": value,
+                    "status": status(value),
+                    "customers": self.customers if kind == "feature" else self.scored,
+                    "bins": {
+                        "labels": bin_labels(entry),
+                        "expected": expected_shares(entry),
+                        "actual": [int(c) / total for c in counts],
+                    },
+                }
+            )
         return rows
 
 
@@ -154,7 +160,10 @@ def compute_psi(
 
     chunk_size = chunk_size or scoring.chunk_size_from_env()
     with engine.connect() as conn:
-        models = [dict(r) for r in db.run_sql(conn, "scoring", "select_published_model", {"score_date": snapshot_date}).mappings()]
+        models = [
+            dict(r)
+            for r in db.run_sql(conn, "scoring", "select_published_model", {"score_date": snapshot_date}).mappings()
+        ]
     if not models:
         raise LookupError(f"no published scores for {snapshot_date}: nothing to monitor")
     stored: list[dict[str, Any]] = []
@@ -173,29 +182,18 @@ def compute_psi(
             for chunk in frames.stream_frames(conn, "scoring", "select_published_probabilities", params, chunk_size):
                 accumulator.add_scores(chunk[SCORE_VARIABLE].to_numpy(dtype=float))
         for row in accumulator.results():
-            stored.append({
-                **row,
-                "score_date": snapshot_date,
-                "model_version": model["model_version"],
-                "reference_snapshot": model["training_snapshot"],
-                "reference_rows": model["training_rows"],
-            })
+            stored.append(
+                {
+                    **row,
+                    "score_date": snapshot_date,
+                    "model_version": model["model_version"],
+                    "reference_snapshot": model["training_snapshot"],
+                    "reference_rows": model["training_rows"],
+                }
+            )
     _store(engine, snapshot_date, stored)
-    shifted = [r for r in stored if r["psi"] > PSI_WARNING]
-    if shifted:
-        log.warning(
-            "DRIFT on %s: PSI above %.1f for %s — today's customers differ from the training snapshot; "
-            "check the data and consider retraining (mart.model_drift)",
-            snapshot_date, PSI_WARNING, ", ".join(f"{r['variable']} {r['psi']:.3f}" for r in shifted),
-        )
-    else:
-        worst = max(stored, key=lambda r: r["psi"], default=None)
-        if worst is not None:
-            log.info("PSI of %s: all <= %.1f (max %.3f, %s)", snapshot_date, PSI_WARNING, worst["psi"], worst["variable"])
-    return [
-        {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items() if k != "bins"}
-        for r in stored
-    ]
+    _log_drift(snapshot_date, stored)
+    return [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items() if k != "bins"} for r in stored]
 
 
 def _store(engine: sa.Engine, snapshot_date: dt.date, rows: list[dict[str, Any]]) -> None:
@@ -204,4 +202,23 @@ def _store(engine: sa.Engine, snapshot_date: dt.date, rows: list[dict[str, Any]]
     with engine.begin() as conn:
         db.run_sql(conn, "scoring", "delete_drift_psi_partition", {"score_date": snapshot_date})
         for row in rows:
-            db.run_sql(conn, "scoring", "insert_drift_psi", {**row, "bins": json.dumps(row["bins"], ensure_ascii=False)})
+            db.run_sql(
+                conn, "scoring", "insert_drift_psi", {**row, "bins": json.dumps(row["bins"], ensure_ascii=False)}
+            )
+
+
+def _log_drift(snapshot_date: dt.date, stored: list[dict[str, Any]]) -> None:
+    """A warning naming every variable whose PSI is above PSI_WARNING, else the largest PSI."""
+    shifted = [r for r in stored if r["psi"] > PSI_WARNING]
+    if shifted:
+        log.warning(
+            "DRIFT on %s: PSI above %.1f for %s — today's customers differ from the training snapshot; "
+            "check the data and consider retraining (mart.model_drift)",
+            snapshot_date,
+            PSI_WARNING,
+            ", ".join(f"{r['variable']} {r['psi']:.3f}" for r in shifted),
+        )
+        return
+    worst = max(stored, key=lambda r: r["psi"], default=None)
+    if worst is not None:
+        log.info("PSI of %s: all <= %.1f (max %.3f, %s)", snapshot_date, PSI_WARNING, worst["psi"], worst["variable"])

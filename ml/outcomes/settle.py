@@ -7,6 +7,7 @@ without outcomes) are each replaced in one transaction: realized performance per
 calibration deciles, offer effects per segment and offer. Everything is a deterministic
 function of the published scores and features, so a rerun writes identical rows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,13 +35,17 @@ def settle_outcomes(engine: sa.Engine, snapshot: dt.date, run: str | None = None
     with engine.connect() as conn:
         due = db.run_sql(conn, "outcomes", "select_score_dates_to_settle", {"snapshot_date": snapshot}).all()
     if not due:
-        log.info("no scored snapshot date is settled by %s: a score settles with the first snapshot on or after "
-                 "its date + 3 months (no outcome yet)", snapshot)
+        log.info(
+            "no scored snapshot date is settled by %s: a score settles with the first snapshot on or after "
+            "its date + 3 months (no outcome yet)",
+            snapshot,
+        )
     return [settle_scores_of(engine, snapshot_date, settled_by, experiment) for snapshot_date, settled_by in due]
 
 
-def settle_scores_of(engine: sa.Engine, snapshot_date: dt.date, settled_by: dt.date,
-                     experiment: experiments.Experiment) -> dict[str, Any]:
+def settle_scores_of(
+    engine: sa.Engine, snapshot_date: dt.date, settled_by: dt.date, experiment: experiments.Experiment
+) -> dict[str, Any]:
     """One transaction: the outcomes of the scores of `snapshot_date` deleted and written again
     from those scores and the labels of the snapshot `settled_by`."""
     import pandas as pd
@@ -54,22 +59,50 @@ def settle_scores_of(engine: sa.Engine, snapshot_date: dt.date, settled_by: dt.d
         scores = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         db.run_sql(conn, "outcomes", "delete_outcomes_of_score_date", params)
         settled = scores[scores["churned"].notna()] if len(scores) else scores
-        performance = [_write_performance(conn, engine, params, scores, group, experiment)
-                       for _, group in settled.groupby("model_version", sort=True)] if len(settled) else []
-        effects = [_write_effect(conn, params, key, group, experiment)
-                   for key, group in settled.groupby(["segment", "offer_code", "rules_version"], sort=True)
-                   ] if len(settled) else []
-    result = {"score_date": snapshot_date.isoformat(), "settled_by": settled_by.isoformat(),
-               "scored_customers": len(scores), "settled_customers": len(settled),
-               "models": performance, "effects": len(effects),
-               "effects_lowering_churn": sum(e["verdict"] == "offer lowers churn" for e in effects)}
-    log.info("settled the scores of %s by the labels of %s: %d of %d customers, %d offer effect rows",
-             snapshot_date, settled_by, len(settled), len(scores), len(effects))
+        performance = (
+            [
+                _write_performance(conn, engine, params, scores, group, experiment)
+                for _, group in settled.groupby("model_version", sort=True)
+            ]
+            if len(settled)
+            else []
+        )
+        effects = (
+            [
+                _write_effect(conn, params, key, group, experiment)
+                for key, group in settled.groupby(["segment", "offer_code", "rules_version"], sort=True)
+            ]
+            if len(settled)
+            else []
+        )
+    result = {
+        "score_date": snapshot_date.isoformat(),
+        "settled_by": settled_by.isoformat(),
+        "scored_customers": len(scores),
+        "settled_customers": len(settled),
+        "models": performance,
+        "effects": len(effects),
+        "effects_lowering_churn": sum(e["verdict"] == "offer lowers churn" for e in effects),
+    }
+    log.info(
+        "settled the scores of %s by the labels of %s: %d of %d customers, %d offer effect rows",
+        snapshot_date,
+        settled_by,
+        len(settled),
+        len(scores),
+        len(effects),
+    )
     return result
 
 
-def _write_performance(conn: sa.Connection, engine: sa.Engine, params: dict[str, Any], scores: pd.DataFrame,
-                       group: pd.DataFrame, experiment: experiments.Experiment) -> dict[str, Any]:
+def _write_performance(
+    conn: sa.Connection,
+    engine: sa.Engine,
+    params: dict[str, Any],
+    scores: pd.DataFrame,
+    group: pd.DataFrame,
+    experiment: experiments.Experiment,
+) -> dict[str, Any]:
     """The realized performance and calibration of one model's scores of the date, over the
     holdout: offers change the outcome of the treated, the model predicts it without one. Below
     CV: the whole realized interval lies under the CV ROC-AUC minus its spread, a drop that the
@@ -87,31 +120,44 @@ def _write_performance(conn: sa.Connection, engine: sa.Engine, params: dict[str,
     cv_mean, cv_std = model.get("cv_roc_auc_mean"), model.get("cv_roc_auc_std")
     below = auc["roc_auc_high"] is not None and cv_mean is not None and auc["roc_auc_high"] < cv_mean - (cv_std or 0.0)
     row = {
-        **params, "model_version": version,
+        **params,
+        "model_version": version,
         "scored_customers": int((scores["model_version"] == version).sum()),
-        "settled_customers": len(group), "evaluated_on": evaluated_on,
-        "customers": int(labels.size), "churned": int(labels.sum()),
+        "settled_customers": len(group),
+        "evaluated_on": evaluated_on,
+        "customers": int(labels.size),
+        "churned": int(labels.sum()),
         "mean_probability": float(probabilities.mean()),
-        "roc_auc": auc["roc_auc"], "roc_auc_low": auc["roc_auc_low"], "roc_auc_high": auc["roc_auc_high"],
+        "roc_auc": auc["roc_auc"],
+        "roc_auc_low": auc["roc_auc_low"],
+        "roc_auc_high": auc["roc_auc_high"],
         "brier_score": stats.brier_score(labels, probabilities),
-        "cv_roc_auc_mean": cv_mean, "cv_roc_auc_std": cv_std, "below_cv": bool(below),
+        "cv_roc_auc_mean": cv_mean,
+        "cv_roc_auc_std": cv_std,
+        "below_cv": bool(below),
         "confidence": experiment.confidence,
     }
     db.run_sql(conn, "outcomes", "insert_realized_performance", row)
     for decile in stats.calibration_deciles(labels, probabilities):
         db.run_sql(conn, "outcomes", "insert_calibration_decile", {**params, "model_version": version, **decile})
     if below:
-        log.warning("realized ROC-AUC %.3f [%.3f, %.3f] of %s on the scores of %s (settled by %s, %d customers of "
-                    "the %s) is below its CV ROC-AUC %.3f minus its spread %.3f: the model no longer ranks customers "
-                    "as it did in training — check drift (mart.model_drift) and retrain", auc["roc_auc"],
-                    auc["roc_auc_low"], auc["roc_auc_high"], version, params["score_date"], params["settled_by"],
-                    labels.size, evaluated_on, cv_mean, cv_std or 0.0)
-    return {"model_version": version, "customers": row["customers"], "roc_auc": row["roc_auc"],
-            "brier_score": row["brier_score"], "below_cv": row["below_cv"]}
+        _warn_below_cv(row, params, evaluated_on)
+    return {
+        "model_version": version,
+        "customers": row["customers"],
+        "roc_auc": row["roc_auc"],
+        "brier_score": row["brier_score"],
+        "below_cv": row["below_cv"],
+    }
 
 
-def _write_effect(conn: sa.Connection, params: dict[str, Any], key: tuple[str, str, str], group: pd.DataFrame,
-                  experiment: experiments.Experiment) -> dict[str, Any]:
+def _write_effect(
+    conn: sa.Connection,
+    params: dict[str, Any],
+    key: tuple[str, str, str],
+    group: pd.DataFrame,
+    experiment: experiments.Experiment,
+) -> dict[str, Any]:
     """Treated vs holdout of one segment and offer of the date."""
     from etl.warehouse import db
     from ml.outcomes import stats
@@ -120,11 +166,22 @@ def _write_effect(conn: sa.Connection, params: dict[str, Any], key: tuple[str, s
     treated = group[group["offer_group"] == experiments.TREATMENT]
     holdout = group[group["offer_group"] == experiments.HOLDOUT]
     effect = stats.offer_effect(
-        treated["churned"].to_numpy(dtype=int), holdout["churned"].to_numpy(dtype=int),
-        treated["revenue_change"].to_numpy(dtype=float), holdout["revenue_change"].to_numpy(dtype=float),
-        level=experiment.confidence, min_group=experiment.min_group)
-    row = {**params, "segment": segment, "offer_code": offer_code, "rules_version": rules_version, **effect,
-           "confidence": experiment.confidence, "min_group": experiment.min_group}
+        treated["churned"].to_numpy(dtype=int),
+        holdout["churned"].to_numpy(dtype=int),
+        treated["revenue_change"].to_numpy(dtype=float),
+        holdout["revenue_change"].to_numpy(dtype=float),
+        level=experiment.confidence,
+        min_group=experiment.min_group,
+    )
+    row = {
+        **params,
+        "segment": segment,
+        "offer_code": offer_code,
+        "rules_version": rules_version,
+        **effect,
+        "confidence": experiment.confidence,
+        "min_group": experiment.min_group,
+    }
     db.run_sql(conn, "outcomes", "insert_offer_effect", row)
     return row
 
@@ -134,7 +191,30 @@ def realized_for_model(engine: sa.Engine, model_version: str) -> list[dict[str, 
     from etl.warehouse import db
 
     with engine.connect() as conn:
-        rows = db.run_sql(conn, "outcomes", "select_realized_performance_of_model",
-                          {"model_version": model_version}).mappings().all()
-    return [{key: (value.isoformat() if isinstance(value, dt.date) else value) for key, value in row.items()}
-            for row in rows]
+        rows = (
+            db.run_sql(conn, "outcomes", "select_realized_performance_of_model", {"model_version": model_version})
+            .mappings()
+            .all()
+        )
+    return [
+        {key: (value.isoformat() if isinstance(value, dt.date) else value) for key, value in row.items()}
+        for row in rows
+    ]
+
+
+def _warn_below_cv(row: dict[str, Any], params: dict[str, Any], evaluated_on: str) -> None:
+    log.warning(
+        "realized ROC-AUC %.3f [%.3f, %.3f] of %s on the scores of %s (settled by %s, %d customers of "
+        "the %s) is below its CV ROC-AUC %.3f minus its spread %.3f: the model no longer ranks customers "
+        "as it did in training — check drift (mart.model_drift) and retrain",
+        row["roc_auc"],
+        row["roc_auc_low"],
+        row["roc_auc_high"],
+        row["model_version"],
+        params["score_date"],
+        params["settled_by"],
+        row["customers"],
+        evaluated_on,
+        row["cv_roc_auc_mean"],
+        row["cv_roc_auc_std"] or 0.0,
+    )

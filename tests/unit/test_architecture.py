@@ -5,6 +5,7 @@ Rooms, lowest first: etl.warehouse (kernel) → etl.quality → etl.data_docs �
 etl.synth beside them on the kernel; ml on etl's kernel, gate and bookkeeping; job above etl and
 ml; dags on top. The gate (etl.quality) does not know its Data Docs: the steps above pass them in. Imports inside functions count as much as those at the top of a file.
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,6 +32,9 @@ ALLOWED: dict[str, set[str]] = {
     "bench": ETL_ROOMS | {"ml", "job"},
 }
 MAX_MODULE_LINES = 350
+# A test module holds one capability's cases around one expensive fixture (a module stays on one
+# xdist worker), and the formatter spreads their calls and tables over more lines than code's.
+MAX_TEST_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 60
 LONG_ON_PURPOSE = re.compile(r"\blong because\b", re.IGNORECASE)
 
@@ -79,9 +83,9 @@ def test_every_etl_module_lives_in_a_room():
 def test_imports_point_down_only(module):
     room = _room(module)
     upward = sorted(
-        name for name in _imports(MODULES[module])
-        if _room(name) != room and _room(name) not in ALLOWED[room]
-        and name in MODULES
+        name
+        for name in _imports(MODULES[module])
+        if _room(name) != room and _room(name) not in ALLOWED[room] and name in MODULES
     )
     assert upward == [], f"{module} ({room}) may import only {sorted(ALLOWED[room])}, imports {upward}"
 
@@ -105,7 +109,7 @@ def test_no_import_cycle_between_modules():
         state[node] = 1
         for target in graph[node]:
             if state.get(target) == 1:
-                cycle.extend(path[path.index(target):] + [target] if target in path else [node, target])
+                cycle.extend(path[path.index(target) :] + [target] if target in path else [node, target])
                 return True
             if target not in state and visit(target, path + [target]):
                 return True
@@ -124,7 +128,8 @@ def _python_files() -> list[Path]:
 
 def test_no_module_is_oversized():
     sizes = {str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines()) for p in _python_files()}
-    assert {path: n for path, n in sizes.items() if n > MAX_MODULE_LINES} == {}
+    limit = {True: MAX_TEST_MODULE_LINES, False: MAX_MODULE_LINES}
+    assert {path: n for path, n in sizes.items() if n > limit[path.startswith("tests/")]} == {}
 
 
 def test_long_functions_say_why_in_their_docstring():

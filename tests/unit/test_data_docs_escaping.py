@@ -1,6 +1,7 @@
 """Data Docs (etl/data_docs) show values from the data and names from the suites as text, never as
 markup: GX's pages get an escaped copy of each result, and the pages written from this room's own
 templates escape whatever they are given."""
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,8 @@ def _data_docs_page(validation) -> str:
 
 
 def test_data_docs_get_values_from_the_data_escaped_once():
-    """GX leaves result values raw in the page (and escapes exception messages itself)."""
+    """GX leaves result values raw in the page (and escapes exception messages itself).
+    It is long because it builds one result of each kind GX renders, inline, beside its asserts."""
     from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
@@ -32,30 +34,61 @@ def test_data_docs_get_values_from_the_data_escaped_once():
 
     def evr(type_, kwargs, result=None, exception_info=None):
         return ExpectationValidationResult(
-            success=False, expectation_config=ExpectationConfiguration(type=type_, kwargs=kwargs),
-            result=result, exception_info=exception_info)
+            success=False,
+            expectation_config=ExpectationConfiguration(type=type_, kwargs=kwargs),
+            result=result,
+            exception_info=exception_info,
+        )
 
     results = [
-        evr("expect_column_values_to_be_in_set", {"column": "popular_category", "value_set": ["a<b"]}, {
-            "element_count": 3, "unexpected_count": 2, "unexpected_percent": 66.7, "missing_count": 0,
-            "missing_percent": 0.0, "unexpected_percent_total": 66.7, "unexpected_percent_nonmissing": 66.7,
-            "partial_unexpected_list": [script, img], "unexpected_list": [script, img],
-            "partial_unexpected_counts": [{"value": script, "count": 1}, {"value": img, "count": 1}],
-            "unexpected_index_query": "SELECT popular_category FROM t WHERE popular_category NOT IN ('a<b')",
-        }),
-        evr("expect_column_most_common_value_to_be_in_set", {"column": "popular_category", "value_set": ["a"]},
-            {"observed_value": [script], "details": {"most_common_values": [script]}}),
-        evr("unexpected_rows_expectation", {"unexpected_rows_query": "SELECT * FROM {batch} WHERE revenue < 0"},
-            {"observed_value": 1, "details": {"unexpected_rows": [{"customer_id": 215350, "category": img}]}}),
-        evr("expect_column_values_to_be_between", {"column": "revenue", "min_value": 0}, None, {
-            "raised_exception": True, "exception_message": f"invalid value {script}",
-            "exception_traceback": f"Traceback (most recent call last):\nValueError: invalid value {img}",
-        }),
+        evr(
+            "expect_column_values_to_be_in_set",
+            {"column": "popular_category", "value_set": ["a<b"]},
+            {
+                "element_count": 3,
+                "unexpected_count": 2,
+                "unexpected_percent": 66.7,
+                "missing_count": 0,
+                "missing_percent": 0.0,
+                "unexpected_percent_total": 66.7,
+                "unexpected_percent_nonmissing": 66.7,
+                "partial_unexpected_list": [script, img],
+                "unexpected_list": [script, img],
+                "partial_unexpected_counts": [{"value": script, "count": 1}, {"value": img, "count": 1}],
+                "unexpected_index_query": "SELECT popular_category FROM t WHERE popular_category NOT IN ('a<b')",
+            },
+        ),
+        evr(
+            "expect_column_most_common_value_to_be_in_set",
+            {"column": "popular_category", "value_set": ["a"]},
+            {"observed_value": [script], "details": {"most_common_values": [script]}},
+        ),
+        evr(
+            "unexpected_rows_expectation",
+            {"unexpected_rows_query": "SELECT * FROM {batch} WHERE revenue < 0"},
+            {"observed_value": 1, "details": {"unexpected_rows": [{"customer_id": 215350, "category": img}]}},
+        ),
+        evr(
+            "expect_column_values_to_be_between",
+            {"column": "revenue", "min_value": 0},
+            None,
+            {
+                "raised_exception": True,
+                "exception_message": f"invalid value {script}",
+                "exception_traceback": f"Traceback (most recent call last):\nValueError: invalid value {img}",
+            },
+        ),
     ]
     validation = ExpectationSuiteValidationResult(
-        success=False, results=results, suite_name="raw.market_file",
-        statistics={"evaluated_expectations": 4, "successful_expectations": 0, "unsuccessful_expectations": 4,
-                    "success_percent": 0.0},
+        success=False,
+        results=results,
+        suite_name="raw.market_file",
+        statistics={
+            "evaluated_expectations": 4,
+            "successful_expectations": 0,
+            "unsuccessful_expectations": 4,
+            "success_percent": 0.0,
+        },
         meta={"run_id": {"run_name": "raw_2026-05-31", "run_time": "2026-05-31T00:00:00+00:00"}},
     )
     plain = _data_docs_page(validation)
@@ -89,15 +122,31 @@ def _stored(results: Path, site: Path, parts: tuple[str, ...], result: dict) -> 
 def test_the_index_shows_hostile_suite_table_and_run_names_as_text(tmp_path):
     site, results = tmp_path / "site", tmp_path / "results"
     suite, table, run_name = f"raw.{SCRIPT}", f"raw.{IMG}", f"raw_2026-05-31_{BREAKOUT}"
-    _stored(results, site, (suite, run_name, "20260531T000000.000000Z", f"{BREAKOUT}-batch"), {
-        "suite_name": suite, "success": False,
-        "statistics": {"evaluated_expectations": 3, "unsuccessful_expectations": 2},
-        "meta": {"gate": {"critical_failed": 1, "warnings_failed": 1}, "batch_spec": {"table": table},
-                 "run_id": {"run_name": run_name, "run_time": f"2026-05-31T00:00:00 {SCRIPT}"}},
-    })
-    _stored(results, site, ("raw.money", "raw_2026-05-31_ok", "20260530T000000.000000Z", "batch"), {
-        "suite_name": "raw.money", "success": True, "meta": {"gate": {"critical_failed": 0, "warnings_failed": 2}},
-    })
+    _stored(
+        results,
+        site,
+        (suite, run_name, "20260531T000000.000000Z", f"{BREAKOUT}-batch"),
+        {
+            "suite_name": suite,
+            "success": False,
+            "statistics": {"evaluated_expectations": 3, "unsuccessful_expectations": 2},
+            "meta": {
+                "gate": {"critical_failed": 1, "warnings_failed": 1},
+                "batch_spec": {"table": table},
+                "run_id": {"run_name": run_name, "run_time": f"2026-05-31T00:00:00 {SCRIPT}"},
+            },
+        },
+    )
+    _stored(
+        results,
+        site,
+        ("raw.money", "raw_2026-05-31_ok", "20260530T000000.000000Z", "batch"),
+        {
+            "suite_name": "raw.money",
+            "success": True,
+            "meta": {"gate": {"critical_failed": 0, "warnings_failed": 2}},
+        },
+    )
     page = index.write_index(site, results).read_text(encoding="utf-8")
 
     assert not [m for m in RAW_MARKUP if m in page]
@@ -119,8 +168,11 @@ def test_pages_of_the_room_get_the_stylesheet_unescaped_and_the_marker():
 def test_the_offline_pass_keeps_escaped_text_escaped(tmp_path):
     """GX rendered from `for_data_docs`' copy: the rewrite must not turn escaped text back into markup."""
     page = tmp_path / "page.html"
-    page.write_text("<html><head><title>t</title></head><body><table><tr><td>&lt;script&gt;x&lt;/script&gt;"
-                    "</td><td title=\"a &quot;b&quot;\">&#60;img&#62;</td></tr></table></body></html>", encoding="utf-8")
+    page.write_text(
+        "<html><head><title>t</title></head><body><table><tr><td>&lt;script&gt;x&lt;/script&gt;"
+        '</td><td title="a &quot;b&quot;">&#60;img&#62;</td></tr></table></body></html>',
+        encoding="utf-8",
+    )
     offline.make_page_offline(page, tmp_path)
     rewritten = page.read_text(encoding="utf-8")
     assert "&lt;script&gt;x&lt;/script&gt;" in rewritten and "&#60;img&#62;" in rewritten
