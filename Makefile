@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test unit integration bench bench-retrain lock venv psql bi-login churn airflow airflow-stop airflow-cli clean-local
+.PHONY: run test lint unit integration bench bench-retrain lock venv psql bi-login churn airflow airflow-stop airflow-cli clean-local
 
 venv: $(INSTALLED)
 
@@ -32,8 +32,13 @@ run: venv
 TEST_WORKERS ?= 3
 XDIST := $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
-test: venv
+test: venv lint
 	$(BIN)/python -m pytest $(XDIST)
+
+# ruff's lint (incl. the Airflow rules) and format check, configured in pyproject.toml; first in make test
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 unit: venv
 	$(BIN)/python -m pytest -m unit

@@ -1,6 +1,7 @@
 """What each phase is compared with, measured in the same run on the same files and database:
 the physical limit of a load (plain COPY), the naive load (pandas `to_sql`) and the naive scorer
 (read the whole snapshot into pandas, `predict_proba`, nothing else)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,7 +27,9 @@ def plain_copy(engine: sa.Engine, data_dir: Path) -> dict[str, float]:
             delimiter = ";" if source.delimiter == ";" else ","
             with (data_dir / source.file_name).open("rb") as stream:
                 stream.readline()  # header
-                cursor.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv, DELIMITER '{delimiter}')", stream, size=1 << 20)
+                cursor.copy_expert(
+                    f"COPY {table} FROM STDIN WITH (FORMAT csv, DELIMITER '{delimiter}')", stream, size=1 << 20
+                )
             rows += cursor.rowcount
         seconds = time.perf_counter() - started
         conn.rollback()
@@ -56,7 +59,11 @@ def read_all_predict_proba(engine: sa.Engine, snapshot_date: dt.date) -> dict[st
     started = time.perf_counter()
     bundle, _ = registry.load_champion(engine)
     with engine.connect() as conn:
-        frame = pd.read_sql(sa.text(db.read_sql("scoring", "select_scoring_input")), conn, params={"score_date": snapshot_date, "shard": 0, "shards": 1})
+        frame = pd.read_sql(
+            sa.text(db.read_sql("scoring", "select_scoring_input")),
+            conn,
+            params={"score_date": snapshot_date, "shard": 0, "shards": 1},
+        )
     bundle["model"].predict_proba(features.to_model_input(frame))
     return _result(len(frame), time.perf_counter() - started)
 

@@ -7,6 +7,7 @@ out of each, so some customers are absent from the newest date), swapped in the 
 it (the publish timed alone), and the BI queries run: first (cold plan cache) and warm (median
 of 5).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,12 +27,14 @@ QUERIES = {
     "top 100 by profit_at_risk": TOP_BY_PROFIT_AT_RISK,
     # a customer missing from the newest date: found in the second branch, by key
     "one customer": "SELECT * FROM mart.churn_scores_latest "
-                    "WHERE customer_id = (SELECT max(customer_id) FROM scoring.absent_from_newest)",
+    "WHERE customer_id = (SELECT max(customer_id) FROM scoring.absent_from_newest)",
     "absent from the newest date": "SELECT count(*) FROM mart.churn_scores_latest WHERE NOT in_newest_snapshot",
     "segment summary": "SELECT * FROM mart.segment_summary",
 }
-_COLUMNS = ("customer_id, model_version, churn_probability, risk_band, segment, offer, top_factors, "
-            "profit, rules_version, scored_at, offer_group")
+_COLUMNS = (
+    "customer_id, model_version, churn_probability, risk_band, segment, offer, top_factors, "
+    "profit, rules_version, scored_at, offer_group"
+)
 
 
 def _stage_copy(conn: sa.Connection, snapshot_date: dt.date, source: dt.date, left_out: int, swap: bool = True) -> None:
@@ -40,10 +43,13 @@ def _stage_copy(conn: sa.Connection, snapshot_date: dt.date, source: dt.date, le
     from ml.scoring import steps
 
     conn.execute(sa.text("SELECT ops.replace_partition('scoring.churn_scores_staged', :d)"), {"d": snapshot_date})
-    conn.execute(sa.text(
-        f"INSERT INTO scoring.churn_scores_staged (score_date, {_COLUMNS}) SELECT :d, {_COLUMNS} "
-        "FROM scoring.churn_scores WHERE score_date = :s AND customer_id % 50 <> :k"),
-        {"d": snapshot_date, "s": source, "k": left_out})
+    conn.execute(
+        sa.text(
+            f"INSERT INTO scoring.churn_scores_staged (score_date, {_COLUMNS}) SELECT :d, {_COLUMNS} "
+            "FROM scoring.churn_scores WHERE score_date = :s AND customer_id % 50 <> :k"
+        ),
+        {"d": snapshot_date, "s": source, "k": left_out},
+    )
     if swap:
         steps.swap_in_staged_partition(conn, snapshot_date)
 
@@ -86,10 +92,14 @@ def time_queries(engine: sa.Engine, timer: Callable[[], float] = time.perf_count
                 started = timer()
                 rows = conn.execute(sa.text(query)).all()
                 runs.append(timer() - started)
-            results[name] = {"first_seconds": round(runs[0], 4), "warm_median_seconds": round(statistics.median(runs[1:]), 4),
-                             "rows": len(rows)}
+            results[name] = {
+                "first_seconds": round(runs[0], 4),
+                "warm_median_seconds": round(statistics.median(runs[1:]), 4),
+                "rows": len(rows),
+            }
         plan = "\n".join(conn.execute(sa.text("EXPLAIN " + TOP_BY_PROFIT_AT_RISK)).scalars())
     # the newest partition's copy of churn_scores_profit_at_risk_idx: churn_scores_pYYYYMMDD_profit_at_risk_idx
     results["top 100 by profit_at_risk"]["reads_the_index"] = bool(
-        re.search(r"Index Scan using churn_scores_p\d{8}_profit_at_risk_idx", plan))
+        re.search(r"Index Scan using churn_scores_p\d{8}_profit_at_risk_idx", plan)
+    )
     return results

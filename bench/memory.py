@@ -1,4 +1,5 @@
 """Peak resident memory of this process during one phase (ru_maxrss only knows the whole run)."""
+
 from __future__ import annotations
 
 import threading

@@ -12,6 +12,7 @@ test suite trains only with the reduced budget, so this is where the full search
 
     BENCH_CUSTOMERS=1000000 make bench-retrain
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,8 +69,9 @@ def real_export_quality(export: Path) -> dict:
     db.migrate(engine)
     pipelines.execute(pipelines.INGEST, engine, SNAPSHOT, data_dir=export)
     started = time.perf_counter()
-    done = pipelines.execute(pipelines.RETRAIN, engine, SNAPSHOT, budget_name="full", families=QUALITY_FAMILIES,
-                             n_jobs=os.cpu_count() or 1)
+    done = pipelines.execute(
+        pipelines.RETRAIN, engine, SNAPSHOT, budget_name="full", families=QUALITY_FAMILIES, n_jobs=os.cpu_count() or 1
+    )
     outcome = done["apply_promotion_gate"]
     seconds = time.perf_counter() - started
     row = registry.get_model(engine, outcome["model_version"])
@@ -87,8 +89,15 @@ def real_export_quality(export: Path) -> dict:
         "recall_mean": figures["recall_mean"] >= QUALITY["recall_mean"],
         "folds": figures["folds"] == QUALITY["folds"],
     }
-    return {"export": str(export), "families": QUALITY_FAMILIES, "budget": "full", "seconds": round(seconds, 1),
-            "figures": figures, "required": QUALITY, "meets": meets}
+    return {
+        "export": str(export),
+        "families": QUALITY_FAMILIES,
+        "budget": "full",
+        "seconds": round(seconds, 1),
+        "figures": figures,
+        "required": QUALITY,
+        "meets": meets,
+    }
 
 
 def main() -> None:

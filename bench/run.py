@@ -6,6 +6,7 @@ bench/results/<date>-<customers>.json so numbers can be compared over time.
 
     BENCH_CUSTOMERS=1000000 make bench        # or: python -m bench.run --customers 1000000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,17 @@ TRAINING_SNAPSHOT = dt.date(2026, 10, 1)
 DEFAULT_CUSTOMERS = 200_000
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 # The phases a night runs (the sum is the nightly path; generation and the reload are extra).
-NIGHTLY = ("load raw", "gate raw", "staging", "features", "gate features", "publish features",
-           "score, 2 shards", "gate scores", "publish scores")
+NIGHTLY = (
+    "load raw",
+    "gate raw",
+    "staging",
+    "features",
+    "gate features",
+    "publish features",
+    "score, 2 shards",
+    "gate scores",
+    "publish scores",
+)
 
 
 @dataclass
@@ -69,8 +79,11 @@ def run(customers: int, seed: int, baseline_rows: int) -> dict:
 
     out_dir = settings.local_dir() / "bench" / f"synthetic-v{synth.GENERATOR_VERSION}-{customers}-seed{seed}"
     record = Recorder()
-    counts = record("generate synthetic CSVs", lambda c: sum(c.values()),
-                    lambda: synth.generate_snapshot(out_dir, customers=customers, seed=seed))
+    counts = record(
+        "generate synthetic CSVs",
+        lambda c: sum(c.values()),
+        lambda: synth.generate_snapshot(out_dir, customers=customers, seed=seed),
+    )
     csv_rows = sum(counts.values())
     engine = db.get_engine(server.create_database("churn_bench", replace=True))
     db.migrate(engine)
@@ -85,19 +98,33 @@ def run(customers: int, seed: int, baseline_rows: int) -> dict:
     record("features", customers, lambda: ingest.build_features(engine, SNAPSHOT))
     record("gate features", customers, lambda: ingest.validate_features(engine, SNAPSHOT))
     record("publish features", customers, lambda: ingest.publish_features(engine, SNAPSHOT))
-    scored = record("score", lambda r: int(r["rows"]), lambda: pipelines.execute(
-        pipelines.SCORE, engine, SNAPSHOT, last="collect_shards", shards=1)["collect_shards"])
+    scored = record(
+        "score",
+        lambda r: int(r["rows"]),
+        lambda: pipelines.execute(pipelines.SCORE, engine, SNAPSHOT, last="collect_shards", shards=1)["collect_shards"],
+    )
     for count in (1, 2):  # as churn_score runs it: one process per shard (its peak RSS is the shard's)
         sharded = shards.score_in_processes(engine, SNAPSHOT, count)
-        record.phases.append(Phase(f"score, {count} shard{'s' * (count > 1)}", sharded["rows"],
-                                   round(sharded["seconds"], 3), round(sharded["peak_rss_mb"], 1)))
+        record.phases.append(
+            Phase(
+                f"score, {count} shard{'s' * (count > 1)}",
+                sharded["rows"],
+                round(sharded["seconds"], 3),
+                round(sharded["peak_rss_mb"], 1),
+            )
+        )
     record("gate scores", int(scored["rows"]), lambda: scoring.validate(engine, SNAPSHOT))
     record("publish scores", int(scored["rows"]), lambda: scoring.publish(engine, SNAPSHOT))
     naive_scoring = baselines.read_all_predict_proba(engine, SNAPSHOT)
-    record(f"history: {mart.HISTORY_DATES - 1} older score dates",  # phase name as in bench/results
-           lambda n: n, lambda: mart.build_history(engine, SNAPSHOT))
+    record(
+        f"history: {mart.HISTORY_DATES - 1} older score dates",  # phase name as in bench/results
+        lambda n: n,
+        lambda: mart.build_history(engine, SNAPSHOT),
+    )
     newer = mart.stage_newer_date(engine, SNAPSHOT)
-    record(f"publish scores over {mart.HISTORY_DATES} dates", customers, lambda: mart.publish_staged_date(engine, newer))
+    record(
+        f"publish scores over {mart.HISTORY_DATES} dates", customers, lambda: mart.publish_staged_date(engine, newer)
+    )
     results = results_of(customers, record.phases, plain, to_sql, naive_scoring)
     results["bi_queries"] = {"score_dates": mart.HISTORY_DATES + 1, **mart.time_queries(engine)}
     return results
@@ -111,7 +138,9 @@ def train_champion(engine: sa.Engine) -> None:
     training_dir = settings.local_dir() / "bench" / f"synthetic-v{synth.GENERATOR_VERSION}-3000-seed99"
     synth.generate_snapshot(training_dir, customers=3000, seed=99)
     pipelines.execute(pipelines.INGEST, engine, TRAINING_SNAPSHOT, data_dir=training_dir)
-    pipelines.execute(pipelines.RETRAIN, engine, TRAINING_SNAPSHOT, budget_name="reduced", families=["logreg"], n_jobs=2)
+    pipelines.execute(
+        pipelines.RETRAIN, engine, TRAINING_SNAPSHOT, budget_name="reduced", families=["logreg"], n_jobs=2
+    )
     registry.load_champion(engine)
 
 
@@ -140,23 +169,30 @@ def results_of(customers: int, phases: list[Phase], plain: dict, to_sql: dict, n
 
 
 def report(results: dict) -> str:
-    lines = [f"benchmark: {results['customers']:,} customers, {results['machine']}, load average "
-             f"{results['load_average']}",
-             f"{'phase':36} {'rows':>10} {'seconds':>9} {'rows/s':>12} {'peak RSS MiB':>13}"]
+    lines = [
+        f"benchmark: {results['customers']:,} customers, {results['machine']}, load average {results['load_average']}",
+        f"{'phase':36} {'rows':>10} {'seconds':>9} {'rows/s':>12} {'peak RSS MiB':>13}",
+    ]
     for p in results["phases"]:
         rate = p["rows"] / p["seconds"] if p["seconds"] else float("inf")
         lines.append(f"{p['phase']:36} {p['rows']:>10,} {p['seconds']:>9.2f} {rate:>12,.0f} {p['peak_rss_mb']:>13.0f}")
-    lines.append(f"nightly path (load … publish scores): {results['nightly_seconds']:.1f} s, "
-                 f"gates {results['gates_share']:.0%} of it")
+    lines.append(
+        f"nightly path (load … publish scores): {results['nightly_seconds']:.1f} s, "
+        f"gates {results['gates_share']:.0%} of it"
+    )
     for name, base in results["baselines"].items():
-        lines.append(f"baseline {name}: {base['rows']:,} rows in {base['seconds']:.2f} s ({base['rows_per_s']:,} rows/s)")
+        lines.append(
+            f"baseline {name}: {base['rows']:,} rows in {base['seconds']:.2f} s ({base['rows_per_s']:,} rows/s)"
+        )
     lines.append("ratios (same run): " + ", ".join(f"{k} {v}x" for k, v in results["ratios"].items()))
     bi = dict(results.get("bi_queries") or {})
     dates = bi.pop("score_dates", None)
     for name, timing in bi.items():
-        lines.append(f"BI over {dates} snapshot dates, {name}: first {timing['first_seconds']:.3f} s, "
-                     f"warm {timing['warm_median_seconds']:.3f} s ({timing['rows']} rows)"
-                     + ("" if "reads_the_index" not in timing else f", index {timing['reads_the_index']}"))
+        lines.append(
+            f"BI over {dates} snapshot dates, {name}: first {timing['first_seconds']:.3f} s, "
+            f"warm {timing['warm_median_seconds']:.3f} s ({timing['rows']} rows)"
+            + ("" if "reads_the_index" not in timing else f", index {timing['reads_the_index']}")
+        )
     return "\n".join(lines)
 
 

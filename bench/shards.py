@@ -1,5 +1,6 @@
 """Sharded scoring as churn_score runs it: plan_shards, one process per shard side by side (what
 LocalExecutor or Celery workers do with the mapped score_shard tasks), collect_shards."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -21,8 +22,12 @@ def score_in_processes(engine: sa.Engine, snapshot_date: dt.date, shards: int) -
     with concurrent.futures.ProcessPoolExecutor(max_workers=shards, mp_context=context) as pool:
         outcomes = list(pool.map(_score_one, [url] * shards, items))
     collected = scoring.collect_shards(engine, snapshot_date, shards)
-    return {"rows": collected["rows"], "seconds": time.perf_counter() - started,
-            "peak_rss_mb": max(peak for _, peak in outcomes), "shards": [result for result, _ in outcomes]}
+    return {
+        "rows": collected["rows"],
+        "seconds": time.perf_counter() - started,
+        "peak_rss_mb": max(peak for _, peak in outcomes),
+        "shards": [result for result, _ in outcomes],
+    }
 
 
 def _score_one(url: str, item: dict) -> tuple[dict, float]:

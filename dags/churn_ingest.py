@@ -19,16 +19,17 @@ ends). Only transient failures (lost connection, server restart, a busy date) ar
 input, a failed gate or a refused publish fail at once. Every failure is alerted
 (CHURN_ALERT_WEBHOOK), and so is a run whose features are not published by 07:00 UTC.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 
 from airflow.sdk import CronTriggerTimetable, Param, dag
 
+from etl import ingest
 from job.orchestration import alerts, factory, runtime
 from job.orchestration.assets import CUSTOMER_FEATURES
 from job.orchestration.export_wait import WaitForExportOperator
-from etl import ingest
 from job.pipelines import INGEST
 
 
@@ -44,8 +45,12 @@ from job.pipelines import INGEST
 )
 def churn_ingest():
     snapshot = WaitForExportOperator(
-        task_id="wait_for_export", wait_timeout=dt.timedelta(hours=4), poke_interval=dt.timedelta(minutes=5),
-        execution_timeout=dt.timedelta(hours=5), retries=0, doc_md="Wait (deferred) for the snapshot's four CSVs in DATA_DIR.",
+        task_id="wait_for_export",
+        wait_timeout=dt.timedelta(hours=4),
+        poke_interval=dt.timedelta(minutes=5),
+        execution_timeout=dt.timedelta(hours=5),
+        retries=0,
+        doc_md="Wait (deferred) for the snapshot's four CSVs in DATA_DIR.",
     ).output
     factory.add_pipeline(INGEST, snapshot, outlets={ingest.publish_features: (CUSTOMER_FEATURES, None)})
 

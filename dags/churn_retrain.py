@@ -20,6 +20,7 @@ triggering snapshot (a manual run: its logical date, else today). params.search_
 overrides env CHURN_SEARCH_BUDGET; params.families restricts the candidate families. Only small
 JSON goes through XCom; only transient failures are retried.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,12 +45,24 @@ def search_options(context: dict[str, Any]) -> dict[str, Any]:
     schedule=[CUSTOMER_FEATURES],
     default_args=runtime.default_args(retries=1, execution_timeout=dt.timedelta(minutes=45)),
     params={
-        "snapshot_date": Param(None, type=["null", "string"], format="date",
-                               description="train on the latest labelled snapshot on or before this date"),
-        "search_budget": Param(None, type=["null", "string"], enum=[None, "full", "reduced"],
-                               description="hyperparameter search budget (default: env CHURN_SEARCH_BUDGET or full)"),
-        "families": Param(None, type=["null", "array"], items={"type": "string", "enum": list(FAMILIES)},
-                          description="candidate families to train (default: all)"),
+        "snapshot_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="train on the latest labelled snapshot on or before this date",
+        ),
+        "search_budget": Param(
+            None,
+            type=["null", "string"],
+            enum=[None, "full", "reduced"],
+            description="hyperparameter search budget (default: env CHURN_SEARCH_BUDGET or full)",
+        ),
+        "families": Param(
+            None,
+            type=["null", "array"],
+            items={"type": "string", "enum": list(FAMILIES)},
+            description="candidate families to train (default: all)",
+        ),
     },
     tags=["churn", "ml"],
     doc_md=__doc__,

@@ -31,6 +31,7 @@ changes nothing. One run per date at a time (the run claims the date; a task of 
 fails naming it). Only transient failures are retried: a tampered artifact or a failed gate fail
 at once. Alerted: every failure, and a run not done within an hour of being queued.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,8 +49,12 @@ from ml import scoring
     schedule=(CUSTOMER_FEATURES | CHAMPION_MODEL),
     default_args=runtime.default_args(retries=2, execution_timeout=dt.timedelta(hours=2)),
     params={
-        "snapshot_date": Param(None, type=["null", "string"], format="date",
-                               description="score this snapshot alone (default: every snapshot the warehouse shows due)"),
+        "snapshot_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="score this snapshot alone (default: every snapshot the warehouse shows due)",
+        ),
     },
     deadline=alerts.deadline("scores published", after_queued=dt.timedelta(hours=1)),
     tags=["churn", "scoring"],
@@ -83,9 +88,15 @@ def churn_score():
             return due or [newest]
 
     published = factory.add_pipeline(
-        SCORE, snapshots_to_score(), per_snapshot=True,
-        outlets={scoring.publish: (CHURN_SCORES, lambda snapshot, result: {
-            key: result[key] for key in ("score_date", "model_version", "rows")})},
+        SCORE,
+        snapshots_to_score(),
+        per_snapshot=True,
+        outlets={
+            scoring.publish: (
+                CHURN_SCORES,
+                lambda snapshot, result: {key: result[key] for key in ("score_date", "model_version", "rows")},
+            )
+        },
     )
     factory.add_pipeline(SETTLE, published, per_snapshot=True)
 

@@ -10,6 +10,7 @@ Search budgets (env CHURN_SEARCH_BUDGET or the DAG param `search_budget`):
 - full:    per-family n_iter (below), search CV 5 folds × 2 repeats, evaluation 5 × 5 = 25 folds;
 - reduced: 4 draws per family, search CV 3 × 1, evaluation 3 × 2 — for dag.test()/CI smoke runs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -83,7 +84,12 @@ def _robust():
 
 
 ENCODERS: dict[str, Callable[[], Any]] = {"onehot": _onehot, "ordinal": _ordinal}
-SCALERS: dict[str, Callable[[], Any]] = {"standard": _standard, "minmax": _minmax, "robust": _robust, "none": lambda: "passthrough"}
+SCALERS: dict[str, Callable[[], Any]] = {
+    "standard": _standard,
+    "minmax": _minmax,
+    "robust": _robust,
+    "none": lambda: "passthrough",
+}
 SCALED = ["standard", "minmax", "robust"]
 
 
@@ -108,8 +114,13 @@ def _logreg():
 def _logreg_space() -> dict[str, Any]:
     from scipy.stats import loguniform
 
-    return {"encoder": ["onehot", "ordinal"], "scaler": SCALED, "model__C": loguniform(1e-3, 10),
-            "model__l1_ratio": [0.0, 0.5, 1.0], "model__class_weight": [None, "balanced"]}
+    return {
+        "encoder": ["onehot", "ordinal"],
+        "scaler": SCALED,
+        "model__C": loguniform(1e-3, 10),
+        "model__l1_ratio": [0.0, 0.5, 1.0],
+        "model__class_weight": [None, "balanced"],
+    }
 
 
 def _svc():
@@ -121,8 +132,12 @@ def _svc():
 def _svc_space() -> dict[str, Any]:
     from scipy.stats import loguniform
 
-    return {"encoder": ["onehot", "ordinal"], "scaler": SCALED, "model__C": loguniform(0.05, 20),
-            "model__gamma": loguniform(1e-3, 0.5)}
+    return {
+        "encoder": ["onehot", "ordinal"],
+        "scaler": SCALED,
+        "model__C": loguniform(0.05, 20),
+        "model__gamma": loguniform(1e-3, 0.5),
+    }
 
 
 def _knn():
@@ -137,8 +152,13 @@ def _knn_space() -> dict[str, Any]:
     label (p = 0 or 1). Under CV both reach the same ROC-AUC (≈ 0.911)."""
     from scipy.stats import randint
 
-    return {"encoder": ["onehot", "ordinal"], "scaler": SCALED, "model__n_neighbors": randint(10, 101),
-            "model__weights": ["uniform"], "model__p": [1, 2]}
+    return {
+        "encoder": ["onehot", "ordinal"],
+        "scaler": SCALED,
+        "model__n_neighbors": randint(10, 101),
+        "model__weights": ["uniform"],
+        "model__p": [1, 2],
+    }
 
 
 def _tree():
@@ -150,9 +170,14 @@ def _tree():
 def _tree_space() -> dict[str, Any]:
     from scipy.stats import loguniform, randint
 
-    return {"encoder": ["onehot", "ordinal"], "scaler": ["none"], "model__max_depth": randint(2, 11),
-            "model__min_samples_leaf": randint(5, 61), "model__criterion": ["gini", "entropy"],
-            "model__ccp_alpha": loguniform(1e-5, 1e-2)}
+    return {
+        "encoder": ["onehot", "ordinal"],
+        "scaler": ["none"],
+        "model__max_depth": randint(2, 11),
+        "model__min_samples_leaf": randint(5, 61),
+        "model__criterion": ["gini", "entropy"],
+        "model__ccp_alpha": loguniform(1e-5, 1e-2),
+    }
 
 
 def _forest():
@@ -164,8 +189,13 @@ def _forest():
 def _forest_space() -> dict[str, Any]:
     from scipy.stats import randint
 
-    return {"encoder": ["onehot", "ordinal"], "scaler": ["none"], "model__max_depth": [None, 6, 8, 12],
-            "model__min_samples_leaf": randint(1, 21), "model__max_features": ["sqrt", 0.3, 0.5]}
+    return {
+        "encoder": ["onehot", "ordinal"],
+        "scaler": ["none"],
+        "model__max_depth": [None, 6, 8, 12],
+        "model__min_samples_leaf": randint(1, 21),
+        "model__max_features": ["sqrt", 0.3, 0.5],
+    }
 
 
 def _boosting():
@@ -177,9 +207,15 @@ def _boosting():
 def _boosting_space() -> dict[str, Any]:
     from scipy.stats import loguniform, randint
 
-    return {"encoder": ["ordinal"], "scaler": ["none"], "model__learning_rate": loguniform(0.01, 0.2),
-            "model__max_iter": randint(50, 301), "model__max_leaf_nodes": randint(4, 32),
-            "model__min_samples_leaf": randint(10, 81), "model__l2_regularization": loguniform(1e-3, 10)}
+    return {
+        "encoder": ["ordinal"],
+        "scaler": ["none"],
+        "model__learning_rate": loguniform(0.01, 0.2),
+        "model__max_iter": randint(50, 301),
+        "model__max_leaf_nodes": randint(4, 32),
+        "model__min_samples_leaf": randint(10, 81),
+        "model__l2_regularization": loguniform(1e-3, 10),
+    }
 
 
 FAMILY_SPECS: dict[str, Family] = {

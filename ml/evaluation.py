@@ -15,6 +15,7 @@
   allows. F1, recall and precision are then reported per fold at that threshold.
 - Promotion gate: see `decide_promotion`.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -107,13 +108,17 @@ def _fit_predict(estimator: Any, X: pd.DataFrame, y: np.ndarray, train: np.ndarr
     return estimator.predict_proba(X.iloc[test])[:, 1].tolist()
 
 
-def out_of_fold(model: Any, X: pd.DataFrame, y: np.ndarray, cv: RepeatedStratifiedGroupKFold, n_jobs: int = 1) -> FoldPredictions:
+def out_of_fold(
+    model: Any, X: pd.DataFrame, y: np.ndarray, cv: RepeatedStratifiedGroupKFold, n_jobs: int = 1
+) -> FoldPredictions:
     """Fit a clone of `model` on each training part, predict its held-out part."""
     from joblib import Parallel, delayed
     from sklearn.base import clone
 
     splits = list(cv.split(X, y))
-    probabilities = Parallel(n_jobs=n_jobs)(delayed(_fit_predict)(clone(model), X, y, train, test) for train, test in splits)
+    probabilities = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_predict)(clone(model), X, y, train, test) for train, test in splits
+    )
     return FoldPredictions([test.tolist() for _, test in splits], list(probabilities), cv.n_splits)
 
 
@@ -154,7 +159,9 @@ def cv_metrics(y: np.ndarray, folds: FoldPredictions, target_recall: float = TAR
     pooled_y = np.concatenate([y[idx] for idx in folds.test_indices])
     pooled_p = np.concatenate([np.asarray(p) for p in folds.probabilities])
     threshold = choose_threshold(pooled_y, pooled_p, target_recall)
-    per_fold = [fold_metrics(y[idx], np.asarray(p), threshold) for idx, p in zip(folds.test_indices, folds.probabilities)]
+    per_fold = [
+        fold_metrics(y[idx], np.asarray(p), threshold) for idx, p in zip(folds.test_indices, folds.probabilities)
+    ]
     metrics: dict[str, Any] = {
         "threshold": threshold,
         "threshold_rule": f"highest threshold with pooled out-of-fold recall(class 1) >= {target_recall}",
@@ -236,4 +243,3 @@ def decide_promotion(
         std_difference=std,
         fold_differences=[float(d) for d in differences],
     )
-

@@ -6,6 +6,7 @@ random generator, so every rerun, shard and chunk of a date gives the same group
 customer stays in the same group for as long as the campaign (config/segments.yaml
 `experiment.campaign`) and their segment stay the same. A new campaign draws new groups.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +28,8 @@ class Experiment:
 
     campaign: str
     holdout_share: float
-    min_group: int = 30          # fewer customers in either group: «too small to tell»
-    confidence: float = 0.95     # level of every interval in outcomes.offer_effects
+    min_group: int = 30  # fewer customers in either group: «too small to tell»
+    confidence: float = 0.95  # level of every interval in outcomes.offer_effects
     segment_holdout_share: Mapping[str, float] = field(default_factory=dict)
 
     def share(self, segment: str) -> float:
@@ -38,7 +39,9 @@ class Experiment:
 def parse_experiment(raw: Any, segment_codes: Sequence[str], fail: Callable[[str], Exception]) -> Experiment:
     """Validate the `experiment:` mapping of the rule file (`fail` builds the loader's error)."""
     if not isinstance(raw, Mapping):
-        raise fail("`experiment` is required: {campaign, holdout_share[, segment_holdout_share, min_group, confidence]}")
+        raise fail(
+            "`experiment` is required: {campaign, holdout_share[, segment_holdout_share, min_group, confidence]}"
+        )
     unknown = set(raw) - _KEYS
     if unknown:
         raise fail(f"experiment: unknown keys {sorted(unknown)}")
@@ -49,8 +52,13 @@ def parse_experiment(raw: Any, segment_codes: Sequence[str], fail: Callable[[str
     unknown_segments = set(shares) - set(segment_codes)
     if unknown_segments:
         raise fail(f"experiment.segment_holdout_share names unknown segments {sorted(unknown_segments)}")
-    experiment = Experiment(campaign, float(raw.get("holdout_share", 0.1)), int(raw.get("min_group", 30)),
-                            float(raw.get("confidence", 0.95)), shares)
+    experiment = Experiment(
+        campaign,
+        float(raw.get("holdout_share", 0.1)),
+        int(raw.get("min_group", 30)),
+        float(raw.get("confidence", 0.95)),
+        shares,
+    )
     if not all(0 <= s < 1 for s in [experiment.holdout_share, *shares.values()]):
         raise fail("experiment: holdout shares must be in [0, 1)")
     if experiment.min_group < 2 or not 0.5 < experiment.confidence < 1:

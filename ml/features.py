@@ -9,6 +9,7 @@ customers are modelled, so it is constant in training) and `revenue_outlier_fixe
 flag that is true for one customer in the real export; as a feature it could only memorise that
 row, and the corrected revenue is already in the revenue columns).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -74,7 +75,9 @@ def load_training_frame(engine: sa.Engine, snapshot_date: dt.date) -> pd.DataFra
     from etl.warehouse import frames
 
     with engine.connect() as conn:
-        chunks = list(frames.stream_frames(conn, "ml", "select_training_set", {"snapshot_date": snapshot_date}, 250_000))
+        chunks = list(
+            frames.stream_frames(conn, "ml", "select_training_set", {"snapshot_date": snapshot_date}, 250_000)
+        )
     frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
     if frame.empty:
         raise LookupError(f"no labelled active customers in features.customer_features for {snapshot_date}")

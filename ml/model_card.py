@@ -5,6 +5,7 @@ and the task log. Everything on it comes from the training run: the training set
 out-of-fold calibrated probabilities of the evaluation folds, the candidates, the gate verdict.
 This module gathers it; the page itself is the Jinja2 template templates/model_card.html.j2.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,15 @@ import jinja2
 
 from ml import features
 from ml.model_card_plots import (
-    TITLES, plot_calibration, plot_candidates, plot_class_balance, plot_confusion, plot_correlation,
-    plot_feature_distributions, plot_importance, plot_roc_pr,
+    TITLES,
+    plot_calibration,
+    plot_candidates,
+    plot_class_balance,
+    plot_confusion,
+    plot_correlation,
+    plot_feature_distributions,
+    plot_importance,
+    plot_roc_pr,
 )
 from ml.model_card_use import intended_use_section
 
@@ -61,7 +69,8 @@ def _params_text(params: Mapping[str, Any]) -> str:
 def _template() -> jinja2.Template:
     """The page, beside this module; autoescape on, so every value is shown as text."""
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
+    )
     return environment.get_template(TEMPLATE)
 
 
@@ -86,16 +95,19 @@ def render(
         intended_use=intended_use_section(frame, y, snapshot, metrics),
         parameters=parameter_rows(best["params"]),
         gate=_gate(decision),
-        metric_rows=[(name, _fmt(metrics[name]), f"{metrics[name]['min']:.4f} – {metrics[name]['max']:.4f}")
-                     for name in ("roc_auc", "brier", "log_loss", "f1", "recall", "precision")],
+        metric_rows=[
+            (name, _fmt(metrics[name]), f"{metrics[name]['min']:.4f} – {metrics[name]['max']:.4f}")
+            for name in ("roc_auc", "brier", "log_loss", "f1", "recall", "precision")
+        ],
         candidate_rows=_candidate_rows(details),
         titles=TITLES,
         plots=_plots(X, y, best["folds"], metrics, details, decision),
     )
 
 
-def _overview(frame, y, best, metrics, artifact_sha256: str, library_versions: Mapping[str, str],
-              snapshot: dt.date) -> list[tuple[str, str]]:
+def _overview(
+    frame, y, best, metrics, artifact_sha256: str, library_versions: Mapping[str, str], snapshot: dt.date
+) -> list[tuple[str, str]]:
     """What was trained on what, how it was evaluated, and which exact artifact it is."""
     cv = metrics["cv"]
     return [
@@ -103,8 +115,11 @@ def _overview(frame, y, best, metrics, artifact_sha256: str, library_versions: M
         ("training rows", f"{len(frame)} ({int(y.sum())} «Снизилась», {y.mean():.1%})"),
         ("algorithm", f"{best['family']} ({best['estimator']}) + {metrics['calibration']}"),
         ("evaluation", f"{cv['scheme']}: {cv['splits']} folds × {cv['repeats']} repeats = {metrics['folds']} folds"),
-        ("search", f"budget {metrics['search']['budget']}: {metrics['search']['n_iter']} draws × "
-                   f"{metrics['search']['folds']} search folds (other partitions than the evaluation)"),
+        (
+            "search",
+            f"budget {metrics['search']['budget']}: {metrics['search']['n_iter']} draws × "
+            f"{metrics['search']['folds']} search folds (other partitions than the evaluation)",
+        ),
         ("threshold", f"{metrics['threshold']:.4f} — {metrics['threshold_rule']}"),
         ("features", ", ".join(features.FEATURES)),
         ("artifact sha256", artifact_sha256),
@@ -130,17 +145,31 @@ def _realized_rows(realized: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...
     def number(value: Any) -> str:
         return "n/a" if value is None else f"{value:.3f}"
 
-    return [(r["score_date"], r["settled_by"], f"{r['customers']} of the {r['evaluated_on']}",
-             f"{number(r['roc_auc'])} [{number(r['roc_auc_low'])}, {number(r['roc_auc_high'])}]",
-             number(r["brier_score"]), f"{number(r['cv_roc_auc_mean'])} ± {number(r['cv_roc_auc_std'])}",
-             "below CV − spread" if r["below_cv"] else "ok") for r in realized]
+    return [
+        (
+            r["score_date"],
+            r["settled_by"],
+            f"{r['customers']} of the {r['evaluated_on']}",
+            f"{number(r['roc_auc'])} [{number(r['roc_auc_low'])}, {number(r['roc_auc_high'])}]",
+            number(r["brier_score"]),
+            f"{number(r['cv_roc_auc_mean'])} ± {number(r['cv_roc_auc_std'])}",
+            "below CV − spread" if r["below_cv"] else "ok",
+        )
+        for r in realized
+    ]
 
 
 def _candidate_rows(details: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
     return [
-        (d["family"], d["estimator"], _fmt(d["metrics"]["roc_auc"]), f"{d['metrics']['brier']['mean']:.4f}",
-         d["search"]["n_iter"], f"{d['search_seconds'] + d['eval_seconds']:.1f}",
-         _params_text(d["params"]))
+        (
+            d["family"],
+            d["estimator"],
+            _fmt(d["metrics"]["roc_auc"]),
+            f"{d['metrics']['brier']['mean']:.4f}",
+            d["search"]["n_iter"],
+            f"{d['search_seconds'] + d['eval_seconds']:.1f}",
+            _params_text(d["params"]),
+        )
         for d in details
     ]
 

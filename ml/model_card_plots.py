@@ -3,6 +3,7 @@
 Every plot has a title (TITLES: also the card's caption above it) and labelled axes; category
 names are shown in full, wrapped, not cut.
 """
+
 from __future__ import annotations
 
 import base64
@@ -61,7 +62,7 @@ def _pooled(y: np.ndarray, folds: Mapping[str, Any], repeat: int | None = None) 
     n = folds["n_splits"]
     pairs = list(zip(folds["test_indices"], folds["probabilities"]))
     if repeat is not None:
-        pairs = pairs[repeat * n:(repeat + 1) * n]
+        pairs = pairs[repeat * n : (repeat + 1) * n]
     idx = np.concatenate([np.asarray(i) for i, _ in pairs])
     proba = np.concatenate([np.asarray(p) for _, p in pairs])
     return y[idx], proba
@@ -75,8 +76,12 @@ def plot_class_balance(y: np.ndarray) -> str:
     fig, ax = plt.subplots(figsize=(6, 4))
     bars = ax.bar([CLASS_NAMES[0], CLASS_NAMES[1]], counts, color=[COLORS[0], COLORS[1]])
     for bar, count in zip(bars, counts):
-        ax.annotate(f"{count} ({count / counts.sum():.1%})", (bar.get_x() + bar.get_width() / 2, count),
-                    ha="center", va="bottom")
+        ax.annotate(
+            f"{count} ({count / counts.sum():.1%})",
+            (bar.get_x() + bar.get_width() / 2, count),
+            ha="center",
+            va="bottom",
+        )
     ax.set_xlabel("label («Снизилась» = purchasing activity dropped)")
     ax.set_ylabel("customers")
     ax.set_title(TITLES["class balance"])
@@ -100,13 +105,19 @@ def plot_feature_distributions(X: pd.DataFrame, y: np.ndarray) -> str:
         else:
             bins = np.histogram_bin_edges(values.astype(float), bins=20)
             for label in (0, 1):
-                ax.hist(values[y == label].astype(float), bins=bins, density=True, alpha=0.55,
-                        color=COLORS[label], label=CLASS_NAMES[label])
+                ax.hist(
+                    values[y == label].astype(float),
+                    bins=bins,
+                    density=True,
+                    alpha=0.55,
+                    color=COLORS[label],
+                    label=CLASS_NAMES[label],
+                )
             ax.set_xlabel(column, fontsize=11)
             ax.set_ylabel("density within class", fontsize=11)
         ax.set_title(column, fontsize=13)
         ax.tick_params(labelsize=10)
-    for ax in list(axes.flat)[len(columns):]:
+    for ax in list(axes.flat)[len(columns) :]:
         ax.axis("off")
     fig.suptitle(TITLES["feature distributions"], fontsize=16)
     fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="upper right", fontsize=11)
@@ -122,7 +133,9 @@ def _category_shares(ax: Any, values: pd.Series, y: np.ndarray, column: str) -> 
     for k, label in enumerate((0, 1)):
         part = values[y == label]
         shares = [float((part == level).mean()) for level in levels]
-        ax.barh(np.arange(len(levels)) + (k - 0.5) * height, shares, height, color=COLORS[label], label=CLASS_NAMES[label])
+        ax.barh(
+            np.arange(len(levels)) + (k - 0.5) * height, shares, height, color=COLORS[label], label=CLASS_NAMES[label]
+        )
     ax.set_yticks(np.arange(len(levels)))
     ax.set_yticklabels([wrapped(level) for level in levels], fontsize=11)
     ax.invert_yaxis()
@@ -146,8 +159,15 @@ def plot_correlation(X: pd.DataFrame, y: np.ndarray) -> str:
     for i in range(size):
         for j in range(size):
             value = corr.iat[i, j]
-            ax.text(j, i, f"{round(value, 1) + 0.0:.1f}", ha="center", va="center", fontsize=9,  # no "-0.0"
-                    color="white" if abs(value) > 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                f"{round(value, 1) + 0.0:.1f}",
+                ha="center",
+                va="center",
+                fontsize=9,  # no "-0.0"
+                color="white" if abs(value) > 0.6 else "black",
+            )
     ax.set_xlabel("feature (or the label)")
     ax.set_ylabel("feature (or the label)")
     fig.colorbar(image, ax=ax, shrink=0.8, label="Spearman ρ")
@@ -172,8 +192,13 @@ def plot_roc_pr(y: np.ndarray, folds: Mapping[str, Any], threshold: float) -> st
     predicted = p >= threshold
     point_recall = predicted[yt == 1].mean()
     point_precision = yt[predicted].mean() if predicted.any() else 0.0
-    pr_ax.scatter([point_recall], [point_precision], color="black", zorder=3,
-                  label=f"threshold {threshold:.3f}: recall {point_recall:.2f}, precision {point_precision:.2f}")
+    pr_ax.scatter(
+        [point_recall],
+        [point_precision],
+        color="black",
+        zorder=3,
+        label=f"threshold {threshold:.3f}: recall {point_recall:.2f}, precision {point_precision:.2f}",
+    )
     roc_ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
     roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (out-of-fold, each repeat)")
     roc_ax.legend(fontsize=8, loc="lower right")
@@ -213,8 +238,15 @@ def plot_confusion(y: np.ndarray, folds: Mapping[str, Any], threshold: float) ->
     ax.imshow(matrix, cmap="Blues")
     for i in range(2):
         for j in range(2):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=14,
-                    color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+            ax.text(
+                j,
+                i,
+                str(matrix[i, j]),
+                ha="center",
+                va="center",
+                fontsize=14,
+                color="white" if matrix[i, j] > matrix.max() / 2 else "black",
+            )
     ax.set_xticks([0, 1])
     ax.set_yticks([0, 1])
     ax.set_xticklabels(["predicted 0", "predicted 1"])
@@ -229,11 +261,15 @@ def plot_importance(importance: Mapping[str, Mapping[str, float]]) -> str:
     plt = _pyplot()
     ordered = sorted(importance.items(), key=lambda kv: kv[1]["mean"])
     fig, ax = plt.subplots(figsize=(8, 0.36 * len(ordered) + 1.5))
-    ax.barh([k for k, _ in ordered], [v["mean"] for _, v in ordered], xerr=[v["std"] for _, v in ordered],
-            color=COLORS[0])
+    ax.barh(
+        [k for k, _ in ordered], [v["mean"] for _, v in ordered], xerr=[v["std"] for _, v in ordered], color=COLORS[0]
+    )
     ax.axvline(0, color="grey", lw=1)
-    ax.set(xlabel="drop in held-out ROC-AUC when the column is shuffled", ylabel="feature",
-           title=TITLES["permutation importance"])
+    ax.set(
+        xlabel="drop in held-out ROC-AUC when the column is shuffled",
+        ylabel="feature",
+        title=TITLES["permutation importance"],
+    )
     ax.tick_params(axis="y", labelsize=9)
     return _png(fig)
 

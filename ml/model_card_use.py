@@ -4,6 +4,7 @@ The purpose and the uses ruled out are the project's decision, written once here
 beside them (snapshot, rows, label share, cross-validation spread, calibration, threshold, drift
 levels) comes from the training run or the code that applies it, so it is this version's own.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,11 +33,17 @@ NOT_FOR = (
 )
 
 
-def intended_use_section(frame: pd.DataFrame, y: np.ndarray, snapshot: dt.date, metrics: Mapping[str, Any]) -> dict[str, Any]:
+def intended_use_section(
+    frame: pd.DataFrame, y: np.ndarray, snapshot: dt.date, metrics: Mapping[str, Any]
+) -> dict[str, Any]:
     """The section's content for the card's template: its title, the intended use, the uses
     ruled out, and the limitations with this run's facts."""
-    return {"title": SECTION_TITLE, "intended": INTENDED, "not_for": NOT_FOR,
-            "limitations": limitations(frame, y, snapshot, metrics)}
+    return {
+        "title": SECTION_TITLE,
+        "intended": INTENDED,
+        "not_for": NOT_FOR,
+        "limitations": limitations(frame, y, snapshot, metrics),
+    }
 
 
 def limitations(frame: pd.DataFrame, y: np.ndarray, snapshot: dt.date, metrics: Mapping[str, Any]) -> list[str]:
@@ -59,4 +66,3 @@ def limitations(frame: pd.DataFrame, y: np.ndarray, snapshot: dt.date, metrics: 
         "The factors on this card (permutation importance, correlations) say what the model uses to "
         "predict, not what causes a drop: changing a factor for a customer need not change their behaviour.",
     ]
-

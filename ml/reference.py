@@ -14,6 +14,7 @@ into bin `searchsorted(edges, v, side="right")`, so there are len(edges) + 1 bin
 bins are open-ended. Categories unseen in training count as one extra bin "__other__".
 The PSI against these bins is computed by ml/monitoring.py.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
@@ -43,8 +44,9 @@ def categorical_entry(values: Sequence[Any]) -> dict[str, Any]:
     return {"kind": "categorical", "proportions": {str(k): float(v) for k, v in shares.items()}}
 
 
-def build_reference(X: pd.DataFrame, scores: Sequence[float], snapshot_date: str,
-                    in_sample_scores: Sequence[float] | None = None) -> dict[str, Any]:
+def build_reference(
+    X: pd.DataFrame, scores: Sequence[float], snapshot_date: str, in_sample_scores: Sequence[float] | None = None
+) -> dict[str, Any]:
     """Reference bins of every model feature and of the training score distribution.
 
     `scores` should be out-of-fold probabilities (what the model gives customers it has not
@@ -56,7 +58,12 @@ def build_reference(X: pd.DataFrame, scores: Sequence[float], snapshot_date: str
         column: categorical_entry(X[column]) if column in CATEGORICAL else numeric_entry(X[column])
         for column in FEATURES
     }
-    reference = {"snapshot_date": snapshot_date, "rows": int(len(X)), "features": features, "score": numeric_entry(scores)}
+    reference = {
+        "snapshot_date": snapshot_date,
+        "rows": int(len(X)),
+        "features": features,
+        "score": numeric_entry(scores),
+    }
     if in_sample_scores is not None:
         reference["score_in_sample"] = numeric_entry(in_sample_scores)
     return reference

@@ -9,6 +9,7 @@ versions against this process BEFORE unpickling anything, and refuses a mismatch
 Status flow: register → 'challenger'; the gate → 'champion' (old champion → 'retired', same
 transaction) or 'rejected'. A partial unique index keeps at most one champion.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -93,7 +94,9 @@ def save_artifact(bundle: Mapping[str, Any], path: Path) -> str:
     return sha256_bytes(payload)
 
 
-def verify_and_load(path: Path | str, expected_sha256: str, recorded_versions: Mapping[str, str], model_version: str = "model") -> dict[str, Any]:
+def verify_and_load(
+    path: Path | str, expected_sha256: str, recorded_versions: Mapping[str, str], model_version: str = "model"
+) -> dict[str, Any]:
     """Check bytes and library versions, then unpickle; raise ModelRegistryError on a mismatch."""
     import joblib
 
@@ -112,6 +115,7 @@ def verify_and_load(path: Path | str, expected_sha256: str, recorded_versions: M
 
 
 # --- database ---------------------------------------------------------------------------------
+
 
 def _row(result: Any) -> dict[str, Any] | None:
     row = result.mappings().first()
@@ -196,19 +200,38 @@ def roll_back(engine: sa.Engine, changed_by: str, reason: str) -> dict[str, str]
         if current is None:
             raise NoChampionError("ml.model_registry has no champion to roll back")
         if previous is None:
-            raise ModelRegistryError(f"nothing to roll back to: no model was champion before {current['model_version']}")
-        verify_and_load(previous["artifact_path"], previous["artifact_sha256"], previous["library_versions"],
-                        previous["model_version"])
+            raise ModelRegistryError(
+                f"nothing to roll back to: no model was champion before {current['model_version']}"
+            )
+        verify_and_load(
+            previous["artifact_path"],
+            previous["artifact_sha256"],
+            previous["library_versions"],
+            previous["model_version"],
+        )
         for model_version, from_status, to_status in (
             (current["model_version"], "champion", "retired"),
             (previous["model_version"], "retired", "champion"),
         ):
-            db.run_sql(conn, "ml", "update_model_status", {
-                "model_version": model_version, "from_status": from_status, "to_status": to_status,
-                "changed_by": changed_by, "reason": f"rollback: {reason}",
-            })
-    log.info("rolled back: %s is the champion again, %s retired (%s, by %s)",
-             previous["model_version"], current["model_version"], reason, changed_by)
+            db.run_sql(
+                conn,
+                "ml",
+                "update_model_status",
+                {
+                    "model_version": model_version,
+                    "from_status": from_status,
+                    "to_status": to_status,
+                    "changed_by": changed_by,
+                    "reason": f"rollback: {reason}",
+                },
+            )
+    log.info(
+        "rolled back: %s is the champion again, %s retired (%s, by %s)",
+        previous["model_version"],
+        current["model_version"],
+        reason,
+        changed_by,
+    )
     return {"champion": previous["model_version"], "retired": current["model_version"]}
 
 

@@ -10,6 +10,7 @@ reuse the folder. `BrowserUnavailable` says why it could not be provisioned (no 
 Pages are opened with every external host unresolvable, so a page that still needs the network
 shows that in its DOM, and the net log of each page lists every URL the browser requested.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -82,19 +83,36 @@ def _download(folder: Path) -> None:
     work = folder / "download"
     for sub in ("lists/partial", "cache/archives/partial", "debs"):
         (work / sub).mkdir(parents=True)
-    apt = ["-qq", "-o", f"Dir::State::Lists={work / 'lists'}", "-o", f"Dir::Cache={work / 'cache'}",
-           "-o", "Debug::NoLocking=1", "-o", f"APT::Sandbox::User={_user()}"]
+    apt = [
+        "-qq",
+        "-o",
+        f"Dir::State::Lists={work / 'lists'}",
+        "-o",
+        f"Dir::Cache={work / 'cache'}",
+        "-o",
+        "Debug::NoLocking=1",
+        "-o",
+        f"APT::Sandbox::User={_user()}",
+    ]
     _run(["apt-get", *apt, "update"], "update the package lists (network?)")
     depends = _run(["apt-cache", *apt, "depends", "chromium-headless-shell"], "read the browser's dependencies")
     # its runtime libraries, not chromium-common's x11-utils/xdg-utils (they pull in mesa and llvm)
-    libraries = [line.split()[1] for line in depends.splitlines()
-                 if line.strip().startswith("Depends:") and not line.split()[1].startswith("chromium")]
-    plan = _run(["apt-get", *apt, "-s", "--no-install-recommends", "install", *libraries, *EXTRA_PACKAGES],
-                "work out the missing libraries")
+    libraries = [
+        line.split()[1]
+        for line in depends.splitlines()
+        if line.strip().startswith("Depends:") and not line.split()[1].startswith("chromium")
+    ]
+    plan = _run(
+        ["apt-get", *apt, "-s", "--no-install-recommends", "install", *libraries, *EXTRA_PACKAGES],
+        "work out the missing libraries",
+    )
     missing = [line.split()[1] for line in plan.splitlines() if line.startswith("Inst ")]
     debs = work / "debs"
-    _run(["apt-get", *apt, "download", "chromium-headless-shell", "chromium-common", *missing],
-         "download the browser packages", cwd=debs)
+    _run(
+        ["apt-get", *apt, "download", "chromium-headless-shell", "chromium-common", *missing],
+        "download the browser packages",
+        cwd=debs,
+    )
     for deb in sorted(debs.glob("*.deb")):
         _run(["dpkg-deb", "-x", str(deb), str(folder / "root")], f"unpack {deb.name}")
     shutil.rmtree(work)
@@ -115,16 +133,20 @@ def _write_wrapper(folder: Path) -> None:
         f"<fontconfig><dir>/usr/share/fonts</dir><dir>{root}/usr/share/fonts</dir>"
         f"<cachedir>{folder}/fontcache</cachedir>"
         f'<include ignore_missing="yes">{root}/etc/fonts/conf.d</include></fontconfig>\n',
-        encoding="utf-8")
-    libs = ":".join(str(root / p) for p in ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu",
-                                            "usr/lib/x86_64-linux-gnu/pulseaudio"))
+        encoding="utf-8",
+    )
+    libs = ":".join(
+        str(root / p)
+        for p in ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu/pulseaudio")
+    )
     wrapper = folder / "chromium"
     wrapper.write_text(
         "#!/bin/sh\n"
         f'export LD_LIBRARY_PATH="{libs}${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}"\n'
         f'export FONTCONFIG_FILE="${{FONTCONFIG_FILE:-{folder}/fonts.conf}}"\n'
         f'exec "{root}/usr/lib/chromium/chromium-headless-shell" "$@"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     wrapper.chmod(0o755)
 
 
@@ -162,7 +184,9 @@ class Renderer:
     def visible_text(self, page: Path) -> str:
         with tempfile.TemporaryDirectory(prefix="browser-probe-") as folder:
             probe = Path(folder) / "probe.html"
-            probe.write_text(VISIBLE_TEXT_PROBE.format(uri=html.escape(Path(page).resolve().as_uri())), encoding="utf-8")
+            probe.write_text(
+                VISIBLE_TEXT_PROBE.format(uri=html.escape(Path(page).resolve().as_uri())), encoding="utf-8"
+            )
             dom = self._open(probe.as_uri(), "--allow-file-access-from-files")[0]
         found = re.search(r'<pre id="visible-text">(.*?)</pre>', dom, re.DOTALL)
         return html.unescape(found.group(1)) if found else ""
@@ -170,8 +194,15 @@ class Renderer:
     def _open(self, uri: str, *extra: str) -> tuple[str, list[str]]:
         with tempfile.TemporaryDirectory(prefix="browser-profile-") as profile:
             net_log = Path(profile) / "net-log.json"
-            command = [str(self.browser), *FLAGS, *extra, f"--user-data-dir={profile}",
-                       f"--log-net-log={net_log}", "--dump-dom", uri]
+            command = [
+                str(self.browser),
+                *FLAGS,
+                *extra,
+                f"--user-data-dir={profile}",
+                f"--log-net-log={net_log}",
+                "--dump-dom",
+                uri,
+            ]
             dom = _run(command, f"render {uri}", timeout=120)
             return dom, _requested_urls(net_log)
 

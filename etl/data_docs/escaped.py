@@ -4,6 +4,7 @@ HTML-escaped (they never reach a browser as raw HTML), the batch named in a read
 Stored by etl/data_docs/publish.py in place of GX's own; the gate's findings, dq.validation_runs
 and the log keep the plain values.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,7 +23,9 @@ _EXCEPTION_KEYS_GX_ESCAPES = frozenset({"exception_message"})
 _RESULT_KEYS_KEPT = frozenset({"unexpected_index_column_names"})
 
 
-def for_data_docs(validation: ExpectationSuiteValidationResult, table: str | None = None) -> ExpectationSuiteValidationResult:
+def for_data_docs(
+    validation: ExpectationSuiteValidationResult, table: str | None = None
+) -> ExpectationSuiteValidationResult:
     """A copy of the suite's result whose values from the data are HTML-escaped, for Data Docs.
 
     Data Docs pages are opened in a browser, and GX (1.24) writes result values into them as raw
@@ -79,9 +82,13 @@ def _batch_for_readers(meta: Mapping[str, Any], table: str | None) -> dict[str, 
     if spec.get("query"):
         shown["rows"] = f"the snapshot query: {spec['query']}"
     elif spec.get("table_name"):
-        shown["rows"] = "the snapshot's partition " + ".".join(filter(None, (spec.get("schema_name"), spec["table_name"])))
-    return {**{k: v for k, v in meta.items() if k not in _BATCH_KEYS},
-            "batch_spec": {k: v for k, v in shown.items() if v is not None}}
+        shown["rows"] = "the snapshot's partition " + ".".join(
+            filter(None, (spec.get("schema_name"), spec["table_name"]))
+        )
+    return {
+        **{k: v for k, v in meta.items() if k not in _BATCH_KEYS},
+        "batch_spec": {k: v for k, v in shown.items() if v is not None},
+    }
 
 
 def _real_query(result: Any, batch_query: str | None) -> Any:
@@ -107,4 +114,3 @@ def _escape_html(value: Any, keep: frozenset[str] = frozenset()) -> Any:
     if isinstance(value, tuple):
         return tuple(_escape_html(v, keep) for v in value)
     return value
-

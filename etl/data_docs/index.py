@@ -5,6 +5,7 @@ CDNs): with no network it is empty. This one is plain HTML from the stored resul
 on disk, newest first, and says what the gate decided per suite: a suite with failed warnings
 only did not stop the run (`meta.gate`, written by publish.store_gate_verdict).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,7 @@ class Row:
 def write_index(site: Path, results: Path, limit: int | None = None) -> Path:
     """Write `site/index.html`: one row per validation page of the site (the newest `limit`)."""
     pages = sorted((site / "validations").rglob("*.html"), key=_run_time_folder, reverse=True)
-    rows = [_row(page, site, _result(page, site, results)) for page in pages[:limit or None]]
+    rows = [_row(page, site, _result(page, site, results)) for page in pages[: limit or None]]
     index = site / INDEX
     index.write_text(render.render(TEMPLATE, header=HEADER, rows=rows), encoding="utf-8")
     return index

@@ -17,6 +17,7 @@ and attributes pass through here unchanged, so they stay escaped. Vega charts (n
 suites' expectations draws one) would be dropped with the scripts; their numbers are in the text.
 The index is written from the results store (etl/data_docs/index.py).
 """
+
 from __future__ import annotations
 
 import html
@@ -166,7 +167,7 @@ class _Rewriter(HTMLParser):
         if target is not None and target.is_file():
             return url
         path = unquote(urlsplit(url).path)
-        candidates = [self.site / path[path.index("static/"):]] if "static/" in path else []
+        candidates = [self.site / path[path.index("static/") :]] if "static/" in path else []
         candidates.append(self.site / "static" / "images" / Path(path).name)
         for candidate in candidates:
             if Path(path).name and candidate.is_file():
@@ -177,8 +178,9 @@ class _Rewriter(HTMLParser):
 def _clean(attrs: dict[str, str | None]) -> dict[str, str | None]:
     """Attributes without event handlers (their functions came with the dropped scripts) and
     without styles that fetch from another host."""
-    return {k: v for k, v in attrs.items()
-            if not k.startswith("on") and not (k == "style" and v and EXTERNAL_CSS.search(v))}
+    return {
+        k: v for k, v in attrs.items() if not k.startswith("on") and not (k == "style" and v and EXTERNAL_CSS.search(v))
+    }
 
 
 def _tag(tag: str, attrs: dict[str, str | None], closed: bool = False) -> str:

@@ -6,6 +6,7 @@ GX's context (`DataDocs.configure`) and does after its checkpoint (`DataDocs.pub
 (severity column, pages rewritten to work offline by offline.py, a static index by index.py) from
 the escaped copy of each result (escaped.py).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,14 +48,20 @@ class DataDocs:
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(results_store_dir())},
         }
         config.data_docs_sites = {
-            SITE: site.site_config({
-                "show_how_to_buttons": False,
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs_dir())},
-                "site_index_builder": {
-                    "class_name": "DefaultSiteIndexBuilder",
-                    "validation_results_limit": INDEX_LIMIT,
+            SITE: site.site_config(
+                {
+                    "show_how_to_buttons": False,
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(data_docs_dir()),
+                    },
+                    "site_index_builder": {
+                        "class_name": "DefaultSiteIndexBuilder",
+                        "validation_results_limit": INDEX_LIMIT,
+                    },
                 },
-            }, results_store_dir())
+                results_store_dir(),
+            )
         }
 
     def publish(

@@ -5,6 +5,7 @@ goes by extension and leaves `.j2` files raw, the very gap through which GX's ow
 from the data through (escaped.py). So values reach a template plain and are escaped there, once;
 the one thing a template writes unescaped (`|safe`) is this room's own head: page marker and stylesheet.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -6,6 +6,7 @@ the offline pass after every build, and a validation-results table renderer with
 column. Imported by GX (by module name) and by `DataDocs.configure` (etl/data_docs/publish.py)
 when the gate makes its context, never at import time of etl.data_docs, since it imports GX.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,8 +38,13 @@ def site_config(current: Mapping[str, Any], results_directory: Path) -> dict[str
             },
         },
     }
-    return {**config, "module_name": MODULE, "class_name": OfflineSiteBuilder.__name__,
-            "site_section_builders": sections, "results_directory": str(results_directory)}
+    return {
+        **config,
+        "module_name": MODULE,
+        "class_name": OfflineSiteBuilder.__name__,
+        "site_section_builders": sections,
+        "results_directory": str(results_directory),
+    }
 
 
 class OfflineSiteBuilder(SiteBuilder):
@@ -50,12 +56,28 @@ class OfflineSiteBuilder(SiteBuilder):
     """
 
     # GX passes the context and the runtime environment by the names in this signature
-    def __init__(self, data_context, store_backend, site_name=None, site_index_builder=None,
-                 show_how_to_buttons=True, site_section_builders=None, runtime_environment=None,
-                 results_directory: str | None = None, **kwargs: Any) -> None:
-        super().__init__(data_context, store_backend, site_name=site_name, site_index_builder=site_index_builder,
-                         show_how_to_buttons=show_how_to_buttons, site_section_builders=site_section_builders,
-                         runtime_environment=runtime_environment, **kwargs)
+    def __init__(
+        self,
+        data_context,
+        store_backend,
+        site_name=None,
+        site_index_builder=None,
+        show_how_to_buttons=True,
+        site_section_builders=None,
+        runtime_environment=None,
+        results_directory: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            data_context,
+            store_backend,
+            site_name=site_name,
+            site_index_builder=site_index_builder,
+            show_how_to_buttons=show_how_to_buttons,
+            site_section_builders=site_section_builders,
+            runtime_environment=runtime_environment,
+            **kwargs,
+        )
         self.site_directory = Path(self.store_backend["base_directory"])
         self.results_directory = Path(results_directory) if results_directory else None
 
@@ -72,8 +94,9 @@ class OfflineSiteBuilder(SiteBuilder):
             offline.make_page_offline(page, self.site_directory)
         converted.touch()
         if build_index and self.results_directory is not None:
-            index.write_index(self.site_directory, self.results_directory,
-                              self.site_index_builder.validation_results_limit)
+            index.write_index(
+                self.site_directory, self.results_directory, self.site_index_builder.validation_results_limit
+            )
         return built
 
     def _page_of(self, identifier) -> Path | None:
@@ -98,14 +121,14 @@ class SeverityTableRenderer(ValidationResultsTableContentBlockRenderer):
 
     @classmethod
     def _get_content_block_fn(cls, expectation_type: str, expectation_config=None) -> Callable | None:
-        row_fn = super()._get_content_block_fn(expectation_type=expectation_type,
-                                                expectation_config=expectation_config)
+        row_fn = super()._get_content_block_fn(expectation_type=expectation_type, expectation_config=expectation_config)
         if row_fn is None:
             return None
 
         def with_severity(configuration=None, result=None, runtime_configuration=None, **kwargs):
-            rows = row_fn(configuration=configuration, result=result,
-                          runtime_configuration=runtime_configuration, **kwargs)
+            rows = row_fn(
+                configuration=configuration, result=result, runtime_configuration=runtime_configuration, **kwargs
+            )
             config = result.expectation_config if result is not None else configuration
             for row in rows:
                 row.insert(1, severity_cell(config))

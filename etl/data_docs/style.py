@@ -4,6 +4,7 @@ Owned here instead of Bootstrap's from a CDN: it styles only the classes GX's te
 pages read the same with no network. Severity badges: critical red, warning amber. "Failed only"
 (the radio buttons GX wires to jQuery) filters with `:has()` alone.
 """
+
 from __future__ import annotations
 
 MARKER = '<meta name="churn-data-docs" content="offline">'  # a page that was rewritten already

@@ -12,6 +12,7 @@ within FLOAT_LIMITS); its length alone refuses nothing, so a typed COPY (etl/ing
 can accept exactly the same values. A refused text longer than MAX_NUMBER_CHARS is reported as
 too long. `typed_check` is the CHECK that lets a typed COPY accept only such values.
 """
+
 from __future__ import annotations
 
 from psycopg2 import sql as pgsql
@@ -41,8 +42,12 @@ def checks(column: Column) -> list[tuple[pgsql.Composable, str]]:
         digits = int_digits(column)
         pattern = pgsql.Literal(INT_PATTERN)
         not_whole = sql("({v} IS NULL OR {v} !~ {p})", p=pattern)
-        too_large = sql("({v} ~ {p} AND length(ltrim(btrim({v}, {s}), '+-0')) > {d})", p=pattern,
-                        s=pgsql.Literal(SPACES), d=pgsql.Literal(digits))
+        too_large = sql(
+            "({v} ~ {p} AND length(ltrim(btrim({v}, {s}), '+-0')) > {d})",
+            p=pattern,
+            s=pgsql.Literal(SPACES),
+            d=pgsql.Literal(digits),
+        )
         return [
             (not_whole, "value is not a whole number"),
             (pgsql.SQL("({} AND {})").format(long_text, too_large), too_long),
@@ -86,10 +91,15 @@ def converted(column: Column) -> pgsql.Composable:
         target = pgsql.SQL("bigint" if digits > DEFAULT_INT_MAX_DIGITS else "integer")
         # A text no longer than `digits` cannot hold more digits: the digit count is read only
         # for longer texts (leading zeros, signs and spaces do not count).
-        return sql("CASE WHEN {v} !~ {p} THEN NULL"
-                   " WHEN length({v}) <= {d} OR length(ltrim(btrim({v}, {s}), '+-0')) <= {d}"
-                   " THEN btrim({v})::{t} END",
-                   p=pgsql.Literal(INT_PATTERN), d=pgsql.Literal(digits), s=spaces, t=target)
+        return sql(
+            "CASE WHEN {v} !~ {p} THEN NULL"
+            " WHEN length({v}) <= {d} OR length(ltrim(btrim({v}, {s}), '+-0')) <= {d}"
+            " THEN btrim({v})::{t} END",
+            p=pgsql.Literal(INT_PATTERN),
+            d=pgsql.Literal(digits),
+            s=spaces,
+            t=target,
+        )
     # The common case first: a text without letters (so without an exponent, NaN, Infinity or
     # hex) of at most MAX_NUMBER_CHARS characters is either a plain decimal well inside
     # FLOAT_LIMITS, which the cast accepts as the checks do, or no number, on which the cast

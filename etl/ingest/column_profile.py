@@ -15,6 +15,7 @@ customers differ by at most 0.15 per column, and +10 % on every value of one col
 0.29. So a pair is called swapped when each column is within `NEAR` of the other's reference and
 beyond `FAR` from its own. Snapshots under `MIN_ROWS` rows are too noisy to tell and are skipped.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -75,7 +76,7 @@ class Swap:
 
 def distance(x: Profile, y: Profile) -> float:
     """|Δmean| + |Δsd| in units of the pooled sd (0 for identical profiles)."""
-    scale = math.sqrt((x.sd ** 2 + y.sd ** 2) / 2)
+    scale = math.sqrt((x.sd**2 + y.sd**2) / 2)
     if scale == 0:
         return 0.0 if x.mean == y.mean else math.inf
     return (abs(x.mean - y.mean) + abs(x.sd - y.sd)) / scale
@@ -116,8 +117,13 @@ def check_market_file(conn: sa.Connection, snapshot_date: dt.date) -> Swap | Non
     new, reference = profile(conn, snapshot_date), profile(conn, reference_date)
     rows = min((p.n for p in (*new.values(), *reference.values())), default=0)
     if rows < MIN_ROWS:
-        log.info("column swap check of market_file %s against %s skipped: %d rows, fewer than %d",
-                 snapshot_date, reference_date, rows, MIN_ROWS)
+        log.info(
+            "column swap check of market_file %s against %s skipped: %d rows, fewer than %d",
+            snapshot_date,
+            reference_date,
+            rows,
+            MIN_ROWS,
+        )
         return None
     swap = find_swap(new, reference, reference_date)
     if swap is None:

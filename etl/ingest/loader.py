@@ -16,6 +16,7 @@ a UTF-8 BOM, columns in any order, money.csv with ';' + decimal comma, ',' + '.'
 quoted "0,98", and integer-looking decimals ("5" for 5.0).
 Needs PostgreSQL 16+: `pg_input_is_valid` tests a number text without raising (e.g. on 1e-99999).
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,8 +26,8 @@ import re
 from pathlib import Path
 from typing import BinaryIO, Callable, Sequence
 
-import sqlalchemy as sa
 import psycopg2
+import sqlalchemy as sa
 from psycopg2 import sql as pgsql
 
 from etl.ingest import casts, column_profile, typed_copy
@@ -48,8 +49,16 @@ NUL_PROBLEM = "contains a NUL byte (binary data)"
 class LoadError(ValueError):
     """A snapshot was rejected; the message names the file, column and (file) line numbers."""
 
-    def __init__(self, file_name: str, problem: str, column: str | None = None, lines: Sequence[int] = (),
-                 samples: Sequence[str | None] = (), *, columns: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        file_name: str,
+        problem: str,
+        column: str | None = None,
+        lines: Sequence[int] = (),
+        samples: Sequence[str | None] = (),
+        *,
+        columns: Sequence[str] = (),
+    ) -> None:
         self.file_name, self.column, self.lines, self.problem = file_name, column, list(lines), problem
         self.columns = list(columns) or ([column] if column else [])
         where = file_name + (f", column '{visible(column)}'" if column else "")
@@ -63,8 +72,9 @@ class LoadError(ValueError):
         super().__init__(message)
 
 
-def load_snapshot(engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.date,
-                  hold: Callable[[sa.Connection], None] | None = None) -> dict[str, int]:
+def load_snapshot(
+    engine: sa.Engine, data_dir: Path | str, snapshot_date: dt.date, hold: Callable[[sa.Connection], None] | None = None
+) -> dict[str, int]:
     """Replace the snapshot's raw partitions with the four files in `data_dir`; rows per file.
 
     `hold(conn)`, when given, runs first inside the load transaction (a claim on the date).
@@ -139,9 +149,7 @@ def _copy_into_load_table(conn: sa.Connection, source: Source, path: Path) -> in
     """Stream the file body into load_<table> with COPY; return the number of data rows."""
     with path.open("rb") as stream:
         columns, delimiter = _read_header(stream, source)
-        copy = pgsql.SQL(
-            "COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, DELIMITER {delimiter})"
-        ).format(
+        copy = pgsql.SQL("COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, DELIMITER {delimiter})").format(
             table=pgsql.Identifier(f"load_{source.table}"),
             columns=pgsql.SQL(", ").join(pgsql.Identifier(c.name) for c in columns),
             delimiter=pgsql.Literal(delimiter),
@@ -166,7 +174,7 @@ def _read_header(stream: BinaryIO, source: Source) -> tuple[list[Column], str]:
     if not first.strip():
         raise LoadError(name, "file is empty")
     if first.startswith(UTF8_BOM):
-        first = first[len(UTF8_BOM):]
+        first = first[len(UTF8_BOM) :]
     line = first.rstrip(b"\r\n")
     if b"\r" in line:
         raise LoadError(name, "lines end with a bare carriage return (old Mac line endings), not LF or CRLF", lines=[1])
@@ -182,17 +190,27 @@ def _read_header(stream: BinaryIO, source: Source) -> tuple[list[Column], str]:
     except UnicodeDecodeError as error:
         raise LoadError(name, f"not UTF-8 text ({error.reason} at byte {error.start})", lines=[1]) from None
     if header.count('"') % 2:
-        raise LoadError(name, "header spans several lines (a quoted column name holds a line break, "
-                              "or a quote is unbalanced)", lines=[1])
+        raise LoadError(
+            name,
+            "header spans several lines (a quoted column name holds a line break, or a quote is unbalanced)",
+            lines=[1],
+        )
     names = [n.strip().strip('"') for n in header.split(delimiter)]
     known = source.by_header()
     unknown = [n for n in names if n not in known]
     if unknown:
         hint = " (hidden characters shown as escapes)" if any(map(has_hidden_characters, unknown)) else ""
-        raise LoadError(name, "unknown column in header" + hint + _script_hint(unknown),
-                        column=", ".join(unknown), lines=[1], columns=unknown)
-    for problem, bad in (("column missing from header", [c.header for c in source.columns if c.header not in names]),
-                         ("column repeated in header", sorted({n for n in names if names.count(n) > 1}))):
+        raise LoadError(
+            name,
+            "unknown column in header" + hint + _script_hint(unknown),
+            column=", ".join(unknown),
+            lines=[1],
+            columns=unknown,
+        )
+    for problem, bad in (
+        ("column missing from header", [c.header for c in source.columns if c.header not in names]),
+        ("column repeated in header", sorted({n for n in names if names.count(n) > 1})),
+    ):
         if bad:
             raise LoadError(name, problem, column=", ".join(bad), lines=[1], columns=bad)
     return [known[n] for n in names], delimiter
@@ -262,13 +280,18 @@ def _check_load_table(conn: sa.Connection, source: Source) -> None:
             continue
         sample_query = pgsql.SQL(
             "SELECT line_no + 1, {col} FROM {table} WHERE {predicate} ORDER BY line_no LIMIT {limit}"
-        ).format(col=pgsql.Identifier(column.name), table=table, predicate=predicate,
-                 limit=pgsql.Literal(SAMPLE_SIZE + 1))
+        ).format(
+            col=pgsql.Identifier(column.name), table=table, predicate=predicate, limit=pgsql.Literal(SAMPLE_SIZE + 1)
+        )
         bad = _fetch(conn, sample_query)
         empty = all(value is None or not value.strip(SPACES) for _, value in bad)
-        raise LoadError(source.file_name, f"{'empty value' if empty else problem} in {bad_count} row(s)",
-                        column=column.header, lines=[line for line, _ in bad],
-                        samples=[] if empty else [value for _, value in bad])
+        raise LoadError(
+            source.file_name,
+            f"{'empty value' if empty else problem} in {bad_count} row(s)",
+            column=column.header,
+            lines=[line for line, _ in bad],
+            samples=[] if empty else [value for _, value in bad],
+        )
 
 
 def _fetch(conn: sa.Connection, query: pgsql.Composable) -> list[tuple]:

@@ -9,6 +9,7 @@ Every step holds the date's claim (etl/ops/claims.py) inside its transaction: `r
 the whole run (Airflow: dag_id/run_id); a step of another run of the same date is refused with
 `SnapshotBusy`. `run=None` (one step called from a script or test) claims nothing across steps.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,7 +41,9 @@ def load_raw(
     db.check_migrated(engine)
     data_dir = settings.export_dir(snapshot_date) if data_dir is None else data_dir
     return loader.load_snapshot(
-        engine, data_dir, snapshot_date,
+        engine,
+        data_dir,
+        snapshot_date,
         hold=lambda conn: claims.hold(conn, PIPELINE, snapshot_date, run, "load_raw"),
     )
 
@@ -95,8 +98,13 @@ def publish_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None 
     """
     params = {"snapshot_date": snapshot_date}
     published = batches.publish(
-        engine, "features", snapshot_date, run,
-        count_staged=lambda conn: db.run_sql(conn, "features", "count_staged_rows", params).mappings().one()["customers"],
+        engine,
+        "features",
+        snapshot_date,
+        run,
+        count_staged=lambda conn: (
+            db.run_sql(conn, "features", "count_staged_rows", params).mappings().one()["customers"]
+        ),
         move_rows=lambda conn: db.run_sql(conn, "features", "publish_customer_features", params),
         step="publish_features",
     )
@@ -104,4 +112,3 @@ def publish_features(engine: sa.Engine, snapshot_date: dt.date, run: str | None 
         counts = dict(db.run_sql(conn, "features", "count_snapshot_rows", params).mappings().one())
     log.info("%s features %s: %s", "published" if published else "already published", snapshot_date, counts)
     return counts
-

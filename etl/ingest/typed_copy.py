@@ -11,6 +11,7 @@ comma elsewhere, a bad line) rolls the fast path back to its savepoint and retur
 loader then runs the checked path (etl/ingest/loader.py), which converts what it can and names
 what it cannot. Either way the partition holds the same rows.
 """
+
 from __future__ import annotations
 
 from typing import BinaryIO, Sequence
@@ -49,7 +50,11 @@ class _ScreenedStream:
 
 
 def copy_into_partition(
-    conn: sa.Connection, source: Source, stream: BinaryIO, columns: Sequence[Column], delimiter: str,
+    conn: sa.Connection,
+    source: Source,
+    stream: BinaryIO,
+    columns: Sequence[Column],
+    delimiter: str,
     params: dict,
 ) -> int | None:
     """COPY the rest of `stream` (past its header) into the snapshot's (empty) raw partition;
@@ -59,25 +64,39 @@ def copy_into_partition(
     try:
         cursor.execute("SELECT ops.partition_name(%s::regclass, %s)", (f"raw.{source.table}", params["snapshot_date"]))
         partition = pgsql.SQL(cursor.fetchone()[0])  # quoted by format(%I) in the function
-        cursor.execute(pgsql.SQL(
-            "ALTER TABLE {p} ALTER snapshot_date SET DEFAULT %(snapshot_date)s::date,"
-            " ALTER source_file SET DEFAULT %(source_file)s, ALTER loaded_at SET DEFAULT now(),"
-            " ADD CONSTRAINT {name} CHECK ({checks})"
-        ).format(p=partition, name=pgsql.Identifier(CHECK_NAME),
-                 checks=pgsql.SQL(" AND ").join(casts.typed_check(c) for c in source.columns)), params)
+        cursor.execute(
+            pgsql.SQL(
+                "ALTER TABLE {p} ALTER snapshot_date SET DEFAULT %(snapshot_date)s::date,"
+                " ALTER source_file SET DEFAULT %(source_file)s, ALTER loaded_at SET DEFAULT now(),"
+                " ADD CONSTRAINT {name} CHECK ({checks})"
+            ).format(
+                p=partition,
+                name=pgsql.Identifier(CHECK_NAME),
+                checks=pgsql.SQL(" AND ").join(casts.typed_check(c) for c in source.columns),
+            ),
+            params,
+        )
         numbers_only = all(c.kind != "text" for c in source.columns)
         screened = _ScreenedStream(stream, decimal_commas=delimiter != "," and numbers_only)
-        cursor.copy_expert(pgsql.SQL("COPY {p} ({columns}) FROM STDIN WITH (FORMAT csv, DELIMITER {d})").format(
-            p=partition, columns=pgsql.SQL(", ").join(pgsql.Identifier(c.name) for c in columns),
-            d=pgsql.Literal(delimiter)), screened, size=CHUNK_BYTES)
+        cursor.copy_expert(
+            pgsql.SQL("COPY {p} ({columns}) FROM STDIN WITH (FORMAT csv, DELIMITER {d})").format(
+                p=partition,
+                columns=pgsql.SQL(", ").join(pgsql.Identifier(c.name) for c in columns),
+                d=pgsql.Literal(delimiter),
+            ),
+            screened,
+            size=CHUNK_BYTES,
+        )
         rows = cursor.rowcount
         if screened.suspect or rows <= 0:
             savepoint.rollback()
             return None
-        cursor.execute(pgsql.SQL(
-            "ALTER TABLE {p} ALTER snapshot_date DROP DEFAULT, ALTER source_file DROP DEFAULT,"
-            " ALTER loaded_at DROP DEFAULT, DROP CONSTRAINT {name}"
-        ).format(p=partition, name=pgsql.Identifier(CHECK_NAME)))
+        cursor.execute(
+            pgsql.SQL(
+                "ALTER TABLE {p} ALTER snapshot_date DROP DEFAULT, ALTER source_file DROP DEFAULT,"
+                " ALTER loaded_at DROP DEFAULT, DROP CONSTRAINT {name}"
+            ).format(p=partition, name=pgsql.Identifier(CHECK_NAME))
+        )
         savepoint.commit()
         return rows
     except (psycopg2.DataError, psycopg2.IntegrityError):

@@ -11,6 +11,7 @@ each build (a new `batch_id`), which gate run passed it, and when it was publish
 Every step holds the date's claim (etl/ops/claims.py), so another run cannot rebuild the batch
 between its gate and publish.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,20 +57,41 @@ class StagedBatch:
 
 def record_staged(conn: sa.Connection, layer: Layer, snapshot_date: dt.date, run: str | None, rows: int) -> StagedBatch:
     """A new build of the date's staged rows (inside the transaction that built them)."""
-    row = db.run_sql(conn, "ops", "upsert_staged_batch", {
-        "layer": layer, "snapshot_date": snapshot_date, "batch_id": uuid.uuid4(),
-        "run_id": run or "unnamed", "rows": rows,
-    }).mappings().one()
+    row = (
+        db.run_sql(
+            conn,
+            "ops",
+            "upsert_staged_batch",
+            {
+                "layer": layer,
+                "snapshot_date": snapshot_date,
+                "batch_id": uuid.uuid4(),
+                "run_id": run or "unnamed",
+                "rows": rows,
+            },
+        )
+        .mappings()
+        .one()
+    )
     return StagedBatch(**row)
 
 
 def current(conn: sa.Connection, layer: Layer, snapshot_date: dt.date) -> StagedBatch | None:
-    row = db.run_sql(conn, "ops", "select_staged_batch", {"layer": layer, "snapshot_date": snapshot_date}).mappings().first()
+    row = (
+        db.run_sql(conn, "ops", "select_staged_batch", {"layer": layer, "snapshot_date": snapshot_date})
+        .mappings()
+        .first()
+    )
     return StagedBatch(**row) if row is not None else None
 
 
 def gate(
-    engine: sa.Engine, layer: Layer, snapshot_date: dt.date, run: str | None, *, step: str,
+    engine: sa.Engine,
+    layer: Layer,
+    snapshot_date: dt.date,
+    run: str | None,
+    *,
+    step: str,
 ) -> quality.GateResult | None:
     """Run the layer's GX gate on the staged batch (its results in Data Docs) and record that it
     passed *this* batch.
@@ -84,13 +106,21 @@ def gate(
     with engine.begin() as conn:
         batch = _held_batch(conn, layer, snapshot_date, run, step)
     if batch.published_at is not None:
-        log.info("%s of %s: batch %s was already published at %s (gate run %s); nothing to gate",
-                 layer, snapshot_date, batch.batch_id, batch.published_at, batch.gate_run_id)
+        log.info(
+            "%s of %s: batch %s was already published at %s (gate run %s); nothing to gate",
+            layer,
+            snapshot_date,
+            batch.batch_id,
+            batch.published_at,
+            batch.gate_run_id,
+        )
         return None
     result = quality.validate(engine, layer, snapshot_date, docs=data_docs.DataDocs())
     with engine.begin() as conn:
         claims.hold(conn, PIPELINES[layer], snapshot_date, run, step)
-        updated = db.run_sql(conn, "ops", "update_staged_batch_audited", {**batch.params, "gate_run_id": result.run_id}).rowcount
+        updated = db.run_sql(
+            conn, "ops", "update_staged_batch_audited", {**batch.params, "gate_run_id": result.run_id}
+        ).rowcount
     if not updated:
         raise PublishRefused(
             f"{layer} of {snapshot_date}: the staged batch was rebuilt while gate run {result.run_id} checked it; "
@@ -115,8 +145,13 @@ def publish(
     with engine.begin() as conn:
         batch = _held_batch(conn, layer, snapshot_date, run, step)
         if batch.published_at is not None:
-            log.info("%s of %s: batch %s already published at %s; nothing to do",
-                     layer, snapshot_date, batch.batch_id, batch.published_at)
+            log.info(
+                "%s of %s: batch %s already published at %s; nothing to do",
+                layer,
+                snapshot_date,
+                batch.batch_id,
+                batch.published_at,
+            )
             claims.release(conn, PIPELINES[layer], snapshot_date, run)
             return False
         if batch.gate_run_id is None:

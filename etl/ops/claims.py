@@ -13,6 +13,7 @@ it: `python -m etl.ops.claims clear ingest 2026-11-27`.
 `run=None` (a script or test calling one step) claims nothing across steps: the step still waits
 for other steps of the date and is refused while another run's claim is live.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,34 +55,72 @@ def hold(conn: sa.Connection, pipeline: Pipeline, snapshot_date: dt.date, run: s
     if claim is not None and claim["live"] and claim["run_id"] != run:
         raise SnapshotBusy(busy_message(pipeline, snapshot_date, claim, step))
     if run is not None:
-        db.run_sql(conn, "ops", "upsert_snapshot_claim", {
-            **params, "run_id": run, "step": step, "holder": holder(), "ttl_seconds": ttl_seconds(),
-        })
+        db.run_sql(
+            conn,
+            "ops",
+            "upsert_snapshot_claim",
+            {
+                **params,
+                "run_id": run,
+                "step": step,
+                "holder": holder(),
+                "ttl_seconds": ttl_seconds(),
+            },
+        )
 
 
 def release(conn: sa.Connection, pipeline: Pipeline, snapshot_date: dt.date, run: str | None) -> None:
     """End `run`'s claim on the date (in the caller's transaction, e.g. with the publish)."""
     if run is not None:
-        db.run_sql(conn, "ops", "delete_snapshot_claims", {
-            "run_id": run, "pipeline": pipeline, "snapshot_date": snapshot_date,
-        })
+        db.run_sql(
+            conn,
+            "ops",
+            "delete_snapshot_claims",
+            {
+                "run_id": run,
+                "pipeline": pipeline,
+                "snapshot_date": snapshot_date,
+            },
+        )
 
 
 def release_run(engine: sa.Engine, run: str) -> list[dict[str, Any]]:
     """End every claim of `run` (its failure callback); returns what was released."""
     with engine.begin() as conn:
-        rows = db.run_sql(conn, "ops", "delete_snapshot_claims", {
-            "run_id": run, "pipeline": None, "snapshot_date": None,
-        }).mappings().all()
+        rows = (
+            db.run_sql(
+                conn,
+                "ops",
+                "delete_snapshot_claims",
+                {
+                    "run_id": run,
+                    "pipeline": None,
+                    "snapshot_date": None,
+                },
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
 def clear(engine: sa.Engine, pipeline: Pipeline, snapshot_date: dt.date) -> list[dict[str, Any]]:
     """Remove the claim on a date whoever holds it (a stuck claim of a run that was killed)."""
     with engine.begin() as conn:
-        rows = db.run_sql(conn, "ops", "delete_snapshot_claims", {
-            "run_id": None, "pipeline": pipeline, "snapshot_date": snapshot_date,
-        }).mappings().all()
+        rows = (
+            db.run_sql(
+                conn,
+                "ops",
+                "delete_snapshot_claims",
+                {
+                    "run_id": None,
+                    "pipeline": pipeline,
+                    "snapshot_date": snapshot_date,
+                },
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]
 
 
@@ -118,8 +157,10 @@ def main(argv: list[str]) -> int:
     if argv[:1] in (["list"], []):
         for claim in list_claims(engine):
             state = "live" if claim["live"] else "expired"
-            print(f"{claim['pipeline']:<7} {claim['snapshot_date']}  {state:<7} {claim['run_id']}  "
-                  f"step {claim['step']} on {claim['holder']}, expires {claim['expires_at']:%Y-%m-%d %H:%M:%S}")
+            print(
+                f"{claim['pipeline']:<7} {claim['snapshot_date']}  {state:<7} {claim['run_id']}  "
+                f"step {claim['step']} on {claim['holder']}, expires {claim['expires_at']:%Y-%m-%d %H:%M:%S}"
+            )
         return 0
     print("usage: python -m etl.ops.claims list | clear {ingest|score} YYYY-MM-DD", file=sys.stderr)
     return 2

@@ -34,16 +34,39 @@ GX's own INFO logging (on import: hundreds of "Skipping registering function …
 expectation: "_get_default_value called with key …") made up ~90 % of a gate task's log; it is
 capped at WARNING here, before anything imports GX, so the log shows the gate's own table.
 """
+
 import logging
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-from etl.quality.gate import Publisher, critical_failures, record, validate  # noqa: E402 (after the logger is capped)
+from etl.quality.gate import Publisher, critical_failures, record, validate
 from etl.quality.results import Finding, GateResult, QualityGateFailed, SuiteResult
-from etl.quality.suites import ExpectationSpec, Layer, SuiteFileError, SuiteSpec, load_suites, parse_suite, read_suite, to_gx
+from etl.quality.suites import (
+    ExpectationSpec,
+    Layer,
+    SuiteFileError,
+    SuiteSpec,
+    load_suites,
+    parse_suite,
+    read_suite,
+    to_gx,
+)
 
 __all__ = [
-    "ExpectationSpec", "Finding", "GateResult", "Layer", "QualityGateFailed", "SuiteFileError",
-    "Publisher", "SuiteResult", "SuiteSpec", "critical_failures", "load_suites", "parse_suite", "read_suite",
-    "record", "to_gx", "validate",
+    "ExpectationSpec",
+    "Finding",
+    "GateResult",
+    "Layer",
+    "QualityGateFailed",
+    "SuiteFileError",
+    "Publisher",
+    "SuiteResult",
+    "SuiteSpec",
+    "critical_failures",
+    "load_suites",
+    "parse_suite",
+    "read_suite",
+    "record",
+    "to_gx",
+    "validate",
 ]

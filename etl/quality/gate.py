@@ -2,6 +2,7 @@
 
 See the package docstring for the why; `validate` is the entry point.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,8 +39,12 @@ class Publisher(Protocol):
     def configure(self, config: Any) -> None:
         """Add the stores and sites it needs to the run's GX `DataContextConfig`."""
 
-    def publish(self, context: Any, validations: Mapping[Any, ExpectationSuiteValidationResult],
-                findings: Mapping[str, Sequence[Finding]]) -> tuple[Mapping[str, str | None], Path | None]:
+    def publish(
+        self,
+        context: Any,
+        validations: Mapping[Any, ExpectationSuiteValidationResult],
+        findings: Mapping[str, Sequence[Finding]],
+    ) -> tuple[Mapping[str, str | None], Path | None]:
         """After the checkpoint: the page of each suite's result (by suite name), and the index page."""
 
 
@@ -78,22 +83,27 @@ def record(engine: sa.Engine, result: GateResult) -> None:
     """One dq.validation_runs row per suite, in a transaction of its own."""
     with engine.begin() as conn:
         for suite in result.suites:
-            db.run_sql(conn, "dq", "insert_validation_run", {
-                "run_id": result.run_id,
-                "layer": result.layer,
-                "suite": suite.suite,
-                "table_name": suite.table,
-                "snapshot_date": result.snapshot_date,
-                "success": suite.success,
-                "evaluated_count": len(suite.findings),
-                "failed_count": len(suite.failed),
-                "critical_failed": len(suite.critical_failed),
-                "warnings_failed": len(suite.warnings_failed),
-                "started_at": result.started_at,
-                "finished_at": result.finished_at,
-                "data_docs_path": suite.data_docs_path,
-                "details": json.dumps([f.as_detail() for f in suite.findings], ensure_ascii=False),
-            })
+            db.run_sql(
+                conn,
+                "dq",
+                "insert_validation_run",
+                {
+                    "run_id": result.run_id,
+                    "layer": result.layer,
+                    "suite": suite.suite,
+                    "table_name": suite.table,
+                    "snapshot_date": result.snapshot_date,
+                    "success": suite.success,
+                    "evaluated_count": len(suite.findings),
+                    "failed_count": len(suite.failed),
+                    "critical_failed": len(suite.critical_failed),
+                    "warnings_failed": len(suite.warnings_failed),
+                    "started_at": result.started_at,
+                    "finished_at": result.finished_at,
+                    "data_docs_path": suite.data_docs_path,
+                    "details": json.dumps([f.as_detail() for f in suite.findings], ensure_ascii=False),
+                },
+            )
 
 
 def critical_failures(engine: sa.Engine, snapshot_date: dt.date, since: dt.datetime) -> list[Finding]:
@@ -101,7 +111,9 @@ def critical_failures(engine: sa.Engine, snapshot_date: dt.date, since: dt.datet
     `since`, read back from dq.validation_runs: what a person must see when a gate stopped a run."""
     source_files = {spec.name: spec.source_file for spec in load_suites()}
     with engine.connect() as conn:
-        rows = db.run_sql(conn, "dq", "select_critical_failures", {"snapshot_date": require_date(snapshot_date), "since": since})
+        rows = db.run_sql(
+            conn, "dq", "select_critical_failures", {"snapshot_date": require_date(snapshot_date), "since": since}
+        )
         return [Finding.from_detail(r.suite, r.table_name, source_files.get(r.suite), r.detail) for r in rows]
 
 
@@ -125,10 +137,16 @@ def _run_gx(
     context = _context(engine.url.render_as_string(hide_password=False), docs)
     sources = (_datasource(context), _datasource(context, "warehouse_partitions", create_temp_table=False))
     try:
-        definitions = {spec.name: _validation(context, sources, spec, snapshot_date, partitions.get(spec.name))
-                       for spec in specs}
-        checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name=f"{layer}_gate", validation_definitions=list(definitions.values()), result_format=samples.COUNT_FORMAT))
+        definitions = {
+            spec.name: _validation(context, sources, spec, snapshot_date, partitions.get(spec.name)) for spec in specs
+        }
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=f"{layer}_gate",
+                validation_definitions=list(definitions.values()),
+                result_format=samples.COUNT_FORMAT,
+            )
+        )
         run_name = f"{layer}_{snapshot_date.isoformat()}_{run_id[:8]}"
         outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_name, run_time=started_at))
         samples.add_samples(context, outcome, {spec.name: spec for spec in specs}, definitions)
@@ -150,7 +168,8 @@ def _datasource(context, name: str = "warehouse", create_temp_table: bool = True
     with warnings.catch_warnings():  # "a PostgresDatasource may be more appropriate": it rejects
         warnings.simplefilter("ignore")  # the embedded server's socket-only URL, add_sql does not
         return context.data_sources.add_sql(
-            name=name, connection_string="${" + URL_VARIABLE + "}", create_temp_table=create_temp_table)
+            name=name, connection_string="${" + URL_VARIABLE + "}", create_temp_table=create_temp_table
+        )
 
 
 def _partitions(engine: sa.Engine, specs: Sequence[SuiteSpec], snapshot_date: dt.date) -> dict[str, tuple[str, str]]:
@@ -158,8 +177,9 @@ def _partitions(engine: sa.Engine, specs: Sequence[SuiteSpec], snapshot_date: dt
     found = {}
     with engine.connect() as conn:
         for spec in specs:
-            row = db.run_sql(conn, "dq", "select_snapshot_partition",
-                             {"parent": spec.table, "snapshot_date": snapshot_date}).first()
+            row = db.run_sql(
+                conn, "dq", "select_snapshot_partition", {"parent": spec.table, "snapshot_date": snapshot_date}
+            ).first()
             if row is not None:
                 found[spec.name] = (row.schema_name, row.table_name)
     return found
@@ -176,21 +196,31 @@ def _validation(context, sources, spec: SuiteSpec, snapshot_date: dt.date, parti
     else:
         asset = queries.add_query_asset(name=spec.name, query=spec.snapshot_query(snapshot_date))
     batch = asset.add_batch_definition_whole_table(name=f"snapshot_{snapshot_date.isoformat()}")
-    suite = context.suites.add(gx.ExpectationSuite(name=spec.name, meta={"table": spec.table, "notes": spec.description}))
+    suite = context.suites.add(
+        gx.ExpectationSuite(name=spec.name, meta={"table": spec.table, "notes": spec.description})
+    )
     for index, expectation in enumerate(spec.all_expectations()):
         suite.add_expectation(to_gx(expectation, index))
     return context.validation_definitions.add(gx.ValidationDefinition(name=spec.name, data=batch, suite=suite))
 
 
-def _suite_results(context, outcome, specs: Sequence[SuiteSpec], docs: Publisher | None) -> tuple[list[SuiteResult], Path | None]:
+def _suite_results(
+    context, outcome, specs: Sequence[SuiteSpec], docs: Publisher | None
+) -> tuple[list[SuiteResult], Path | None]:
     """Findings per suite, then the run's results published once for all suites (GX's
     UpdateDataDocsAction would rebuild the index once per suite)."""
     by_suite = {spec.name: spec for spec in specs}
-    findings = {validation.suite_name: tuple(_findings(by_suite[validation.suite_name], validation))
-                for validation in outcome.run_results.values()}
+    findings = {
+        validation.suite_name: tuple(_findings(by_suite[validation.suite_name], validation))
+        for validation in outcome.run_results.values()
+    }
     pages, index = docs.publish(context, outcome.run_results, findings) if docs is not None else ({}, None)
-    results = [SuiteResult(suite=spec.name, table=spec.table, findings=findings[spec.name],
-                           data_docs_path=pages.get(spec.name)) for spec in specs]
+    results = [
+        SuiteResult(
+            suite=spec.name, table=spec.table, findings=findings[spec.name], data_docs_path=pages.get(spec.name)
+        )
+        for spec in specs
+    ]
     return results, index
 
 
@@ -233,9 +263,9 @@ def _finding(spec: SuiteSpec, expectation: ExpectationSpec, evr) -> Finding:
     sample: list[Any] = []
     if expectation.type == "unexpected_rows_expectation":
         unexpected_count, observed = observed, None
-        sample = list((result.get("details") or {}).get("unexpected_rows") or [])[:samples.SAMPLE_SIZE]
+        sample = list((result.get("details") or {}).get("unexpected_rows") or [])[: samples.SAMPLE_SIZE]
     elif result.get("partial_unexpected_list") is not None:
-        sample = list(result["partial_unexpected_list"])[:samples.SAMPLE_SIZE]
+        sample = list(result["partial_unexpected_list"])[: samples.SAMPLE_SIZE]
     elif not evr.success and isinstance(result.get("details"), dict):
         sample = [result["details"].get("mismatched", result["details"])]
     column = expectation.reported_column
@@ -274,5 +304,9 @@ def _cap_gx_loggers() -> None:
     """A few GX modules set their own logger to INFO when imported, past the WARNING cap that
     etl.quality puts on `great_expectations`: let them inherit the cap again."""
     for name, logger in list(logging.root.manager.loggerDict.items()):
-        if name.startswith("great_expectations.") and isinstance(logger, logging.Logger) and 0 < logger.level < logging.WARNING:
+        if (
+            name.startswith("great_expectations.")
+            and isinstance(logger, logging.Logger)
+            and 0 < logger.level < logging.WARNING
+        ):
             logger.setLevel(logging.NOTSET)

@@ -1,5 +1,6 @@
 """What a gate run found, flattened for the task log, dq.validation_runs and exceptions:
 one `Finding` per expectation, grouped by suite (`SuiteResult`) and run (`GateResult`)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,11 +46,29 @@ class Finding:
     @classmethod
     def from_detail(cls, suite: str, table: str, source_file: str | None, detail: Mapping[str, Any]) -> Finding:
         """A finding as recorded in dq.validation_runs.details (the inverse of `as_detail`)."""
-        return cls(suite=suite, table=table, source_file=source_file, **{
-            key: detail.get(key) for key in (
-                "expectation", "severity", "success", "column", "source_column", "unexpected_count",
-                "unexpected_percent", "observed_value", "description", "notes", "exception")
-        }, sample=list(detail.get("sample") or []), arguments=dict(detail.get("arguments") or {}))
+        return cls(
+            suite=suite,
+            table=table,
+            source_file=source_file,
+            **{
+                key: detail.get(key)
+                for key in (
+                    "expectation",
+                    "severity",
+                    "success",
+                    "column",
+                    "source_column",
+                    "unexpected_count",
+                    "unexpected_percent",
+                    "observed_value",
+                    "description",
+                    "notes",
+                    "exception",
+                )
+            },
+            sample=list(detail.get("sample") or []),
+            arguments=dict(detail.get("arguments") or {}),
+        )
 
     def where(self) -> str:
         """`raw.market_file.promo_share (market_file.csv «Акционные_покупки»)`."""
@@ -84,30 +103,32 @@ class Finding:
 
     def what(self) -> str:
         """The rule and what was found, in one line."""
-        return " — ".join(part for part in (self.rule(), ", ".join(
-            p for p in (self.found(), self.sample_text()) if p
-        )) if part)
+        return " — ".join(
+            part for part in (self.rule(), ", ".join(p for p in (self.found(), self.sample_text()) if p)) if part
+        )
 
     def describe(self) -> str:
         return f"{self.where()}: {self.what()}"
 
     def as_detail(self) -> dict[str, Any]:
         """JSON for dq.validation_runs.details (one entry per expectation)."""
-        return _jsonable({
-            "expectation": self.expectation,
-            "severity": self.severity,
-            "success": self.success,
-            "column": self.column,
-            "source_column": self.source_column,
-            "unexpected_count": self.unexpected_count,
-            "unexpected_percent": self.unexpected_percent,
-            "observed_value": self.observed_value,
-            "sample": self.sample,
-            "arguments": dict(self.arguments),
-            "description": self.description,
-            "notes": self.notes,
-            "exception": self.exception,
-        })
+        return _jsonable(
+            {
+                "expectation": self.expectation,
+                "severity": self.severity,
+                "success": self.success,
+                "column": self.column,
+                "source_column": self.source_column,
+                "unexpected_count": self.unexpected_count,
+                "unexpected_percent": self.unexpected_percent,
+                "observed_value": self.observed_value,
+                "sample": self.sample,
+                "arguments": dict(self.arguments),
+                "description": self.description,
+                "notes": self.notes,
+                "exception": self.exception,
+            }
+        )
 
 
 @dataclass(frozen=True)

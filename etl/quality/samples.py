@@ -13,6 +13,7 @@ expectations that passed. So a gate runs in two passes:
 Unexpected-rows expectations get their rows and count in their one statement already
 (etl/quality/single_pass.py) and are not run again; table-level ones have no samples.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -35,14 +36,17 @@ def add_samples(context: Any, outcome: Any, specs: Mapping[str, SuiteSpec], defi
     rerun = 0
     for validation in outcome.run_results.values():
         spec = specs[validation.suite_name]
-        failed = {evr.expectation_config.meta["gate_index"]: evr for evr in validation.results if _wants_sample(spec, evr)}
+        failed = {
+            evr.expectation_config.meta["gate_index"]: evr for evr in validation.results if _wants_sample(spec, evr)
+        }
         if not failed:
             continue
         suite = context.suites.add(gx.ExpectationSuite(name=f"{spec.name}__samples"))
         for index in failed:
             suite.add_expectation(to_gx(spec.all_expectations()[index], index))
-        sampling = context.validation_definitions.add(gx.ValidationDefinition(
-            name=f"{spec.name}__samples", data=definitions[spec.name].data, suite=suite))
+        sampling = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{spec.name}__samples", data=definitions[spec.name].data, suite=suite)
+        )
         for evr in sampling.run(result_format=SAMPLE_FORMAT).results:
             first = failed[evr.expectation_config.meta["gate_index"]]
             first.result, first.exception_info = evr.result, evr.exception_info
@@ -52,5 +56,8 @@ def add_samples(context: Any, outcome: Any, specs: Mapping[str, SuiteSpec], defi
 
 def _wants_sample(spec: SuiteSpec, evr: Any) -> bool:
     expectation = spec.all_expectations()[evr.expectation_config.meta["gate_index"]]
-    return (not evr.success and expectation.type != "unexpected_rows_expectation"
-            and (evr.result or {}).get("unexpected_count") is not None)
+    return (
+        not evr.success
+        and expectation.type != "unexpected_rows_expectation"
+        and (evr.result or {}).get("unexpected_count") is not None
+    )

@@ -6,6 +6,7 @@ metric: up to GX's 200 records together with the total, in one statement (a wind
 unexpected rows, which are none when the check passes). Results look the same: observed_value is
 the count, details.unexpected_rows the sample. Imported by etl/quality/suites.py with GX.
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar, Dict, Tuple
@@ -32,15 +33,27 @@ class UnexpectedRowsQuerySample(QueryMetricProvider):
     query_param_name: ClassVar[str] = "unexpected_rows_query"
 
     @metric_value(engine=SqlAlchemyExecutionEngine)
-    def _sqlalchemy(cls, execution_engine: SqlAlchemyExecutionEngine, metric_domain_kwargs: dict,
-                    metric_value_kwargs: dict, metrics: Dict[str, Any], runtime_configuration: dict) -> dict:
-        batch_selectable, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE)
+    def _sqlalchemy(
+        cls,
+        execution_engine: SqlAlchemyExecutionEngine,
+        metric_domain_kwargs: dict,
+        metric_value_kwargs: dict,
+        metrics: Dict[str, Any],
+        runtime_configuration: dict,
+    ) -> dict:
+        batch_selectable, _, _ = execution_engine.get_compute_domain(
+            metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE
+        )
         query = cls._get_query_from_metric_value_kwargs(metric_value_kwargs)
         subquery = cls._get_substituted_batch_subquery_from_query_and_batch_selectable(
-            query=query, batch_selectable=batch_selectable, execution_engine=execution_engine)
-        aliased = render_derived_table_alias(subquery=subquery, alias="unexpected", dialect_name=execution_engine.dialect_name)
-        rows = execution_engine.execute_query(sa.text(
-            f"SELECT *, count(*) OVER () AS {TOTAL} FROM {aliased} LIMIT {MAX_RESULT_RECORDS}")).fetchall()
+            query=query, batch_selectable=batch_selectable, execution_engine=execution_engine
+        )
+        aliased = render_derived_table_alias(
+            subquery=subquery, alias="unexpected", dialect_name=execution_engine.dialect_name
+        )
+        rows = execution_engine.execute_query(
+            sa.text(f"SELECT *, count(*) OVER () AS {TOTAL} FROM {aliased} LIMIT {MAX_RESULT_RECORDS}")
+        ).fetchall()
         records = [{k: v for k, v in row._mapping.items() if k != TOTAL} for row in rows]
         return {"count": int(rows[0]._mapping[TOTAL]) if rows else 0, "rows": records}
 
@@ -52,5 +65,7 @@ class SinglePassUnexpectedRows(UnexpectedRowsExpectation):
 
     def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine: Any = None) -> dict:
         sample = metrics["unexpected_rows_query.sample"]
-        return {"success": sample["count"] == 0,
-                "result": {"observed_value": sample["count"], "details": {"unexpected_rows": sample["rows"]}}}
+        return {
+            "success": sample["count"] == 0,
+            "result": {"observed_value": sample["count"], "details": {"unexpected_rows": sample["rows"]}},
+        }

@@ -1,5 +1,6 @@
 """Suite files (expectations/<table>.json): parsing, checking and turning entries into GX
 expectations. The file format is in expectations/README.md."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,8 +69,10 @@ class SuiteSpec:
         """`SELECT * FROM <table> WHERE <date_column> = '<date>'`, rendered by SQLAlchemy."""
         schema, name = self.table.split(".")
         table = sa.table(name, sa.column(self.date_column), schema=schema)
-        query = sa.select(sa.text("*")).select_from(table).where(
-            table.c[self.date_column] == sa.literal(require_date(snapshot_date), sa.Date())
+        query = (
+            sa.select(sa.text("*"))
+            .select_from(table)
+            .where(table.c[self.date_column] == sa.literal(require_date(snapshot_date), sa.Date()))
         )
         return str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
@@ -168,16 +171,18 @@ def _column_expectations(columns: Mapping[str, str]) -> tuple[ExpectationSpec, E
     names = ", ".join(f"'{name}'" for name in columns)
     expected = ", ".join(f"'{type_name}'" for type_name in columns.values())
     actual = ", ".join(f'pg_typeof("{name}")::text' for name in columns)
-    query = "\n".join([
-        "SELECT column_name, expected_type, actual_type",
-        "FROM (",
-        f"    SELECT unnest(ARRAY[{names}]) AS column_name,",
-        f"           unnest(ARRAY[{expected}]) AS expected_type,",
-        f"           unnest(ARRAY[{actual}]) AS actual_type",
-        "    FROM (SELECT * FROM {batch} LIMIT 1) AS first_row",
-        ") AS types",
-        "WHERE actual_type IS DISTINCT FROM expected_type",
-    ])
+    query = "\n".join(
+        [
+            "SELECT column_name, expected_type, actual_type",
+            "FROM (",
+            f"    SELECT unnest(ARRAY[{names}]) AS column_name,",
+            f"           unnest(ARRAY[{expected}]) AS expected_type,",
+            f"           unnest(ARRAY[{actual}]) AS actual_type",
+            "    FROM (SELECT * FROM {batch} LIMIT 1) AS first_row",
+            ") AS types",
+            "WHERE actual_type IS DISTINCT FROM expected_type",
+        ]
+    )
     return (
         ExpectationSpec(
             type="expect_table_columns_to_match_set",
@@ -203,8 +208,11 @@ def to_gx(spec: ExpectationSpec, index: int) -> Expectation:
         from etl.quality.single_pass import SinglePassUnexpectedRows
 
         return SinglePassUnexpectedRows(
-            **spec.kwargs, meta={"gate_index": index, "column": spec.reported_column},
-            notes=spec.notes, description=spec.description, severity=spec.severity,
+            **spec.kwargs,
+            meta={"gate_index": index, "column": spec.reported_column},
+            notes=spec.notes,
+            description=spec.description,
+            severity=spec.severity,
         )
     config = ExpectationConfiguration(
         type=spec.type,

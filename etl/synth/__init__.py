@@ -28,12 +28,22 @@ Modules: `model` (the parameters, the shared transforms and how a block is drawn
 byte format), `history` (the multi-snapshot generator), `__main__` (the CLI).
 CLI: python -m etl.synth --customers N --seed S --out DIR [--start-id 215348] [--chunk-size 50000]
 [--snapshots K] (then DIR/snapshot-01 … DIR/snapshot-K, no treatments)"""
+
 from etl.synth.__main__ import main
 from etl.synth.export import FILES, generate_snapshot
 from etl.synth.history import REVENUE_DROP, History, HistorySpec, write_history
 from etl.synth.model import GENERATOR_VERSION, MECHANISM_B_FLIPPED, REAL_FIRST_ID, iter_chunks
 
 __all__ = [
-    "FILES", "GENERATOR_VERSION", "MECHANISM_B_FLIPPED", "REAL_FIRST_ID", "REVENUE_DROP", "History",
-    "HistorySpec", "generate_snapshot", "iter_chunks", "main", "write_history",
+    "FILES",
+    "GENERATOR_VERSION",
+    "MECHANISM_B_FLIPPED",
+    "REAL_FIRST_ID",
+    "REVENUE_DROP",
+    "History",
+    "HistorySpec",
+    "generate_snapshot",
+    "iter_chunks",
+    "main",
+    "write_history",
 ]

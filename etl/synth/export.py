@@ -1,5 +1,6 @@
 """Writing drawn customers in exactly the export's byte format: headers from
 `etl.warehouse.sources`, the export's number styles, row orders and typos."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -8,15 +9,23 @@ from pathlib import Path
 import numpy as np
 
 from etl.synth.model import (
-    CATEGORIES, LABELS, ALLOW_VALUES, MONEY_ORDERS, MONEY_PERIODS, REAL_FIRST_ID, SERVICE_TYPES,
-    TIME_PERIODS, Block, iter_chunks,
+    ALLOW_VALUES,
+    CATEGORIES,
+    LABELS,
+    MONEY_ORDERS,
+    MONEY_PERIODS,
+    REAL_FIRST_ID,
+    SERVICE_TYPES,
+    TIME_PERIODS,
+    Block,
+    iter_chunks,
 )
 from etl.warehouse.sources import SOURCES
 
 FILES = tuple(source.file_name for source in SOURCES)
 _HEADERS = {source.file_name: source.delimiter.join(c.header for c in source.columns) for source in SOURCES}
 
-_PROMO_TEXT = [repr(h / 100) for h in range(100)]          # 0.0, 0.07, 0.3, 0.75
+_PROMO_TEXT = [repr(h / 100) for h in range(100)]  # 0.0, 0.07, 0.3, 0.75
 _PROFIT_FRACTION = ["" if r == 0 else "," + (f"{r // 10}" if r % 10 == 0 else f"{r:02d}") for r in range(100)]
 
 
@@ -29,10 +38,20 @@ def _tenths_text(values: np.ndarray) -> list[str]:
 def _market_file_text(ids: list[int], b: Block) -> str:
     six_w, six_f = np.divmod(b["marketing_6m_tenths"], 10)
     rows = zip(
-        ids, b["label"].tolist(), b["service"].tolist(), b["allow"].tolist(), six_w.tolist(),
-        six_f.tolist(), b["marketing_month"].tolist(), b["tenure"].tolist(),
-        b["promo_hundredths"].tolist(), b["category"].tolist(), b["categories_per_visit"].tolist(),
-        b["unpaid"].tolist(), b["errors"].tolist(), b["pages"].tolist(),
+        ids,
+        b["label"].tolist(),
+        b["service"].tolist(),
+        b["allow"].tolist(),
+        six_w.tolist(),
+        six_f.tolist(),
+        b["marketing_month"].tolist(),
+        b["tenure"].tolist(),
+        b["promo_hundredths"].tolist(),
+        b["category"].tolist(),
+        b["categories_per_visit"].tolist(),
+        b["unpaid"].tolist(),
+        b["errors"].tolist(),
+        b["pages"].tolist(),
     )
     return "".join(
         f"{i},{LABELS[y]},{SERVICE_TYPES[s]},{ALLOW_VALUES[a]},{sw}.{sf},{mm},{t},{_PROMO_TEXT[p]},"
@@ -43,7 +62,7 @@ def _market_file_text(ids: list[int], b: Block) -> str:
 
 def _market_money_text(ids: list[int], b: Block) -> str:
     values = np.stack([b["revenue_prev2_t"], b["revenue_prev_t"], b["revenue_cur_t"]], axis=1)
-    order = np.asarray(MONEY_ORDERS)[b["money_order"]]            # (n, 3) period index per row
+    order = np.asarray(MONEY_ORDERS)[b["money_order"]]  # (n, 3) period index per row
     ordered = np.take_along_axis(values, order, axis=1).ravel()
     texts = _tenths_text(ordered)
     periods = [MONEY_PERIODS[p] for p in order.ravel().tolist()]
@@ -54,8 +73,9 @@ def _market_money_text(ids: list[int], b: Block) -> str:
 def _market_time_text(ids: list[int], b: Block) -> str:
     cur, prev = TIME_PERIODS
     parts = []
-    for i, c, p, prev_first in zip(ids, b["minutes_cur"].tolist(), b["minutes_prev"].tolist(),
-                                   b["time_prev_first"].tolist()):
+    for i, c, p, prev_first in zip(
+        ids, b["minutes_cur"].tolist(), b["minutes_prev"].tolist(), b["time_prev_first"].tolist()
+    ):
         parts.append(f"{i},{prev},{p}\n{i},{cur},{c}\n" if prev_first else f"{i},{cur},{c}\n{i},{prev},{p}\n")
     return "".join(parts)
 

@@ -19,6 +19,7 @@ label is «Снизилась» have their last two months' revenue cut by `REVE
 Determinism: every draw of snapshot k comes from `SeedSequence([seed, _TAG, k, stream])`, so
 `write(k)` depends only on the spec and the treatment recorded for k - horizon, in any call order.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,9 +33,9 @@ from etl.synth import model
 from etl.synth.export import write_blocks
 from etl.synth.model import REAL_FIRST_ID, Block
 
-REVENUE_DROP = 0.85       # revenue_prev and revenue_cur of a «Снизилась» customer, × this
+REVENUE_DROP = 0.85  # revenue_prev and revenue_cur of a «Снизилась» customer, × this
 TRAIT_CHANGE_RATE = 0.02  # share of customers whose slow trait (each one apart) is re-drawn per snapshot
-TENURE_STEP = 30          # days between two snapshots
+TENURE_STEP = 30  # days between two snapshots
 CHANGING_TRAITS = ("service", "allow", "category", "profit_h")
 SCORE_NAMES = (*model.COPULA_ORDER, *model.EXTRA_SCORES)
 _TAG = 0x4849  # keeps a history's streams apart from the single-snapshot blocks'
@@ -48,9 +49,9 @@ class HistorySpec:
 
     customers: int
     seed: int = 0
-    horizon: int = 3                  # snapshots (a month apart) between a score and the label that settles it
-    persistence: float = 0.85         # month-to-month correlation of each customer's latent normal scores
-    engagement_drift: float = -0.03   # per-snapshot shift of the latent engagement factor (customers slowly buy less)
+    horizon: int = 3  # snapshots (a month apart) between a score and the label that settles it
+    persistence: float = 0.85  # month-to-month correlation of each customer's latent normal scores
+    engagement_drift: float = -0.03  # per-snapshot shift of the latent engagement factor (customers slowly buy less)
     mechanism_change_at: int | None = None  # labels of periods that START at snapshot >= this follow mechanism "B"
     start_id: int = REAL_FIRST_ID
 
@@ -82,7 +83,7 @@ class History:
     def __init__(self, spec: HistorySpec) -> None:
         self.spec = spec
         self._effects: dict[int, np.ndarray] = {}
-        self._state: _State | None = None           # the latest state computed (a checkpoint)
+        self._state: _State | None = None  # the latest state computed (a checkpoint)
         self._untreated: dict[int, np.ndarray] = {}  # period start → P(«Снизилась») without offers
         self._own: dict[int, np.ndarray] = {}  # index < horizon → mechanism A on that snapshot itself
 
@@ -235,7 +236,7 @@ def _drop_revenue(b: Block, dropped: np.ndarray) -> None:
 def _chunks(block: Block, size: int) -> Iterator[Block]:
     n = block["pages"].size
     for start in range(0, n, size):
-        yield {key: value[start:start + size] for key, value in block.items()}
+        yield {key: value[start : start + size] for key, value in block.items()}
 
 
 def write_history(out: Path, spec: HistorySpec, snapshots: int) -> dict[str, dict[str, int]]:

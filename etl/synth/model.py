@@ -1,5 +1,6 @@
 """How synthetic customers are drawn: the real export's summary statistics and a one-factor
 Gaussian copula (see the package docstring), in fixed seeded blocks of `BLOCK_SIZE`."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -36,8 +37,7 @@ MONEY_ORDER_PROBS = (24.2, 22.9, 22.2, 11.2, 10.1, 9.4)
 TIME_CURRENT_FIRST = 0.52
 
 # Discrete marginals, % by value (first value given).
-PAGES_PMF = (1, (1.5, 4.5, 5.8, 8.6, 8.8, 9.8, 7.8, 8.4, 8.3, 8.0,
-                 7.1, 5.6, 4.7, 4.1, 2.8, 1.6, 1.5, 0.5, 0.4, 0.2))
+PAGES_PMF = (1, (1.5, 4.5, 5.8, 8.6, 8.8, 9.8, 7.8, 8.4, 8.3, 8.0, 7.1, 5.6, 4.7, 4.1, 2.8, 1.6, 1.5, 0.5, 0.4, 0.2))
 CATEGORIES_PER_VISIT_PMF = (1, (8.2, 24.0, 27.4, 20.2, 13.6, 6.6))
 UNPAID_PMF = (0, (8.9, 20.1, 20.1, 16.8, 15.2, 10.4, 3.4, 2.6, 1.5, 0.8, 0.3))
 ERRORS_PMF = (0, (1.3, 5.7, 14.5, 17.4, 19.8, 16.0, 12.0, 7.1, 5.1, 1.2))
@@ -45,26 +45,32 @@ MARKETING_MONTH_PMF = (3, (23.7, 51.5, 24.8))
 
 # Loadings on the latent engagement score (one-factor copula); the rest are independent.
 LOADINGS = {
-    "pages": 0.62, "minutes_prev": 0.60, "minutes_cur": 0.48, "marketing_6m": 0.50,
-    "promo": -0.48, "categories_per_visit": 0.42, "unpaid": -0.42, "revenue_prev2": 0.45,
+    "pages": 0.62,
+    "minutes_prev": 0.60,
+    "minutes_cur": 0.48,
+    "marketing_6m": 0.50,
+    "promo": -0.48,
+    "categories_per_visit": 0.42,
+    "unpaid": -0.42,
+    "revenue_prev2": 0.45,
     "errors": 0.15,
 }
 COPULA_ORDER = tuple(LOADINGS)
 
 PROMO_HIGH_SHARE = 0.13  # bimodal: ~13 % buy almost only on promo (0.74..0.99), the rest 0.11..0.47
-PROMO_LOW_QUANTILES = ((0, .1, .3, .5, .7, .9, .97, 1), (.106, .13, .17, .225, .27, .32, .40, .47))
-PROMO_HIGH_QUANTILES = ((0, .02, .1, .5, .85, 1), (.74, .88, .89, .94, .975, .995))
+PROMO_LOW_QUANTILES = ((0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 1), (0.106, 0.13, 0.17, 0.225, 0.27, 0.32, 0.40, 0.47))
+PROMO_HIGH_QUANTILES = ((0, 0.02, 0.1, 0.5, 0.85, 1), (0.74, 0.88, 0.89, 0.94, 0.975, 0.995))
 PROMO_WITHIN_WEIGHT = 0.7  # how much of the copula score survives inside a mode
 PROMO_ZERO_RATE = 0.0025
-MARKETING_6M = (4.25, 1.0, 0.9, 6.6)   # mean, sd, min, max (one decimal)
+MARKETING_6M = (4.25, 1.0, 0.9, 6.6)  # mean, sd, min, max (one decimal)
 MINUTES_PREV = (13.5, 3.9, 4, 23)
 MINUTES_CUR = (13.2, 4.2, 4, 23)
-TENURE = (1.38, 110, 1079)             # symmetric Beta(a, a) stretched over [min, max] days
-PROFIT = (4.0, 1.01, 0.86, 7.43)        # mean, sd, min, max (hundredths)
+TENURE = (1.38, 110, 1079)  # symmetric Beta(a, a) stretched over [min, max] days
+PROFIT = (4.0, 1.01, 0.86, 7.43)  # mean, sd, min, max (hundredths)
 REVENUE_PREV2 = (4830.0, 335.0, 4000.0, 5700.0)  # whole roubles
 REVENUE_PREV = (4945.0, 700.0, 2800.0, 7000.0, 0.33)  # halves; last: corr with prev2
-REVENUE_RATIO = (1.06, 0.095)          # current = previous × ratio, written in tenths
-INACTIVE_RATE = 0.0025   # 0 revenue in both earlier months: fails «active 3 months»
+REVENUE_RATIO = (1.06, 0.095)  # current = previous × ratio, written in tenths
+INACTIVE_RATE = 0.0025  # 0 revenue in both earlier months: fails «active 3 months»
 OUTLIER_RATE = 1 / 1300  # one huge current-month revenue per ~1300 customers
 OUTLIER_FACTOR = (15.0, 25.0)
 
@@ -86,7 +92,7 @@ LABEL_NUMERIC = {  # name: (mean, sd, coef)
     "errors": (4.19, 1.96, -0.05),
 }
 LABEL_CATEGORY = (-0.17, 0.0, -0.23, -0.66, -1.06, -0.38)  # by CATEGORIES
-LABEL_STANDARD = -0.08   # стандарт vs премиум
+LABEL_STANDARD = -0.08  # стандарт vs премиум
 LABEL_NO_MESSAGES = -0.10
 LABEL_SCALE = 0.93
 LABEL_INTERCEPT = -0.48
@@ -143,8 +149,9 @@ def _promo_hundredths(g: np.ndarray, noise: np.ndarray, zero: np.ndarray) -> np.
     return np.rint(np.minimum(share, 0.99) * 100).astype(np.int64)
 
 
-def _revenues(g_prev2: np.ndarray, prev_noise: np.ndarray,
-              ratio_noise: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _revenues(
+    g_prev2: np.ndarray, prev_noise: np.ndarray, ratio_noise: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Revenue in tenths for the three months: prev2 whole roubles, prev halves, current tenths."""
     mean2, sd2, lo2, hi2 = REVENUE_PREV2
     prev2 = np.rint(np.clip(mean2 + sd2 * g_prev2, lo2, hi2)) * 10
@@ -175,7 +182,8 @@ def features_from_scores(g: dict[str, np.ndarray], promo_zero: np.ndarray) -> Bl
     b["marketing_6m"] = b["marketing_6m_tenths"] / 10
     b["promo"] = b["promo_hundredths"] / 100
     b["revenue_prev2_t"], b["revenue_prev_t"], b["revenue_cur_t"] = _revenues(
-        g["revenue_prev2"], g["revenue_prev_noise"], g["revenue_ratio_noise"])
+        g["revenue_prev2"], g["revenue_prev_noise"], g["revenue_ratio_noise"]
+    )
     set_revenue_roubles(b)
     return b
 

@@ -12,13 +12,13 @@ The embedded server's socket opens only for the OS user that runs it (unix_socke
 127.0.0.1 only) every login needs a password checked with scram-sha-256, and the superuser and the
 writer have none, so only BI logins get in that way.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
 
 from etl.warehouse import settings
 
@@ -89,7 +89,8 @@ def scram_verifier(password: str, user: str, dbapi_connection: Any) -> str:
 def check_login_name(name: str) -> str:
     if not _LOGIN_NAME.match(name) or name in (WRITER_ROLE, BI_ROLE, SUPERUSER):
         raise settings.ConfigError(
-            f"BI login name {name!r}: use lower-case letters, digits and _ (not a role of the job)")
+            f"BI login name {name!r}: use lower-case letters, digits and _ (not a role of the job)"
+        )
     return name
 
 
@@ -108,13 +109,15 @@ class BiLogin:
         jdbc = f"jdbc:postgresql://{self.host}:{self.port}/{self.database}?user={self.user}&sslmode=disable"
         url = f"postgresql+psycopg2://{self.user}:{self.password}@{self.host}:{self.port}/{self.database}"
         state = "created" if self.created else "existed: its password was replaced"
-        return "\n".join([
-            f"BI login {self.user} ({state}); read-only, mart views only.",
-            f"  host:       {self.host}",
-            f"  port:       {self.port}",
-            f"  database:   {self.database}",
-            f"  user:       {self.user}",
-            f"  password:   {self.password}    (shown once: store it in your BI tool now)",
-            f"  JDBC:       {jdbc}",
-            f"  SQLAlchemy: {url}",
-        ])
+        return "\n".join(
+            [
+                f"BI login {self.user} ({state}); read-only, mart views only.",
+                f"  host:       {self.host}",
+                f"  port:       {self.port}",
+                f"  database:   {self.database}",
+                f"  user:       {self.user}",
+                f"  password:   {self.password}    (shown once: store it in your BI tool now)",
+                f"  JDBC:       {jdbc}",
+                f"  SQLAlchemy: {url}",
+            ]
+        )

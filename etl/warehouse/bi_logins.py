@@ -3,6 +3,7 @@
 Apart from etl.warehouse.access because it runs SQL (etl.warehouse.db), and the server, which
 db needs, reads access's settings.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -18,9 +19,14 @@ def create_bi_login(conn: sa.Connection, name: str) -> tuple[str, bool]:
     server gets only the SCRAM verifier."""
     password = secrets.token_urlsafe(18)
     login = access.check_login_name(name)
-    created = db.run_sql(conn, "access", "upsert_bi_login", {
-        "login": login,
-        "verifier": access.scram_verifier(password, login, conn.connection.dbapi_connection),
-        "bi_role": access.BI_ROLE,
-    }).scalar_one()
+    created = db.run_sql(
+        conn,
+        "access",
+        "upsert_bi_login",
+        {
+            "login": login,
+            "verifier": access.scram_verifier(password, login, conn.connection.dbapi_connection),
+            "bi_role": access.BI_ROLE,
+        },
+    ).scalar_one()
     return password, bool(created)

@@ -3,6 +3,7 @@
 Every statement lives in `sql/<folder>/<name>.sql`; Python only binds values (`:snapshot_date`),
 it never formats input values into SQL text.
 """
+
 from __future__ import annotations
 
 import functools
@@ -153,7 +154,8 @@ def _check_baseline(engine: sa.Engine, missing: list[str]) -> None:
             f"the warehouse {engine.url.database!r} has no schema revision and lacks parts of the baseline "
             f"layout (main at d986e9a): {', '.join(missing)}. An older checkout built it and no revision "
             "starts there: run the code of d986e9a on it once (its make run upgrades it to that layout), "
-            "then `churn migrate`. Nothing was changed")
+            "then `churn migrate`. Nothing was changed"
+        )
 
 
 def check_migrated(engine: sa.Engine) -> str:
@@ -171,12 +173,19 @@ def check_migrated(engine: sa.Engine) -> str:
 def _not_at_head(engine: sa.Engine, current: str | None, head: str) -> str:
     where = f"the warehouse {engine.url.database!r}"
     if current is not None and current not in _known_revisions():
-        return (f"{where} is at schema revision {current}, which this code does not know (newer code "
-                f"migrated it; this code needs {head}): deploy that code")
-    state = "has no schema revision (empty, or built before revisions)" if current is None else \
-        f"is at schema revision {current}"
-    return (f"{where} {state}; this code needs revision {head}. Run `churn migrate` (or `make run` / "
-            "`make airflow`, which migrate first): nightly tasks never change the schema")
+        return (
+            f"{where} is at schema revision {current}, which this code does not know (newer code "
+            f"migrated it; this code needs {head}): deploy that code"
+        )
+    state = (
+        "has no schema revision (empty, or built before revisions)"
+        if current is None
+        else f"is at schema revision {current}"
+    )
+    return (
+        f"{where} {state}; this code needs revision {head}. Run `churn migrate` (or `make run` / "
+        "`make airflow`, which migrate first): nightly tasks never change the schema"
+    )
 
 
 def _key(engine: sa.Engine) -> str:
@@ -188,8 +197,13 @@ def names_missing_object(error: BaseException) -> bool:
     it does not have: what a task meets on a warehouse behind this code's schema revision."""
     from psycopg2 import errors as pg_errors
 
-    missing = (pg_errors.UndefinedTable, pg_errors.UndefinedColumn, pg_errors.UndefinedFunction,
-               pg_errors.UndefinedObject, pg_errors.InvalidSchemaName)
+    missing = (
+        pg_errors.UndefinedTable,
+        pg_errors.UndefinedColumn,
+        pg_errors.UndefinedFunction,
+        pg_errors.UndefinedObject,
+        pg_errors.InvalidSchemaName,
+    )
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))

@@ -3,6 +3,7 @@
 COPY moves rows as CSV text that pandas' C reader parses: no Python object per value. The scorer
 reads a million feature rows this way in a fraction of what fetching rows through the driver costs.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,9 +54,15 @@ def stream_frames(
     try:
         with os.fdopen(read_fd, "rb", buffering=1 << 20) as source:
             reader = pd.read_csv(
-                source, header=None, names=[n for n, _ in columns], chunksize=chunk_size,
+                source,
+                header=None,
+                names=[n for n, _ in columns],
+                chunksize=chunk_size,
                 dtype={n: _dtype(oid) for n, oid in columns if _dtype(oid)},
-                true_values=["t"], false_values=["f"], keep_default_na=False, na_values=[""],
+                true_values=["t"],
+                false_values=["f"],
+                keep_default_na=False,
+                na_values=[""],
             )
             for chunk in reader:
                 for column in (n for n, oid in columns if oid in _DATE):
@@ -85,4 +92,3 @@ def _pyformat(statement: str) -> str:
     """`:name` parameters (SQLAlchemy text) as `%(name)s` (psycopg2), `::` casts kept."""
     statement = statement.replace("%", "%%")
     return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", statement)
-

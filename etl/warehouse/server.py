@@ -6,6 +6,7 @@ only its own OS user can open, and on 127.0.0.1 with password logins when WAREHO
 set (etl.warehouse.access); the pipeline connects as the writer role to database `churn`.
 `python -m etl.warehouse.server url|psql|stop` prints its URL, opens psql on it, or stops it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,13 +14,12 @@ import logging
 import os
 import shlex
 import subprocess
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 from etl.warehouse import access, settings
-
 
 SETTINGS_FILE = "warehouse.conf"
 log = logging.getLogger(__name__)
@@ -78,7 +78,8 @@ def _restart(pgdata: Path, listen: str, socket_dir: Path) -> None:
     if port is not None and _port_taken(port):
         raise settings.ConfigError(
             f"WAREHOUSE_TCP_PORT={port}: {access.TCP_HOST}:{port} is taken by another server "
-            f"(this machine's own Postgres on 5432?); pick a free port")
+            f"(this machine's own Postgres on 5432?); pick a free port"
+        )
     options = f"-h '{listen}' -k '{socket_dir}'"
     _pg_ctl(["-w", "-l", str(pgdata / "log"), "-o", options, "restart"])
 
@@ -95,18 +96,17 @@ def _prepare_roles_and_database() -> None:
     the writer (idempotent, cheap: once per process)."""
     import sqlalchemy as sa
 
-    admin = sa.create_engine(sqlalchemy_url(embedded_url(access.SUPERUSER, "postgres")),
-                             isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(sqlalchemy_url(embedded_url(access.SUPERUSER, "postgres")), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(sa.text("SELECT pg_advisory_lock(727002)"))  # roles are cluster-wide
             conn.execute(sa.text((settings.SQL_DIR / "access" / "create_roles.sql").read_text(encoding="utf-8")))
-            exists = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                  {"name": access.WAREHOUSE_DATABASE}).first()
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": access.WAREHOUSE_DATABASE}
+            ).first()
             older = conn.execute(sa.text("SELECT to_regclass('ml.model_registry') IS NOT NULL")).scalar()
             if not exists and not older:
-                conn.execute(sa.text(
-                    f'CREATE DATABASE "{access.WAREHOUSE_DATABASE}" OWNER "{access.WRITER_ROLE}"'))
+                conn.execute(sa.text(f'CREATE DATABASE "{access.WAREHOUSE_DATABASE}" OWNER "{access.WRITER_ROLE}"'))
             conn.execute(sa.text("SELECT pg_advisory_unlock(727002)"))
     finally:
         admin.dispose()
@@ -118,7 +118,8 @@ def _prepare_roles_and_database() -> None:
             f"the embedded warehouse under {embedded_pgdata()} is in database postgres, owned by the "
             f"superuser (a checkout from before the {access.WRITER_ROLE} role): start it once with the "
             f"code of d986e9a, which moves it to database {access.WAREHOUSE_DATABASE}, then `churn migrate`; "
-            f"or `make clean-local` to start afresh")
+            f"or `make clean-local` to start afresh"
+        )
 
 
 def _install_settings(pgdata: Path) -> bool:
@@ -203,7 +204,8 @@ def bi_endpoint(host: str | None = None, port: int | None = None) -> tuple[str, 
         raise settings.ConfigError(
             "the embedded warehouse listens on its socket only, which a BI tool cannot reach: "
             "set WAREHOUSE_TCP_PORT (e.g. WAREHOUSE_TCP_PORT=55432 make bi-login NAME=metabase); "
-            "it then listens on 127.0.0.1 with password logins until WAREHOUSE_TCP_PORT=off")
+            "it then listens on 127.0.0.1 with password logins until WAREHOUSE_TCP_PORT=off"
+        )
     return host or access.TCP_HOST, port or tcp_port, url.database
 
 
@@ -211,7 +213,7 @@ def sqlalchemy_url(url: str) -> str:
     """Use psycopg2 explicitly; accept plain `postgresql://` and `postgres://` URLs."""
     for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
 
 

@@ -10,6 +10,7 @@ readable then (`reporting()`). A process that changes its own environment (a tes
 helper) calls `current.cache_clear()`; tests/conftest.py does so around every test and every
 monkeypatched variable. DATA_DIR is resolved per snapshot by export_dir.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -71,15 +72,26 @@ class Reporting(BaseSettings):
 
     model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, frozen=True)
 
-    LOCAL_DIR: Path = Field(PROJECT_ROOT / ".local", description=(
-        "git-ignored working folder: embedded Postgres data, generated data, models, reports, logs"))
-    CHURN_ALERT_WEBHOOK: str | None = Field(None, repr=False, description=(
-        "URL that receives a JSON POST per failed task and missed deadline; unset: alerts off"))
-    CHURN_DEADLINES: Literal["on", "off"] = Field("on", description=(
-        "the DAGs' Deadline Alerts; `make run` and the tests turn them off (`airflow dags test` cannot finish them)"))
+    LOCAL_DIR: Path = Field(
+        PROJECT_ROOT / ".local",
+        description=("git-ignored working folder: embedded Postgres data, generated data, models, reports, logs"),
+    )
+    CHURN_ALERT_WEBHOOK: str | None = Field(
+        None,
+        repr=False,
+        description=("URL that receives a JSON POST per failed task and missed deadline; unset: alerts off"),
+    )
+    CHURN_DEADLINES: Literal["on", "off"] = Field(
+        "on",
+        description=(
+            "the DAGs' Deadline Alerts; `make run` and the tests turn them off (`airflow dags test` cannot finish them)"
+        ),
+    )
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
         # The environment only (keyword arguments for tests): no .env or secrets files
         return init_settings, env_settings
 
@@ -88,21 +100,35 @@ class Settings(Reporting):
     """Every environment variable the job reads. Unset or empty means the default."""
 
     # --- the warehouse and the files of a run ---
-    WAREHOUSE_URL: str | None = Field(None, repr=False, description=(
-        "SQLAlchemy/libpq URL of the warehouse; unset: the embedded Postgres under LOCAL_DIR/pg"))
-    WAREHOUSE_TCP_PORT: str | None = Field(None, description=(
-        "the embedded server also listens on 127.0.0.1:<port> (BI logins); `off`: socket only; unset: keep "
-        "the data directory's choice. Read by etl.warehouse.access.tcp_port_setting, which checks it"))
-    DATA_DIR: str | None = Field(None, description=(
-        "folder of one snapshot's four CSVs; `{snapshot_date}` in it becomes the run's date; "
-        "unset: `make run` generates a synthetic snapshot"))
+    WAREHOUSE_URL: str | None = Field(
+        None,
+        repr=False,
+        description=("SQLAlchemy/libpq URL of the warehouse; unset: the embedded Postgres under LOCAL_DIR/pg"),
+    )
+    WAREHOUSE_TCP_PORT: str | None = Field(
+        None,
+        description=(
+            "the embedded server also listens on 127.0.0.1:<port> (BI logins); `off`: socket only; unset: keep "
+            "the data directory's choice. Read by etl.warehouse.access.tcp_port_setting, which checks it"
+        ),
+    )
+    DATA_DIR: str | None = Field(
+        None,
+        description=(
+            "folder of one snapshot's four CSVs; `{snapshot_date}` in it becomes the run's date; "
+            "unset: `make run` generates a synthetic snapshot"
+        ),
+    )
     SNAPSHOT_DATE: IsoDate | None = Field(None, description="the snapshot `make run` loads and scores; unset: today")
-    MODEL_STORE_DIR: Path = Field(default_factory=lambda data: data["LOCAL_DIR"] / "models",
-                                  description="joblib artifacts of registered models; default LOCAL_DIR/models")
-    REPORTS_DIR: Path = Field(default_factory=lambda data: data["LOCAL_DIR"] / "reports",
-                              description="Data Docs and model cards (HTML); default LOCAL_DIR/reports")
-    SEGMENT_RULES: Path = Field(PROJECT_ROOT / "config" / "segments.yaml",
-                                description="the segment / offer rule file")
+    MODEL_STORE_DIR: Path = Field(
+        default_factory=lambda data: data["LOCAL_DIR"] / "models",
+        description="joblib artifacts of registered models; default LOCAL_DIR/models",
+    )
+    REPORTS_DIR: Path = Field(
+        default_factory=lambda data: data["LOCAL_DIR"] / "reports",
+        description="Data Docs and model cards (HTML); default LOCAL_DIR/reports",
+    )
+    SEGMENT_RULES: Path = Field(PROJECT_ROOT / "config" / "segments.yaml", description="the segment / offer rule file")
 
     # --- `make run`'s synthetic data ---
     SYNTH_CUSTOMERS: int = Field(2000, description="customers in `make run`'s synthetic snapshot")
@@ -112,34 +138,46 @@ class Settings(Reporting):
     # of «Снизилась» over the three months after the offer (job/local/synthetic_history.py).
     SYNTH_OFFER_EFFECTS: OfferEffects = Field(
         {"high_risk_high_profit": 0.15, "abandoned_cart": 0.10, "promo_dependent": 0.10},
-        description="the history's true offer effects per segment (`segment=0.15,other=0`); other segments 0")
-    SYNTH_MECHANISM_CHANGE_AT: int | None = Field(None, description=(
-        "night k (0-based) from which the history's labels follow another mechanism; unset: never"))
+        description="the history's true offer effects per segment (`segment=0.15,other=0`); other segments 0",
+    )
+    SYNTH_MECHANISM_CHANGE_AT: int | None = Field(
+        None, description=("night k (0-based) from which the history's labels follow another mechanism; unset: never")
+    )
 
     # --- training and scoring ---
     CHURN_SEARCH_BUDGET: Literal["full", "large", "reduced"] = Field(
-        "full", description="hyperparameter search budget of churn_retrain (ml.candidates.BUDGETS)")
+        "full", description="hyperparameter search budget of churn_retrain (ml.candidates.BUDGETS)"
+    )
     CHURN_N_JOBS: int = Field(1, description="worker processes per candidate-family task (at least 1)")
     # The full budget fits each family ~100 times, so its cost grows with the rows while ROC-AUC
     # stops improving long before (ml/README.md, "Training at scale").
-    CHURN_TRAINING_MAX_ROWS: int = Field(10_000, description=(
-        "training rows per retraining (at least 100); above, a stratified, grouped sample"))
-    CHURN_SCORE_CHUNK_SIZE: int = Field(50_000, description="customers per scoring chunk (at least 1; sets scoring memory)")
+    CHURN_TRAINING_MAX_ROWS: int = Field(
+        10_000, description=("training rows per retraining (at least 100); above, a stratified, grouped sample")
+    )
+    CHURN_SCORE_CHUNK_SIZE: int = Field(
+        50_000, description="customers per scoring chunk (at least 1; sets scoring memory)"
+    )
     CHURN_SCORE_SHARDS: int = Field(2, description="scoring shards per snapshot in churn_score (at least 1)")
-    CHURN_WAREHOUSE_SLOTS: int = Field(4, description=(
-        "size of the Airflow pool `warehouse`: how many warehouse-heavy tasks run at once (at least 1)"))
+    CHURN_WAREHOUSE_SLOTS: int = Field(
+        4, description=("size of the Airflow pool `warehouse`: how many warehouse-heavy tasks run at once (at least 1)")
+    )
 
     # --- operations ---
-    CHURN_CLAIM_TTL_MINUTES: float = Field(30, description=(
-        "minutes a killed run's claim on a snapshot date blocks other runs of that date"))
-    AIRFLOW_PORT: int | None = Field(None, description=(
-        "API server / UI port of `make airflow`; unset: 8080 when free, else a free port"))
+    CHURN_CLAIM_TTL_MINUTES: float = Field(
+        30, description=("minutes a killed run's claim on a snapshot date blocks other runs of that date")
+    )
+    AIRFLOW_PORT: int | None = Field(
+        None, description=("API server / UI port of `make airflow`; unset: 8080 when free, else a free port")
+    )
 
     # --- benchmarks ---
-    BENCH_CUSTOMERS: int | None = Field(None, description=(
-        "customers in a benchmark's synthetic snapshot; unset: the benchmark's own size"))
-    BENCH_REAL_EXPORT: Path = Field(PROJECT_ROOT.parent / "shared" / "data" / "raw", description=(
-        "the real export whose full-search quality `make bench-retrain` checks (when present)"))
+    BENCH_CUSTOMERS: int | None = Field(
+        None, description=("customers in a benchmark's synthetic snapshot; unset: the benchmark's own size")
+    )
+    BENCH_REAL_EXPORT: Path = Field(
+        PROJECT_ROOT.parent / "shared" / "data" / "raw",
+        description=("the real export whose full-search quality `make bench-retrain` checks (when present)"),
+    )
 
 
 # How a failed check reads after "NAME='value' "; pydantic's own wording for the rest.

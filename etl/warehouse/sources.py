@@ -1,4 +1,5 @@
 """The four CSV exports: file names, CSV headers and the raw columns they land in."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ Kind = Literal["int", "float", "text"]
 @dataclass(frozen=True)
 class Column:
     header: str  # as in the CSV export
-    name: str    # raw table column
+    name: str  # raw table column
     kind: Kind
     nullable: bool = False
 
@@ -18,7 +19,7 @@ class Column:
 @dataclass(frozen=True)
 class Source:
     file_name: str
-    table: str   # raw table name (schema raw)
+    table: str  # raw table name (schema raw)
     columns: tuple[Column, ...]
     delimiter: str = ","  # the export's own separator (the loader also accepts the other one)
 

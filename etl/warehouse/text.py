@@ -4,10 +4,11 @@ Error messages, logs and reports quote values from the files. A non-breaking spa
 space, a BOM or a control character looks like nothing (or like a plain space) on screen, so the
 quoted value would look correct while it is not; such characters are shown as escapes instead.
 """
+
 from __future__ import annotations
 
 # Shown as \uXXXX though Python calls some of them printable: they look like a plain space or nothing.
-_LOOK_ALIKE_SPACES = {"\u00a0", "\u2007", "\u202f", "\u3000", "\u1680"} | {chr(c) for c in range(0x2000, 0x200b)}
+_LOOK_ALIKE_SPACES = {"\u00a0", "\u2007", "\u202f", "\u3000", "\u1680"} | {chr(c) for c in range(0x2000, 0x200B)}
 _DEFAULT_LIMIT = 200
 
 

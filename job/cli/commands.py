@@ -12,6 +12,7 @@ embedded server), usable without a scheduler.
 The commands execute the DAGs' own pipelines (job/pipelines), under the same per-date claims,
 so a command and a running DAG never write one date at the same time.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,8 +40,10 @@ def _date(_ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
         raise click.BadParameter(str(error)) from None
 
 
-@click.group(help="Operate the churn job's warehouse (WAREHOUSE_URL, else the embedded server): "
-                   "migrate, status, rescore, backfill, rollback, reports, bi-login.")
+@click.group(
+    help="Operate the churn job's warehouse (WAREHOUSE_URL, else the embedded server): "
+    "migrate, status, rescore, backfill, rollback, reports, bi-login."
+)
 def main() -> None:
     """The `churn` command group."""
 
@@ -55,8 +58,9 @@ def migrate() -> None:
     engine = db.get_engine(server.server_url())
     before = db.schema_revision(engine)
     after = _fail_clearly(lambda: db.migrate(engine))
-    click.echo(f"warehouse schema revision: {before or 'none'} → {after}"
-               + (" (already current)" if before == after else ""))
+    click.echo(
+        f"warehouse schema revision: {before or 'none'} → {after}" + (" (already current)" if before == after else "")
+    )
 
 
 @main.command()
@@ -69,24 +73,33 @@ def status(dates: int) -> None:
 
     engine = _engine()
     champion = registry.describe_champion(engine)
-    click.echo(f"champion: {champion['model_version']} ({champion['algorithm']}), CV ROC-AUC "
-               f"{champion['cv_roc_auc_mean']:.3f}, trained on {champion['training_snapshot']}"
-               if champion else "champion: none (run churn_retrain)")
+    click.echo(
+        f"champion: {champion['model_version']} ({champion['algorithm']}), CV ROC-AUC "
+        f"{champion['cv_roc_auc_mean']:.3f}, trained on {champion['training_snapshot']}"
+        if champion
+        else "champion: none (run churn_retrain)"
+    )
     with engine.connect() as conn:
         gates = db.run_sql(conn, "dq", "select_newest_gates").mappings().all()
         scored = db.run_sql(conn, "status", "select_scored_dates", {"limit": dates}).mappings().all()
     for gate in gates:
         verdict = "passed" if gate["success"] else "FAILED"
-        click.echo(f"gate {gate['layer']}: {verdict} for {gate['snapshot_date']} ({gate['critical_failed']} critical, "
-                   f"{gate['warnings_failed']} warnings) at {gate['finished_at']:%Y-%m-%d %H:%M}")
+        click.echo(
+            f"gate {gate['layer']}: {verdict} for {gate['snapshot_date']} ({gate['critical_failed']} critical, "
+            f"{gate['warnings_failed']} warnings) at {gate['finished_at']:%Y-%m-%d %H:%M}"
+        )
     for row in scored:
-        click.echo(f"scored {row['score_date']}: {row['customers']} customers by {row['model_versions']}"
-                   f" at {row['scored_at']:%Y-%m-%d %H:%M}")
+        click.echo(
+            f"scored {row['score_date']}: {row['customers']} customers by {row['model_versions']}"
+            f" at {row['scored_at']:%Y-%m-%d %H:%M}"
+        )
     if not scored:
         click.echo("scored: no date yet")
     for claim in (c for c in claims.list_claims(engine) if c["live"]):
-        click.echo(f"claim {claim['pipeline']} {claim['snapshot_date']}: {claim['run_id']} ({claim['step']}), "
-                   f"expires {claim['expires_at']:%Y-%m-%d %H:%M}")
+        click.echo(
+            f"claim {claim['pipeline']} {claim['snapshot_date']}: {claim['run_id']} ({claim['step']}), "
+            f"expires {claim['expires_at']:%Y-%m-%d %H:%M}"
+        )
 
 
 @main.command()
@@ -117,9 +130,13 @@ def backfill(first: dt.date, last: dt.date) -> None:
         reason = training.retrain_reason(engine, snapshot_date)
         if reason:
             click.echo(f"{snapshot_date}: retraining ({reason})")
-            outcome = _fail_clearly(lambda: pipelines.execute(pipelines.RETRAIN, engine, snapshot_date, run=run), snapshot_date)
+            outcome = _fail_clearly(
+                lambda: pipelines.execute(pipelines.RETRAIN, engine, snapshot_date, run=run), snapshot_date
+            )
             gate = outcome["apply_promotion_gate"]
-            click.echo(f"{snapshot_date}: {gate['model_version']} {'promoted' if gate['promote'] else 'rejected'}: {gate['reason']}")
+            click.echo(
+                f"{snapshot_date}: {gate['model_version']} {'promoted' if gate['promote'] else 'rejected'}: {gate['reason']}"
+            )
         published = _score(engine, snapshot_date, run)
         click.echo(f"{snapshot_date}: ingested, {published['rows']} scores published by {published['model_version']}")
 
@@ -184,4 +201,3 @@ def _run_id(command: str) -> str:
     import uuid
 
     return f"churn-cli/{command}/{uuid.uuid4().hex[:12]}"
-

@@ -7,6 +7,7 @@ would leave those running; stopping its group stops them all.
 psutil finds and times processes; groups are signalled with os.killpg and children reaped with
 os.waitpid, which psutil has no calls for.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,8 +29,12 @@ def start_airflow(args: list[str], env: Mapping[str, str], log_file: Path) -> su
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("a") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "airflow", *args], env=dict(env), stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, process_group=0,
+            [sys.executable, "-m", "airflow", *args],
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            process_group=0,
         )
 
 

@@ -8,6 +8,7 @@ service. The API server binds 127.0.0.1 on 8080 when free, else on a free port (
 `AIRFLOW_PORT`); every port a component listens on is chosen here, so two deployments on one
 machine never report to each other's servers. `python -m job.deployment start [--foreground] | stop | status | airflow <args>`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -67,30 +68,32 @@ class Deployment:
         base_url = f"http://127.0.0.1:{port}"
         metadata_url = server.create_database(self.metadata_database, exist_ok=True)
         env = dict(os.environ)  # the components inherit every variable (Airflow's too) and read their settings from it
-        env.update({
-            "AIRFLOW_HOME": str(self.home),
-            "PYTHONPATH": str(settings.PROJECT_ROOT),
-            "WAREHOUSE_URL": settings.current().WAREHOUSE_URL or server.server_url(),
-            "DATA_DIR": settings.current().DATA_DIR or str(settings.local_dir() / "exports" / "{snapshot_date}"),
-            "GX_ANALYTICS_ENABLED": "False",
-            "CHURN_DEADLINES": "on",  # a scheduler runs here (job/orchestration/alerts.py)
-            "CHURN_N_JOBS": "1",  # two candidate families train at once, one core each
-            "AIRFLOW__CORE__DAGS_FOLDER": str(settings.PROJECT_ROOT / "dags"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-            "AIRFLOW__CORE__EXECUTOR": self.executor,
-            "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__WORKERS": "1",
-            "AIRFLOW__API__BASE_URL": base_url,
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
-            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
-            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-            **self._secrets(),
-        })
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                "PYTHONPATH": str(settings.PROJECT_ROOT),
+                "WAREHOUSE_URL": settings.current().WAREHOUSE_URL or server.server_url(),
+                "DATA_DIR": settings.current().DATA_DIR or str(settings.local_dir() / "exports" / "{snapshot_date}"),
+                "GX_ANALYTICS_ENABLED": "False",
+                "CHURN_DEADLINES": "on",  # a scheduler runs here (job/orchestration/alerts.py)
+                "CHURN_N_JOBS": "1",  # two candidate families train at once, one core each
+                "AIRFLOW__CORE__DAGS_FOLDER": str(settings.PROJECT_ROOT / "dags"),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+                "AIRFLOW__CORE__EXECUTOR": self.executor,
+                "AIRFLOW__CORE__PARALLELISM": "4",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(port),
+                "AIRFLOW__API__WORKERS": "1",
+                "AIRFLOW__API__BASE_URL": base_url,
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url}/execution/",
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+                **self._secrets(),
+            }
+        )
         if self.executor == "CeleryExecutor":
             celery_url = server.create_database(f"{self.metadata_database}_celery", exist_ok=True)
             env["AIRFLOW__CELERY__BROKER_URL"] = "sqla+" + celery_url
@@ -104,8 +107,13 @@ class Deployment:
         path = self.home / "secrets.json"
         if not path.exists():
             self.home.mkdir(parents=True, exist_ok=True)
-            made = {"AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32), "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32)}
-            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:  # never readable by others
+            made = {
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+            }
+            with os.fdopen(
+                os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w"
+            ) as out:  # never readable by others
                 json.dump(made, out)
         return json.loads(path.read_text())
 
@@ -125,7 +133,9 @@ class Deployment:
         for name, args in self.components().items():
             pids[name] = processes.start_airflow(args, env, logs / f"{name}.log").pid
         started = {name: processes.start_ticks(pid) for name, pid in pids.items()}
-        self.state_file.write_text(json.dumps({"pids": pids, "started": started, "url": self.url, "executor": self.executor}))
+        self.state_file.write_text(
+            json.dumps({"pids": pids, "started": started, "url": self.url, "executor": self.executor})
+        )
         try:
             self.wait_healthy()
         except BaseException:
@@ -151,7 +161,9 @@ class Deployment:
             if health and all((part or {}).get("status") == "healthy" for part in health.values()):
                 return health
             time.sleep(1)
-        raise DeploymentError(f"not healthy within {within_seconds:.0f} s: {health or 'API not answering'}; logs: {self.home / 'logs'}")
+        raise DeploymentError(
+            f"not healthy within {within_seconds:.0f} s: {health or 'API not answering'}; logs: {self.home / 'logs'}"
+        )
 
     def _raise_if_one_died(self) -> None:
         for name, pid in self._pids().items():
@@ -176,7 +188,8 @@ class Deployment:
         state = json.loads(self.state_file.read_text())
         started = state.get("started", {})
         return {
-            name: pid for name, pid in state["pids"].items()
+            name: pid
+            for name, pid in state["pids"].items()
             if started.get(name) is None or processes.start_ticks(pid) in (None, started[name])
         }
 
@@ -270,8 +283,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     start = actions.add_parser("start", help="start every component (and wait until healthy)")
     start.add_argument("--foreground", action="store_true", help="keep running until Ctrl-C, then stop")
     # AIRFLOW__CORE__EXECUTOR is Airflow's own variable, not a setting of the job: read as Airflow would
-    start.add_argument("--executor", default=os.environ.get("AIRFLOW__CORE__EXECUTOR") or "LocalExecutor",
-                       choices=["LocalExecutor", "CeleryExecutor"])
+    start.add_argument(
+        "--executor",
+        default=os.environ.get("AIRFLOW__CORE__EXECUTOR") or "LocalExecutor",
+        choices=["LocalExecutor", "CeleryExecutor"],
+    )
     actions.add_parser("stop", help="stop the deployment running from this home")
     actions.add_parser("status", help="say whether it runs, and where")
     airflow = actions.add_parser("airflow", help="the airflow CLI on this deployment's metadata and settings")
@@ -287,7 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stopped: {', '.join(stopped)}" if stopped else "no local Airflow deployment was running")
         return 0
     if args.action == "airflow":
-        return subprocess.run([sys.executable, "-m", "airflow", *args.airflow_args], env=deployment.environment()).returncode
+        return subprocess.run(
+            [sys.executable, "-m", "airflow", *args.airflow_args], env=deployment.environment()
+        ).returncode
     if args.action == "status":
         state = json.loads(deployment.state_file.read_text()) if deployment.running() else None
         print(f"running at {state['url']} ({state['executor']})" if state else "not running")

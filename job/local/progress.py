@@ -5,6 +5,7 @@ everything there (~90 % Great Expectations and Airflow detail); a person watchin
 wants one line per task — started, finished with its duration — and, during retraining, which
 candidate family is being trained and about how long the rest will take.
 """
+
 from __future__ import annotations
 
 import ast

@@ -8,6 +8,7 @@ Data: `DATA_DIR`, or a synthetic snapshot generated into .local/data when it is 
 `SNAPSHOTS=N`: N nights in a row on a synthetic history a month apart (job/local/synthetic_history.py), so the
 summary shows realized performance and offer effects.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,8 +26,9 @@ from typing import Iterator
 
 from etl.warehouse import db, server, settings
 from job.deployment import processes
-from job.orchestration import pools
 from job.local import progress, summary, synthetic_history
+from job.orchestration import pools
+
 
 class AlreadyRunning(RuntimeError):
     """Another `make run` holds this checkout (its Airflow home, logs and generated data)."""
@@ -100,7 +102,9 @@ def _one_run_per_checkout() -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "unknown pid"
-            raise AlreadyRunning(f"another make run is running in this checkout ({holder}); wait for it to finish") from None
+            raise AlreadyRunning(
+                f"another make run is running in this checkout ({holder}); wait for it to finish"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}, started {dt.datetime.now():%Y-%m-%d %H:%M:%S}")
@@ -112,7 +116,9 @@ def _run() -> int:
     snapshot = settings.snapshot_date_from_env()
     nights = synthetic_history.snapshots_from_env()
     if nights > 1 and settings.current().DATA_DIR:
-        raise settings.ConfigError("SNAPSHOTS > 1 runs on a synthetic history: unset DATA_DIR (one export is one snapshot)")
+        raise settings.ConfigError(
+            "SNAPSHOTS > 1 runs on a synthetic history: unset DATA_DIR (one export is one snapshot)"
+        )
     url = server.server_url()
     engine = db.get_engine(url)
     revision = db.migrate(engine)  # first: an unreachable warehouse stops the run before any work
@@ -128,8 +134,10 @@ def _run() -> int:
     else:
         customers, seed = settings.current().SYNTH_CUSTOMERS, settings.current().SYNTH_SEED
         story = synthetic_history.SyntheticHistory.from_env(nights, snapshot, customers, seed)
-        print(f"{nights} nights on a synthetic history of {customers} customers, a month apart "
-              f"({story.dates[0]} … {story.dates[-1]}); true offer effects: {story.effects}")
+        print(
+            f"{nights} nights on a synthetic history of {customers} customers, a month apart "
+            f"({story.dates[0]} … {story.dates[-1]}); true offer effects: {story.effects}"
+        )
         for index, snapshot_date in enumerate(story.dates):
             if not _run_night(snapshot_date, _job_environment(url, story.write(index)), engine):
                 return 1
@@ -178,7 +186,9 @@ def _job_environment(url: str, data_dir: Path) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(settings.PROJECT_ROOT / "dags"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("GX_ANALYTICS_ENABLED", "False")
-    env["CHURN_DEADLINES"] = "off"  # `airflow dags test` cannot run a DAG with a Deadline Alert (job/orchestration/alerts.py)
+    env["CHURN_DEADLINES"] = (
+        "off"  # `airflow dags test` cannot run a DAG with a Deadline Alert (job/orchestration/alerts.py)
+    )
     # `airflow dags test` runs mapped candidate families one after another: give each both cores.
     env.setdefault("CHURN_N_JOBS", "2")
     return env

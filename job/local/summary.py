@@ -1,4 +1,5 @@
 """The end-of-run summary `make run` prints: what was loaded, gated, trained and scored."""
+
 from __future__ import annotations
 
 import datetime as dt

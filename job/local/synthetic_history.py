@@ -9,6 +9,7 @@ so the effect estimates can be checked against a known truth. `SYNTH_MECHANISM_C
 changes what drives the labels of the periods from night k on (the realized ROC-AUC drops and
 the job warns).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -57,8 +58,16 @@ class SyntheticHistory:
     effects: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, snapshots: int, last: dt.date, customers: int, seed: int, folder: Path,
-               effects: Mapping[str, float], mechanism_change_at: int | None = None) -> SyntheticHistory:
+    def create(
+        cls,
+        snapshots: int,
+        last: dt.date,
+        customers: int,
+        seed: int,
+        folder: Path,
+        effects: Mapping[str, float],
+        mechanism_change_at: int | None = None,
+    ) -> SyntheticHistory:
         from etl.synth.history import History, HistorySpec
 
         spec = HistorySpec(customers=customers, seed=seed, mechanism_change_at=mechanism_change_at)
@@ -70,8 +79,15 @@ class SyntheticHistory:
         from etl import synth
 
         folder = settings.local_dir() / "data" / f"history-v{synth.GENERATOR_VERSION}-{customers}-seed{seed}"
-        return cls.create(snapshots, last, customers, seed, folder, offer_effects_from_env(),
-                          settings.current().SYNTH_MECHANISM_CHANGE_AT)
+        return cls.create(
+            snapshots,
+            last,
+            customers,
+            seed,
+            folder,
+            offer_effects_from_env(),
+            settings.current().SYNTH_MECHANISM_CHANGE_AT,
+        )
 
     def write(self, index: int) -> Path:
         """The four CSVs of night `index`, from the offers recorded for the nights before."""
@@ -84,8 +100,8 @@ class SyntheticHistory:
         from etl.warehouse import db
 
         with engine.connect() as conn:
-            offered = db.run_sql(conn, "outcomes", "select_offered_customers",
-                                 {"score_date": self.dates[index]}).all()
-        self.history.record_treatment(index, {int(customer): float(self.effects.get(segment, 0.0))
-                                              for customer, segment in offered})
+            offered = db.run_sql(conn, "outcomes", "select_offered_customers", {"score_date": self.dates[index]}).all()
+        self.history.record_treatment(
+            index, {int(customer): float(self.effects.get(segment, 0.0)) for customer, segment in offered}
+        )
         return len(offered)

@@ -9,6 +9,7 @@ Unset, alerts are off and the failure callback says so in the task log, so a sil
 a visible decision, not an accident. A webhook that cannot be reached never hides the task's own
 failure: the error is logged and the callback returns.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -61,11 +62,13 @@ def deadline(what: str, *, after_logical_date: dt.timedelta | None = None, after
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
     reference, interval = (
-        (DeadlineReference.DAGRUN_LOGICAL_DATE, after_logical_date) if after_logical_date is not None
+        (DeadlineReference.DAGRUN_LOGICAL_DATE, after_logical_date)
+        if after_logical_date is not None
         else (DeadlineReference.DAGRUN_QUEUED_AT, after_queued)
     )
     return DeadlineAlert(
-        reference=reference, interval=interval,
+        reference=reference,
+        interval=interval,
         callback=AsyncCallback(f"{__name__}.deadline_missed", kwargs={"what": what, "interval": str(interval)}),
     )
 
@@ -76,7 +79,9 @@ async def deadline_missed(what: str, interval: str, context: Mapping[str, Any] |
     dag_id, run_id = run.get("dag_id", "?"), run.get("dag_run_id", "?")
     message = {
         "text": f"churn job: {what} is late: {dag_id} run {run_id} not done {interval} after its reference time",
-        "dag_id": dag_id, "run_id": run_id, "reason": f"deadline missed: {what}",
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "reason": f"deadline missed: {what}",
     }
     await asyncio.to_thread(send, message)
 
@@ -94,8 +99,10 @@ def send(message: Mapping[str, Any]) -> None:
         log.warning("alerts are off (%s is unset): %s", WEBHOOK_VARIABLE, message["text"])
         return
     request = urllib.request.Request(
-        url, data=json.dumps(message, ensure_ascii=False, default=str).encode("utf-8"),
-        headers={"Content-Type": "application/json"}, method="POST",
+        url,
+        data=json.dumps(message, ensure_ascii=False, default=str).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+        method="POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:

@@ -1,4 +1,5 @@
 """Airflow Assets shared by the DAGs (names are what the UI shows; URIs follow the postgres form)."""
+
 from __future__ import annotations
 
 from airflow.sdk import Asset

@@ -8,6 +8,7 @@ every `poke_interval` seconds. When all four are there it hands the snapshot on;
 export is waited for, never retried as an error; bad data in a present export fails later, in
 load_raw, without retries).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,8 +41,10 @@ class ExportTrigger(BaseTrigger):
         self.folder, self.deadline, self.poke_interval = folder, deadline, poke_interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (f"{__name__}.ExportTrigger",
-                {"folder": self.folder, "deadline": self.deadline, "poke_interval": self.poke_interval})
+        return (
+            f"{__name__}.ExportTrigger",
+            {"folder": self.folder, "deadline": self.deadline, "poke_interval": self.poke_interval},
+        )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         while True:
@@ -73,8 +76,9 @@ class WaitForExportOperator(BaseOperator):
             return snapshot
         self.log.info("waiting up to %s for %s in %s", self.wait_timeout, ", ".join(missing), folder)
         self.defer(
-            trigger=ExportTrigger(str(folder), time.time() + self.wait_timeout.total_seconds(),
-                                  self.poke_interval.total_seconds()),
+            trigger=ExportTrigger(
+                str(folder), time.time() + self.wait_timeout.total_seconds(), self.poke_interval.total_seconds()
+            ),
             method_name="execute_complete",
             kwargs={"snapshot": snapshot.isoformat(), "folder": str(folder)},
         )

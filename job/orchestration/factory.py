@@ -6,6 +6,7 @@ snapshot claims), only transient failures left to retries (runtime.retry_only_tr
 the mapped instance named by its snapshot, shard or family. Only small JSON crosses XCom:
 snapshot steps hand on the snapshot date, item steps their item's result.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -107,7 +108,10 @@ def name_instance(step: Step, value: Any) -> None:
     from airflow.sdk import get_current_context
 
     if isinstance(value, Mapping):
-        label = value.get("family") or f"{value.get('snapshot_date')} shard {int(value.get('shard', 0)) + 1}/{value.get('shards', 1)}"
+        label = (
+            value.get("family")
+            or f"{value.get('snapshot_date')} shard {int(value.get('shard', 0)) + 1}/{value.get('shards', 1)}"
+        )
     elif isinstance(value, (dt.date, str)):
         label = str(value)
     else:

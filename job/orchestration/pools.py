@@ -5,6 +5,7 @@ Its size is config (CHURN_WAREHOUSE_SLOTS, default 4: two shards of two dates on
 warehouse); `make run` and `make airflow` create or resize it before any DAG runs.
 Retraining's family searches use the CPU of the worker, not the warehouse: default pool.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -28,4 +29,10 @@ def for_step(step: Step) -> str:
 
 def create_command() -> list[str]:
     """The `airflow` arguments that create (or resize) the warehouse pool."""
-    return ["pools", "set", WAREHOUSE, str(warehouse_slots()), "warehouse-heavy tasks of the churn job (CHURN_WAREHOUSE_SLOTS)"]
+    return [
+        "pools",
+        "set",
+        WAREHOUSE,
+        str(warehouse_slots()),
+        "warehouse-heavy tasks of the churn job (CHURN_WAREHOUSE_SLOTS)",
+    ]

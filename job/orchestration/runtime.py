@@ -2,6 +2,7 @@
 
 Kept light (no pandas, SQLAlchemy or GX at import): DAG files import it at parse time.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -123,4 +124,3 @@ def release_claims(context: Mapping[str, Any]) -> None:
         return
     if released:
         log.info("released the snapshot claims of %s: %s", run, released)
-

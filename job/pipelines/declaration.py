@@ -11,6 +11,7 @@ A step is a plain function of etl/ or ml/ called as `function(engine, value, run
 `options` are keyword arguments a caller sets for the whole run (e.g. `data_dir`, `shards`,
 `budget_name`); each step receives those its signature names, and no other.
 """
+
 from __future__ import annotations
 
 import dataclasses

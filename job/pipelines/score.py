@@ -1,12 +1,16 @@
 """churn_score's steps for one snapshot: plan the shards, score each (side by side in Airflow),
 check every shard is complete, gate, publish. One shard is still this path."""
+
 from job.pipelines.declaration import Pipeline, Step
 from ml.scoring import shards, steps
 
-SCORE = Pipeline("score", (
-    Step(shards.plan_shards),
-    Step(shards.score_shard, takes="item"),
-    Step(shards.collect_shards),
-    Step(steps.validate, name="validate_scores"),
-    Step(steps.publish),
-))
+SCORE = Pipeline(
+    "score",
+    (
+        Step(shards.plan_shards),
+        Step(shards.score_shard, takes="item"),
+        Step(shards.collect_shards),
+        Step(steps.validate, name="validate_scores"),
+        Step(steps.publish),
+    ),
+)

@@ -15,6 +15,7 @@ Modules:
 
 Light on import: settle and report load pandas and `stats` (numpy, scipy) inside their functions.
 """
+
 from ml.outcomes.settle import realized_for_model, settle_outcomes, settle_scores_of
 
 __all__ = ["realized_for_model", "settle_outcomes", "settle_scores_of"]

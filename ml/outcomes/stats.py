@@ -15,6 +15,7 @@ goes straight into SQL parameters and is the same on every run (no bootstrap, no
 Wilson, Welch and the normal quantiles come from scipy; DeLong and Newcombe are written here
 because neither scipy nor scikit-learn has them.
 """
+
 from __future__ import annotations
 
 import math
@@ -77,14 +78,20 @@ def roc_auc_ci(labels: Any, probabilities: Any, level: float = 0.95) -> dict[str
     z = _z(level)
     y, p = _pair(labels, probabilities)
     positives, negatives = int(y.sum()), int(y.size - y.sum())
-    row: dict[str, Any] = {"roc_auc": None, "roc_auc_low": None, "roc_auc_high": None,
-                           "positives": positives, "negatives": negatives}
+    row: dict[str, Any] = {
+        "roc_auc": None,
+        "roc_auc_low": None,
+        "roc_auc_high": None,
+        "positives": positives,
+        "negatives": negatives,
+    }
     if positives == 0 or negatives == 0:
         return row
     if positives < 2 or negatives < 2:
         combined = sps.rankdata(np.concatenate([p[y == 1], p[y == 0]]))
-        row["roc_auc"] = float((combined[:positives].sum() - positives * (positives + 1) / 2.0)
-                               / (positives * negatives))
+        row["roc_auc"] = float(
+            (combined[:positives].sum() - positives * (positives + 1) / 2.0) / (positives * negatives)
+        )
         return row
     auc, variance = _delong(p[y == 1], p[y == 0])
     half = z * math.sqrt(max(variance, 0.0))
@@ -122,9 +129,16 @@ def calibration_deciles(labels: Any, probabilities: Any, bins: int = 10) -> list
     rows = []
     for d in np.unique(decile):
         members = decile == d
-        rows.append({"decile": int(d) + 1, "customers": int(members.sum()),
-                     "mean_predicted": float(p[members].mean()), "realized_rate": float(y[members].mean()),
-                     "min_probability": float(p[members].min()), "max_probability": float(p[members].max())})
+        rows.append(
+            {
+                "decile": int(d) + 1,
+                "customers": int(members.sum()),
+                "mean_predicted": float(p[members].mean()),
+                "realized_rate": float(y[members].mean()),
+                "min_probability": float(p[members].min()),
+                "max_probability": float(p[members].max()),
+            }
+        )
     return rows
 
 
@@ -180,9 +194,13 @@ def _revenue(treated: np.ndarray, holdout: np.ndarray, level: float, estimate: b
     low = high = None
     if estimate and treated.size >= 2 and holdout.size >= 2:
         low, high = welch_interval(treated, holdout, level)
-    return {"treated_revenue_change": t_mean, "holdout_revenue_change": h_mean,
-            "revenue_change_difference": None if t_mean is None or h_mean is None else t_mean - h_mean,
-            "revenue_change_difference_low": low, "revenue_change_difference_high": high}
+    return {
+        "treated_revenue_change": t_mean,
+        "holdout_revenue_change": h_mean,
+        "revenue_change_difference": None if t_mean is None or h_mean is None else t_mean - h_mean,
+        "revenue_change_difference_low": low,
+        "revenue_change_difference_high": high,
+    }
 
 
 def _verdict(low: float | None, high: float | None) -> str:
@@ -196,8 +214,14 @@ def _verdict(low: float | None, high: float | None) -> str:
     return NO_CLEAR
 
 
-def offer_effect(treated_labels: Any, holdout_labels: Any, treated_revenue_change: Any,
-                 holdout_revenue_change: Any, level: float = 0.95, min_group: int = 30) -> dict[str, Any]:
+def offer_effect(
+    treated_labels: Any,
+    holdout_labels: Any,
+    treated_revenue_change: Any,
+    holdout_revenue_change: Any,
+    level: float = 0.95,
+    min_group: int = 30,
+) -> dict[str, Any]:
     """Treated vs holdout of one segment and offer: «Снизилась» rates, their difference
     (treated − holdout, < 0 = the offer lowered churn) with a Newcombe interval and a z-test
     p-value, the revenue-change difference with a Welch interval, and a verdict.
@@ -218,10 +242,14 @@ def offer_effect(treated_labels: Any, holdout_labels: Any, treated_revenue_chang
         low, high = newcombe_interval(xt, nt, xh, nh, z)
         p_value = two_proportion_p_value(xt, nt, xh, nh)
     return {
-        "treated_customers": nt, "holdout_customers": nh,
-        "treated_churn_rate": t_rate, "holdout_churn_rate": h_rate,
+        "treated_customers": nt,
+        "holdout_customers": nh,
+        "treated_churn_rate": t_rate,
+        "holdout_churn_rate": h_rate,
         "churn_rate_difference": None if t_rate is None or h_rate is None else t_rate - h_rate,
-        "churn_rate_difference_low": low, "churn_rate_difference_high": high, "churn_p_value": p_value,
+        "churn_rate_difference_low": low,
+        "churn_rate_difference_high": high,
+        "churn_p_value": p_value,
         **_revenue(t_revenue, h_revenue, level, estimate),
         "verdict": _verdict(low, high),
     }

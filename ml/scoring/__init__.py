@@ -18,6 +18,7 @@ Modules (the names below are re-exported here, so `from ml import scoring` is al
 
 Light on import: the submodules load numpy, pandas and scikit-learn inside the functions.
 """
+
 from ml.scoring.champion import Champion, baseline_from_bundle
 from ml.scoring.reasons import Explainer
 from ml.scoring.scored_snapshot import render_scored_snapshot, scored_snapshot

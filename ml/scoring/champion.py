@@ -3,6 +3,7 @@
 Which model is champion and the verified artifact come from the registry
 (`ml.registry.load_champion`); `Champion.from_bundle` adds what scoring derives from it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,7 +36,12 @@ def baseline_from_bundle(bundle: Mapping[str, Any]) -> dict[str, Any]:
     """Training medians/modes, in model-input space (booleans 0/1, categories as text)."""
     medians = bundle.get("training_medians") or {}
     modes = bundle.get("training_modes") or {}
-    missing = [c for c in features.NUMERIC_INPUT if c not in medians] + [c for c in features.CATEGORICAL if c not in modes]
+    missing = [c for c in features.NUMERIC_INPUT if c not in medians] + [
+        c for c in features.CATEGORICAL if c not in modes
+    ]
     if missing:
         raise KeyError(f"model bundle lacks training medians/modes of {missing}: retrain the model")
-    return {**{c: float(medians[c]) for c in features.NUMERIC_INPUT}, **{c: str(modes[c]) for c in features.CATEGORICAL}}
+    return {
+        **{c: float(medians[c]) for c in features.NUMERIC_INPUT},
+        **{c: str(modes[c]) for c in features.CATEGORICAL},
+    }

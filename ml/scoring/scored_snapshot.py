@@ -1,5 +1,6 @@
 """A scored snapshot: what the published scores of a snapshot date show (rows, model, risk bands,
 segments, drift), and its lines in the summary `make run` prints."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,11 +47,16 @@ def render_scored_snapshot(values: Mapping[str, Any]) -> str:
         "scores:       {rows_scored} customers scored by {model_version} (CV ROC-AUC {auc}), mean probability "
         "{mean:.3f}; risk high {high} / medium {medium} / low {low}".format(
             auc="n/a" if values["cv_roc_auc_mean"] is None else f"{values['cv_roc_auc_mean']:.3f}",
-            mean=values["mean_probability"], **values, **values["risk_bands"]),
+            mean=values["mean_probability"],
+            **values,
+            **values["risk_bands"],
+        ),
     ]
     for row in values["segment_details"]:
-        lines.append(f"  {row['segment']:<24} {row['customers']:>7} customers, mean p {row['mean_probability']:.3f}, "
-                     f"profit at risk {row['profit_at_risk']:.1f}")
+        lines.append(
+            f"  {row['segment']:<24} {row['customers']:>7} customers, mean p {row['mean_probability']:.3f}, "
+            f"profit at risk {row['profit_at_risk']:.1f}"
+        )
     if values.get("psi_max") is not None:
         shifted = ", ".join(values["psi_shifted"]) or "none"
         lines.append(f"drift (PSI):  max {values['psi_max']:.3f} ({values['psi_max_variable']}); above 0.2: {shifted}")

@@ -13,6 +13,7 @@ collect_shards → the one GX gate and the one atomic publish of ml/scoring/step
   exactly its customers, all scored by the same model and rule file; only then is the staged
   batch recorded, and only a recorded, gated batch is published (etl/ops/batches.py).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,12 +65,18 @@ def plan_shards(
         record_rules(conn, rules)
         db.run_sql(conn, "scoring", "replace_churn_scores_staged_partition", {"score_date": snapshot_date})
         batches.record_staged(conn, "scoring", snapshot_date, run, 0)  # voids an earlier gate pass of the date
-    common = {"snapshot_date": snapshot_date.isoformat(), "shards": shards,
-              "model_version": champion["model_version"], "rules_version": rules.version}
+    common = {
+        "snapshot_date": snapshot_date.isoformat(),
+        "shards": shards,
+        "model_version": champion["model_version"],
+        "rules_version": rules.version,
+    }
     return [{**common, "shard": shard} for shard in range(shards)]
 
 
-def score_shard(engine: sa.Engine, item: dict[str, Any], run: str | None = None, chunk_size: int | None = None) -> dict[str, Any]:
+def score_shard(
+    engine: sa.Engine, item: dict[str, Any], run: str | None = None, chunk_size: int | None = None
+) -> dict[str, Any]:
     """Score one item of `plan_shards` (a shard) into the staged rows, replacing only that shard's rows."""
     from etl.ops import claims
     from etl.warehouse import db, settings
@@ -80,8 +87,10 @@ def score_shard(engine: sa.Engine, item: dict[str, Any], run: str | None = None,
         claims.hold(conn, "score", snapshot_date, run, f"score_shard {shard}/{shards}")
     rules = segments.load_rules()
     if rules.version != item["rules_version"]:
-        raise segments.RulesError(f"the rule file changed to version {rules.version} since this run planned "
-                                  f"version {item['rules_version']}: rerun churn_score")
+        raise segments.RulesError(
+            f"the rule file changed to version {rules.version} since this run planned "
+            f"version {item['rules_version']}: rerun churn_score"
+        )
     champion = Champion.from_bundle(*registry.load_bundle(engine, item["model_version"]))
     explainer = Explainer(champion.model, champion.baseline, rules)
     params = {"score_date": snapshot_date, "shard": shard, "shards": shards}
@@ -89,14 +98,39 @@ def score_shard(engine: sa.Engine, item: dict[str, Any], run: str | None = None,
     with engine.connect() as reader, engine.begin() as writer:
         db.run_sql(writer, "scoring", "delete_churn_scores_staged_shard", params)
         rows, chunks, model_seconds = copy_scored_chunks(
-            reader, writer, snapshot_date, chunk_size or chunk_size_from_env(), champion, explainer, rules, shard, shards)
+            reader,
+            writer,
+            snapshot_date,
+            chunk_size or chunk_size_from_env(),
+            champion,
+            explainer,
+            rules,
+            shard,
+            shards,
+        )
     seconds = time.perf_counter() - started
-    log.info("scored shard %d/%d of %s: %d customers in %d chunk(s), %.1f s (model+factors+segments %.1f s)",
-             shard, shards, snapshot_date, rows, chunks, seconds, model_seconds)
-    return {**item, "rows": rows, "chunks": chunks, "seconds": round(seconds, 3), "model_seconds": round(model_seconds, 3)}
+    log.info(
+        "scored shard %d/%d of %s: %d customers in %d chunk(s), %.1f s (model+factors+segments %.1f s)",
+        shard,
+        shards,
+        snapshot_date,
+        rows,
+        chunks,
+        seconds,
+        model_seconds,
+    )
+    return {
+        **item,
+        "rows": rows,
+        "chunks": chunks,
+        "seconds": round(seconds, 3),
+        "model_seconds": round(model_seconds, 3),
+    }
 
 
-def collect_shards(engine: sa.Engine, snapshot_date: dt.date, shards: int | None = None, run: str | None = None) -> dict[str, Any]:
+def collect_shards(
+    engine: sa.Engine, snapshot_date: dt.date, shards: int | None = None, run: str | None = None
+) -> dict[str, Any]:
     """Check that every shard holds exactly its customers, scored once by one model and rule
     file, then record the staged batch the gate checks (ShardsIncomplete otherwise)."""
     from etl.ops import batches, claims
@@ -112,20 +146,41 @@ def collect_shards(engine: sa.Engine, snapshot_date: dt.date, shards: int | None
         batch = batches.current(conn, "scoring", snapshot_date)
         if batch is not None and batch.published_at is not None and not any(c["scores"] for c in counts):
             log.info("scores of %s already published (batch %s): nothing to collect", snapshot_date, batch.batch_id)
-            return {"score_date": snapshot_date.isoformat(), "rows": batch.rows, "shards": shards, "already_published": True}
+            return {
+                "score_date": snapshot_date.isoformat(),
+                "rows": batch.rows,
+                "shards": shards,
+                "already_published": True,
+            }
         if customers == 0:
-            raise LookupError(f"no active customers in features.customer_features for {snapshot_date}: run churn_ingest for that date first")
+            raise LookupError(
+                f"no active customers in features.customer_features for {snapshot_date}: run churn_ingest for that date first"
+            )
         wrong = [c for c in counts if not c["customers"] == c["scores"] == c["scored_customers"]]
         models = {m for c in counts for m in c["model_versions"]}
         rule_files = {r for c in counts for r in c["rules_versions"]}
         if wrong or len(models) != 1 or len(rule_files) != 1:
             raise ShardsIncomplete(
                 f"staged scores of {snapshot_date} are not one scoring of every active customer: "
-                + "; ".join(f"shard {c['shard']}/{shards}: {c['scores']} scores for {c['customers']} customers" for c in wrong)
-                + (f"; models {sorted(models)}, rule versions {sorted(rule_files)}" if len(models) != 1 or len(rule_files) != 1 else "")
-                + ": rerun churn_score for the date")
+                + "; ".join(
+                    f"shard {c['shard']}/{shards}: {c['scores']} scores for {c['customers']} customers" for c in wrong
+                )
+                + (
+                    f"; models {sorted(models)}, rule versions {sorted(rule_files)}"
+                    if len(models) != 1 or len(rule_files) != 1
+                    else ""
+                )
+                + ": rerun churn_score for the date"
+            )
         db.run_sql(conn, "scoring", "analyze_churn_scores_staged", {"score_date": snapshot_date})
         batches.record_staged(conn, "scoring", snapshot_date, run, customers)
-    result = {"score_date": snapshot_date.isoformat(), "rows": customers, "shards": shards, "model_version": models.pop()}
-    log.info("collected %d shard(s) of %s: %d staged scores by %s", shards, snapshot_date, customers, result["model_version"])
+    result = {
+        "score_date": snapshot_date.isoformat(),
+        "rows": customers,
+        "shards": shards,
+        "model_version": models.pop(),
+    }
+    log.info(
+        "collected %d shard(s) of %s: %d staged scores by %s", shards, snapshot_date, customers, result["model_version"]
+    )
     return result

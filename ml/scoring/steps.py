@@ -11,6 +11,7 @@ chunk is predicted, explained (ml/scoring/reasons.py), segmented (ml/segments.py
 treatment and holdout (ml/experiments.py) and COPYed into
 the date's partition of `scoring.churn_scores_staged`, and nothing of it is kept.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,16 +26,26 @@ from ml.scoring.champion import Champion
 from ml.scoring.reasons import Explainer
 
 if TYPE_CHECKING:
-    from etl import quality
     import pandas as pd
     import sqlalchemy as sa
+
+    from etl import quality
 
 log = logging.getLogger(__name__)
 
 # Column order of the COPY into scoring.churn_scores_staged (sql/scoring/copy_churn_scores_staged.sql).
 OUTPUT_COLUMNS: tuple[str, ...] = (
-    "score_date", "customer_id", "model_version", "churn_probability", "risk_band", "segment",
-    "offer", "top_factors", "profit", "rules_version", "offer_group",
+    "score_date",
+    "customer_id",
+    "model_version",
+    "churn_probability",
+    "risk_band",
+    "segment",
+    "offer",
+    "top_factors",
+    "profit",
+    "rules_version",
+    "offer_group",
 )
 
 
@@ -61,19 +72,22 @@ def score_chunk(
     bands = segments.risk_bands(proba, threshold, rules)
     segment, offer = segments.assign(frame.assign(churn_probability=proba, risk_band=bands), rules)
     ids = frame[features.ID].astype("int64")
-    return pd.DataFrame({
-        "score_date": snapshot_date.isoformat(),
-        "customer_id": ids,
-        "model_version": champion.model_version,
-        "churn_probability": proba,
-        "risk_band": bands,
-        "segment": segment,
-        "offer": offer,
-        "top_factors": explainer.top_factors(X, impacts),
-        "profit": frame["profit"].astype(float),
-        "rules_version": rules.version,
-        "offer_group": experiments.assign_groups(ids, segment, rules.experiment),
-    }, columns=list(OUTPUT_COLUMNS))
+    return pd.DataFrame(
+        {
+            "score_date": snapshot_date.isoformat(),
+            "customer_id": ids,
+            "model_version": champion.model_version,
+            "churn_probability": proba,
+            "risk_band": bands,
+            "segment": segment,
+            "offer": offer,
+            "top_factors": explainer.top_factors(X, impacts),
+            "profit": frame["profit"].astype(float),
+            "rules_version": rules.version,
+            "offer_group": experiments.assign_groups(ids, segment, rules.experiment),
+        },
+        columns=list(OUTPUT_COLUMNS),
+    )
 
 
 def iter_feature_chunks(
@@ -160,8 +174,15 @@ def publish(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -
         db.run_sql(conn, "scoring", "lock_scoring")
         return db.run_sql(conn, "scoring", "count_staged_scores", params).mappings().one()["rows"]
 
-    moved = batches.publish(engine, "scoring", snapshot_date, run, count_staged,
-                            lambda conn: swap_in_staged_partition(conn, snapshot_date), step="publish")
+    moved = batches.publish(
+        engine,
+        "scoring",
+        snapshot_date,
+        run,
+        count_staged,
+        lambda conn: swap_in_staged_partition(conn, snapshot_date),
+        step="publish",
+    )
     with engine.connect() as conn:
         models = db.run_sql(conn, "scoring", "select_published_model", params).mappings().all()
     result = {
@@ -170,8 +191,13 @@ def publish(engine: sa.Engine, snapshot_date: dt.date, run: str | None = None) -
         "model_version": ",".join(sorted(m["model_version"] for m in models)),
         "already_published": not moved,
     }
-    log.info("%s %d scores of %s (%s)", "published" if moved else "already published",
-             result["rows"], snapshot_date, result["model_version"])
+    log.info(
+        "%s %d scores of %s (%s)",
+        "published" if moved else "already published",
+        result["rows"],
+        snapshot_date,
+        result["model_version"],
+    )
     return result
 
 

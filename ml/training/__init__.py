@@ -13,6 +13,7 @@ sha256 against the one `prepare` recorded.
 
 Light on import, like the rest of `ml`: sklearn, pandas and numpy load inside the functions.
 """
+
 from ml.training.cadence import retrain_reason
 from ml.training.dataset import prepare
 from ml.training.promotion import apply_gate

@@ -1,5 +1,6 @@
 """When a snapshot retrains the model: one rule for the scheduled DAG, `make run` and
 `churn backfill`, which also gives the reason (logged, shown by the DAG's skip or run)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -5,6 +5,7 @@ dict per family (XCom carries it, so its snapshot date is ISO text: `snapshot_of
 that reads it back). The later steps reload the rows with `training_set`, which refuses them when
 their sha256 differs from the one `prepare` recorded: every candidate must see the same data.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -85,11 +86,14 @@ def _check_cross_validatable(snapshot: dt.date, frame: pd.DataFrame, chosen: can
     positives = int(frame[features.TARGET].sum())
     negatives = len(frame) - positives
     if min(positives, negatives) < 2 * max(chosen.eval_splits, chosen.search_splits):
-        raise ValueError(f"snapshot {snapshot} has {positives} positive / {negatives} negative rows: too few to cross-validate")
+        raise ValueError(
+            f"snapshot {snapshot} has {positives} positive / {negatives} negative rows: too few to cross-validate"
+        )
     return positives
 
 
 # --- step 1 -----------------------------------------------------------------------------------
+
 
 def prepare(
     engine: sa.Engine,
@@ -114,8 +118,12 @@ def prepare(
     names, left_out = candidates.families_for(names, len(frame))
     sized = candidates.budget_for(chosen, len(frame))
     if sized is not chosen:
-        log.warning("retrain on %d rows uses the %s budget (more than %d rows)", len(frame), sized.name,
-                    candidates.LARGE_SET_ROWS)
+        log.warning(
+            "retrain on %d rows uses the %s budget (more than %d rows)",
+            len(frame),
+            sized.name,
+            candidates.LARGE_SET_ROWS,
+        )
         chosen = sized
     if left_out:
         log.warning("retrain on %d rows leaves out %s (more rows than their max_rows)", len(frame), ", ".join(left_out))
@@ -136,6 +144,13 @@ def prepare(
         "n_jobs": int(n_jobs or default_n_jobs()),
         "started_at": started.isoformat(),
     }
-    log.info("retrain %s on snapshot %s: %d rows (%d «Снизилась»), budget %s, families %s",
-             run_key, snapshot, len(frame), positives, chosen.name, names)
+    log.info(
+        "retrain %s on snapshot %s: %d rows (%d «Снизилась»), budget %s, families %s",
+        run_key,
+        snapshot,
+        len(frame),
+        positives,
+        chosen.name,
+        names,
+    )
     return [{**common, "family": name} for name in names]

@@ -4,6 +4,7 @@ Promotion retires the old champion in the same transaction (`registry.promote`).
 applied only against the champion it was reached against; a retry of a model that is no longer
 a challenger changes nothing and returns its row.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,12 @@ def _apply_verdict(engine: sa.Engine, version: str, decision: Mapping[str, Any])
     current_version = current["model_version"] if current else None
     if decision["promote"] and current_version != decision.get("champion_version"):
         # Another run changed the champion after this one compared: the verdict is stale.
-        log.warning("%s was compared with champion %s but the champion is now %s: rejecting; "
-                    "the next retrain compares again", version, decision.get("champion_version"), current_version)
+        log.warning(
+            "%s was compared with champion %s but the champion is now %s: rejecting; the next retrain compares again",
+            version,
+            decision.get("champion_version"),
+            current_version,
+        )
         registry.reject(engine, version)
     elif decision["promote"]:
         retired = registry.promote(engine, version, decision.get("champion_version"))

@@ -3,6 +3,7 @@
 The row carries the gate's verdict as 'challenger'; step 4 (`promotion.apply_gate`) applies it.
 `registered_outcome` is the small JSON both steps return through XCom.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Registry columns an outcome repeats as they are (training_snapshot becomes ISO text).
-_OUTCOME_COLUMNS = ("model_version", "status", "algorithm", "training_snapshot",
-                    "cv_roc_auc_mean", "cv_roc_auc_std", "brier_score", "threshold")
+_OUTCOME_COLUMNS = (
+    "model_version",
+    "status",
+    "algorithm",
+    "training_snapshot",
+    "cv_roc_auc_mean",
+    "cv_roc_auc_std",
+    "brier_score",
+    "threshold",
+)
 
 
 @dataclass(frozen=True, eq=False)  # frames and arrays have no plain ==
@@ -69,7 +78,7 @@ def _first_repeat_scores(folds: Mapping[str, Any], rows: int) -> np.ndarray:
     import numpy as np
 
     scores = np.full(rows, np.nan)
-    for idx, proba in list(zip(folds["test_indices"], folds["probabilities"]))[:folds["n_splits"]]:
+    for idx, proba in list(zip(folds["test_indices"], folds["probabilities"]))[: folds["n_splits"]]:
         scores[np.asarray(idx)] = proba
     if np.isnan(scores).any():
         raise RuntimeError("the first evaluation repeat does not cover every training row")
@@ -85,10 +94,16 @@ def _reference(challenger: Challenger) -> dict[str, Any]:
 
 
 def _candidate_entry(details: Mapping[str, Any]) -> dict[str, Any]:
-    return {"family": details["family"], "estimator": details["estimator"], "params": details["params"],
-            "roc_auc_mean": details["metrics"]["roc_auc"]["mean"], "roc_auc_std": details["metrics"]["roc_auc"]["std"],
-            "brier": details["metrics"]["brier"]["mean"], "search_seconds": details["search_seconds"],
-            "eval_seconds": details["eval_seconds"]}
+    return {
+        "family": details["family"],
+        "estimator": details["estimator"],
+        "params": details["params"],
+        "roc_auc_mean": details["metrics"]["roc_auc"]["mean"],
+        "roc_auc_std": details["metrics"]["roc_auc"]["std"],
+        "brier": details["metrics"]["brier"]["mean"],
+        "search_seconds": details["search_seconds"],
+        "eval_seconds": details["eval_seconds"],
+    }
 
 
 def _metrics(challenger: Challenger) -> dict[str, Any]:
@@ -96,10 +111,18 @@ def _metrics(challenger: Challenger) -> dict[str, Any]:
     best, chosen = challenger.best, challenger.budget
     return {
         **best["metrics"],
-        "cv": {"scheme": "repeated stratified group k-fold (duplicate customers grouped)",
-               "splits": chosen.eval_splits, "repeats": chosen.eval_repeats, "seed": candidates.EVAL_SEED},
-        "search": {"budget": chosen.name, "n_iter": best["search"]["n_iter"], "folds": best["search"]["folds"],
-                   "best_search_roc_auc": best["search"]["best_score"]},
+        "cv": {
+            "scheme": "repeated stratified group k-fold (duplicate customers grouped)",
+            "splits": chosen.eval_splits,
+            "repeats": chosen.eval_repeats,
+            "seed": candidates.EVAL_SEED,
+        },
+        "search": {
+            "budget": chosen.name,
+            "n_iter": best["search"]["n_iter"],
+            "folds": best["search"]["folds"],
+            "best_search_roc_auc": best["search"]["best_score"],
+        },
         "calibration": f"CalibratedClassifierCV(sigmoid, ensemble=False, {evaluation.CALIBRATION_FOLDS} grouped folds)",
         "permutation_importance": challenger.importance,
         "candidates": [_candidate_entry(d) for d in challenger.ranked],
@@ -179,11 +202,14 @@ def write_challenger(engine: sa.Engine, challenger: Challenger) -> dict[str, Any
     artifact_path = registry.artifact_path_for(model_version)
     sha256 = registry.save_artifact(bundle, artifact_path)
     card_path = _write_card(challenger, bundle, metrics, sha256)
-    registry.register(engine, {
-        **_registry_record(challenger, bundle, metrics),
-        "artifact_path": str(artifact_path),
-        "artifact_sha256": sha256,
-        "model_card_path": str(card_path),
-    })
+    registry.register(
+        engine,
+        {
+            **_registry_record(challenger, bundle, metrics),
+            "artifact_path": str(artifact_path),
+            "artifact_sha256": sha256,
+            "model_card_path": str(card_path),
+        },
+    )
     log.info("model card of %s: %s", model_version, card_path)
     return registered_outcome(registry.get_model(engine, model_version))

@@ -3,6 +3,7 @@
 The task returns a small result for XCom; the details the next step needs (search table,
 out-of-fold probabilities) go to `<run_dir>/<family>.json`.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _search_score(name: str, params: Mapping[str, Any], X: pd.DataFrame, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> float:
+def _search_score(
+    name: str, params: Mapping[str, Any], X: pd.DataFrame, y: np.ndarray, train: np.ndarray, test: np.ndarray
+) -> float:
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -35,24 +38,35 @@ def _search_score(name: str, params: Mapping[str, Any], X: pd.DataFrame, y: np.n
     return float(get_scorer("roc_auc")(pipeline, X.iloc[test], y[test]))
 
 
-def search_family(name: str, X: pd.DataFrame, y: np.ndarray, chosen: candidates.Budget, n_jobs: int = 1) -> dict[str, Any]:
+def search_family(
+    name: str, X: pd.DataFrame, y: np.ndarray, chosen: candidates.Budget, n_jobs: int = 1
+) -> dict[str, Any]:
     """Random search over the family's space, scored by mean ROC-AUC on the search folds."""
     import numpy as np
     from joblib import Parallel, delayed
 
-    draws = candidates.sample_params(name, candidates.n_iter(name, chosen), seed=candidates.SEARCH_SEED + candidates.FAMILIES.index(name))
+    draws = candidates.sample_params(
+        name, candidates.n_iter(name, chosen), seed=candidates.SEARCH_SEED + candidates.FAMILIES.index(name)
+    )
     splits = list(dataset.search_cv(chosen).split(X, y))
     scores = Parallel(n_jobs=n_jobs)(
         delayed(_search_score)(name, params, X, y, train, test) for params in draws for train, test in splits
     )
     table = np.asarray(scores).reshape(len(draws), len(splits))
     ranked = sorted(
-        ({"params": params, "mean": float(row.mean()), "std": float(row.std(ddof=1)) if len(row) > 1 else 0.0}
-         for params, row in zip(draws, table)),
+        (
+            {"params": params, "mean": float(row.mean()), "std": float(row.std(ddof=1)) if len(row) > 1 else 0.0}
+            for params, row in zip(draws, table)
+        ),
         key=lambda c: -c["mean"],
     )
-    return {"best_params": ranked[0]["params"], "best_score": ranked[0]["mean"], "n_iter": len(draws),
-            "folds": len(splits), "candidates": ranked}
+    return {
+        "best_params": ranked[0]["params"],
+        "best_score": ranked[0]["mean"],
+        "n_iter": len(draws),
+        "folds": len(splits),
+        "candidates": ranked,
+    }
 
 
 def train_family(engine: sa.Engine, item: Mapping[str, Any], run: str | None = None) -> dict[str, Any]:
@@ -91,7 +105,15 @@ def train_family(engine: sa.Engine, item: Mapping[str, Any], run: str | None = N
     # the item stays under the key "job": selection reads it there, also from files of a run in flight
     details = {**result, "job": dict(item), "search": search, "metrics": metrics, "folds": folds.to_json()}
     Path(result["result_path"]).write_text(json.dumps(details, ensure_ascii=False), encoding="utf-8")
-    log.info("%s: CV ROC-AUC %.4f ± %.4f, Brier %.4f (search %d draws %.1fs, eval %.1fs) params %s",
-             name, result["roc_auc_mean"], result["roc_auc_std"], result["brier"], search["n_iter"],
-             result["search_seconds"], result["eval_seconds"], search["best_params"])
+    log.info(
+        "%s: CV ROC-AUC %.4f ± %.4f, Brier %.4f (search %d draws %.1fs, eval %.1fs) params %s",
+        name,
+        result["roc_auc_mean"],
+        result["roc_auc_std"],
+        result["brier"],
+        search["n_iter"],
+        result["search_seconds"],
+        result["eval_seconds"],
+        search["best_params"],
+    )
     return result

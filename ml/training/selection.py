@@ -4,6 +4,7 @@ It is fitted once more on all rows, and the champion (if any) is re-evaluated on
 evaluation folds of the same rows, so the gate compares paired fold scores. The verdict is
 recorded with the challenger (`registration`); step 4 applies it.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,17 +71,22 @@ def _fold_auc(y: np.ndarray, folds: evaluation.FoldPredictions) -> list[float]:
     return [float(roc_auc_score(y[idx], p)) for idx, p in zip(folds.test_indices, folds.probabilities)]
 
 
-def _champion_on_same_folds(engine: sa.Engine, champion: Mapping[str, Any], data: TrainingSet,
-                            chosen: candidates.Budget, n_jobs: int) -> dict[str, Any]:
+def _champion_on_same_folds(
+    engine: sa.Engine, champion: Mapping[str, Any], data: TrainingSet, chosen: candidates.Budget, n_jobs: int
+) -> dict[str, Any]:
     """The champion's ROC-AUC per evaluation fold of this run's rows, and where it came from."""
     model, source = _champion_model(engine, champion)
     folds = evaluation.out_of_fold(model, data.X, data.y, dataset.eval_cv(chosen), n_jobs)
-    return {"champion_source": source, "champion_fold_roc_auc": _fold_auc(data.y, folds),
-            "champion_training_snapshot": champion["training_snapshot"].isoformat()}
+    return {
+        "champion_source": source,
+        "champion_fold_roc_auc": _fold_auc(data.y, folds),
+        "champion_training_snapshot": champion["training_snapshot"].isoformat(),
+    }
 
 
-def _gate_verdict(engine: sa.Engine, best: Mapping[str, Any], data: TrainingSet,
-                  chosen: candidates.Budget, n_jobs: int) -> dict[str, Any]:
+def _gate_verdict(
+    engine: sa.Engine, best: Mapping[str, Any], data: TrainingSet, chosen: candidates.Budget, n_jobs: int
+) -> dict[str, Any]:
     """The promotion gate's verdict on `best` (JSON), with the champion's side of the comparison."""
     champion = registry.get_champion(engine)
     comparison = _champion_on_same_folds(engine, champion, data, chosen, n_jobs) if champion is not None else {}
@@ -103,16 +109,23 @@ def _champion_realized(engine: sa.Engine, version: str) -> list[dict[str, Any]]:
 
     realized = outcomes.realized_for_model(engine, version)
     for row in realized[:3]:
-        log.info("champion %s realized ROC-AUC %s on the scores of %s (settled by %s, %s customers)%s", version,
-                 "n/a" if row["roc_auc"] is None else f"{row['roc_auc']:.3f}", row["score_date"], row["settled_by"],
-                 row["customers"], " — below its CV ROC-AUC minus spread" if row["below_cv"] else "")
+        log.info(
+            "champion %s realized ROC-AUC %s on the scores of %s (settled by %s, %s customers)%s",
+            version,
+            "n/a" if row["roc_auc"] is None else f"{row['roc_auc']:.3f}",
+            row["score_date"],
+            row["settled_by"],
+            row["customers"],
+            " — below its CV ROC-AUC minus spread" if row["below_cv"] else "",
+        )
     if not realized:
         log.info("champion %s: no outcome has arrived yet for its scores", version)
     return realized
 
 
-def _permutation_importance(best: Mapping[str, Any], data: TrainingSet, chosen: candidates.Budget,
-                            n_jobs: int) -> dict[str, dict[str, float]]:
+def _permutation_importance(
+    best: Mapping[str, Any], data: TrainingSet, chosen: candidates.Budget, n_jobs: int
+) -> dict[str, dict[str, float]]:
     """Drop in held-out ROC-AUC when one input column is shuffled (first repeat of the eval folds)."""
     import numpy as np
     from joblib import Parallel, delayed
@@ -124,17 +137,22 @@ def _permutation_importance(best: Mapping[str, Any], data: TrainingSet, chosen: 
         from sklearn.inspection import permutation_importance
 
         model = _fitted(best, X.iloc[train], y[train])
-        result = permutation_importance(model, X.iloc[test], y[test], scoring="roc_auc",
-                                        n_repeats=PERMUTATION_REPEATS, random_state=0)
+        result = permutation_importance(
+            model, X.iloc[test], y[test], scoring="roc_auc", n_repeats=PERMUTATION_REPEATS, random_state=0
+        )
         return result.importances
 
     per_fold = Parallel(n_jobs=n_jobs)(delayed(one_fold)(train, test) for train, test in cv.split(X, y))
     stacked = np.concatenate(per_fold, axis=1)  # features × (folds · repeats)
-    return {column: {"mean": float(stacked[i].mean()), "std": float(stacked[i].std(ddof=1))}
-            for i, column in enumerate(X.columns)}
+    return {
+        column: {"mean": float(stacked[i].mean()), "std": float(stacked[i].std(ddof=1))}
+        for i, column in enumerate(X.columns)
+    }
 
 
-def select_and_register(engine: sa.Engine, results: Iterable[Mapping[str, Any]], run: str | None = None) -> dict[str, Any]:
+def select_and_register(
+    engine: sa.Engine, results: Iterable[Mapping[str, Any]], run: str | None = None
+) -> dict[str, Any]:
     """Best family → final calibrated fit on all rows, paired comparison with the champion,
     artifact + model card, registry row as 'challenger' carrying the gate's verdict.
 

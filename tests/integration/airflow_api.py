@@ -1,5 +1,6 @@
 """A small client of a running deployment's REST API (v2), as a data engineer's script would use
 it: log in as admin, unpause DAGs, create backfills, read runs."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,9 @@ class AirflowApi:
         if auth:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(
-            self.url + path, method=method, headers=headers,
+            self.url + path,
+            method=method,
+            headers=headers,
             data=None if body is None else json.dumps(body).encode(),
         )
         try:

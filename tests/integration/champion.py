@@ -7,6 +7,7 @@ Only the tests that prove training, search, the gate and the card train models o
 run shares, and the artifact's sha256 is checked against the registered one before every seed
 (and again by the registry on every load).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -47,7 +48,9 @@ def _train(real_data_dir: Path, folder: Path) -> dict[str, Any]:
     try:
         db.migrate(engine)
         pipelines.execute(pipelines.INGEST, engine, TRAINED_ON, data_dir=real_data_dir)
-        done = pipelines.execute(pipelines.RETRAIN, engine, TRAINED_ON, budget_name="reduced", families=["logreg"], n_jobs=2)
+        done = pipelines.execute(
+            pipelines.RETRAIN, engine, TRAINED_ON, budget_name="reduced", families=["logreg"], n_jobs=2
+        )
         outcome = done["apply_promotion_gate"]
         assert outcome["status"] == "champion", outcome
         [found] = rows(engine, "SELECT to_jsonb(r) AS row FROM ml.model_registry r WHERE status = 'champion'")
@@ -98,9 +101,13 @@ def seed_champion(engine: sa.Engine, champion: dict[str, Any], *, trained_on: dt
 def insert_model(engine: sa.Engine, row: dict[str, Any]) -> None:
     """Insert a registry row as it is (status included), e.g. one read with to_jsonb(r)."""
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO ml.model_registry "
-                             "SELECT * FROM jsonb_populate_record(NULL::ml.model_registry, CAST(:row AS jsonb))"),
-                     {"row": json.dumps(row, default=str)})
+        conn.execute(
+            sa.text(
+                "INSERT INTO ml.model_registry "
+                "SELECT * FROM jsonb_populate_record(NULL::ml.model_registry, CAST(:row AS jsonb))"
+            ),
+            {"row": json.dumps(row, default=str)},
+        )
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 in a LOCAL_DIR of its own (its own embedded warehouse), with nothing of the test session's
 environment but what the README says.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,15 +23,29 @@ UI_LINE = re.compile(r"^Airflow UI: (http://127\.0\.0\.1:\d+)\s+login: admin / (
 
 
 def make(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout, start_new_session=True)
+    return subprocess.run(
+        ["make", "--no-print-directory", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        start_new_session=True,
+    )
 
 
 def make_in_background(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
     """`make ARGS > log 2>&1 &`: a session of its own, like a shell's background job."""
     with log.open("w") as out:
-        return subprocess.Popen(["make", "--no-print-directory", *args], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            ["make", "--no-print-directory", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def new_checkout(local: Path, **settings: str) -> Iterator[dict[str, Any]]:
@@ -44,8 +59,14 @@ def new_checkout(local: Path, **settings: str) -> Iterator[dict[str, Any]]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "WAREHOUSE_", "PYTEST"))}
     for key in ("DATA_DIR", "MODEL_STORE_DIR", "REPORTS_DIR", "SNAPSHOT_DATE", "SNAPSHOTS", "SEGMENT_RULES"):
         env.pop(key, None)
-    env.update({"LOCAL_DIR": str(local), "AIRFLOW_HOME": str(local / "airflow"),
-                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10", **settings})
+    env.update(
+        {
+            "LOCAL_DIR": str(local),
+            "AIRFLOW_HOME": str(local / "airflow"),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            **settings,
+        }
+    )
     with SettingsPatch.context() as patch:
         patch.setenv("LOCAL_DIR", str(local))
         patch.delenv("WAREHOUSE_URL", raising=False)
@@ -54,8 +75,13 @@ def new_checkout(local: Path, **settings: str) -> Iterator[dict[str, Any]]:
     yield {"env": env, "local": local, "engine": engine, "exports": local / "exports"}
     engine.dispose()
     subprocess.run(["make", "airflow-stop"], cwd=ROOT, env=env, capture_output=True, timeout=120)
-    subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "etl.warehouse.server", "stop"],
-                   cwd=ROOT, env=env, capture_output=True, timeout=120)
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "etl.warehouse.server", "stop"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def scored(engine) -> dict[dt.date, tuple[int, dt.datetime]]:
@@ -64,7 +90,9 @@ def scored(engine) -> dict[dt.date, tuple[int, dt.datetime]]:
 
 
 def active(engine, snapshot_date: dt.date) -> int:
-    return rows(engine, "SELECT count(*) AS n FROM features.model_input WHERE snapshot_date = :d", d=snapshot_date)[0]["n"]
+    return rows(engine, "SELECT count(*) AS n FROM features.model_input WHERE snapshot_date = :d", d=snapshot_date)[0][
+        "n"
+    ]
 
 
 def _ui(log: Path) -> tuple[str, str] | None:
@@ -95,7 +123,11 @@ def settled(api: AirflowApi, dag_id: str, snapshot_dates: list[dt.date], expecte
     """The DAG's runs of `snapshot_dates` once none is queued or running and `expected_runs` finished;
     fails at once naming a failed run. churn_ingest's scheduled run of the latest date waits for an export
     that never comes: it is left out."""
-    found = [run for run in runs(api, dag_id, snapshot_dates) if not (dag_id == "churn_ingest" and run["run_type"] == "scheduled")]
+    found = [
+        run
+        for run in runs(api, dag_id, snapshot_dates)
+        if not (dag_id == "churn_ingest" and run["run_type"] == "scheduled")
+    ]
     failed = [run["dag_run_id"] for run in found if run["state"] == "failed"]
     assert not failed, f"{dag_id} runs failed: {failed}"
     done = [run for run in found if run["state"] == "success"]

@@ -1,4 +1,5 @@
 """Fixtures every integration module may ask for by name."""
+
 from __future__ import annotations
 
 import pytest

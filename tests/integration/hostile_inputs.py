@@ -13,11 +13,10 @@ characters as escapes. `why` says why the outcome is the right one.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
-
-import datetime as dt
 
 import sqlalchemy as sa
 

@@ -8,6 +8,7 @@ A step process writes to its own file: `ready` once connected (PGAPPNAME names i
 then, after SIGUSR1 when the request asked for a barrier, one JSON line: {"ok": true, "result": …}
 or {"ok": false, "error": type, "message": …}. Tests drive it through `StepServer`.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,16 @@ def pipeline_of(step: str):
     raise KeyError(f"no pipeline declares a step {step!r}")
 
 
-def run_steps(engine, snapshot, pipeline: str, *, first: str | None = None, last: str | None = None,
-              run: str | None = None, data_dir=None) -> dict:
+def run_steps(
+    engine,
+    snapshot,
+    pipeline: str,
+    *,
+    first: str | None = None,
+    last: str | None = None,
+    run: str | None = None,
+    data_dir=None,
+) -> dict:
     """`pipelines.execute` of the pipeline named `pipeline` (from `first` to `last`): the one
     runner of the CLI and the bench, here in a drill's process."""
     from job import pipelines
@@ -63,8 +72,15 @@ def _child(request: dict) -> int:
     if request["barrier"]:
         signal.sigwait({signal.SIGUSR1})
     try:
-        result = run_steps(engine, dt.date.fromisoformat(request["date"]), request["pipeline"], first=request["first"],
-                           last=request["last"], run=request["run"], data_dir=request["data_dir"])
+        result = run_steps(
+            engine,
+            dt.date.fromisoformat(request["date"]),
+            request["pipeline"],
+            first=request["first"],
+            last=request["last"],
+            run=request["run"],
+            data_dir=request["data_dir"],
+        )
     except Exception as error:
         print(json.dumps({"ok": False, "error": type(error).__name__, "message": str(error)}), flush=True)
         return 1
@@ -131,8 +147,9 @@ class StepProcess:
     def _wait(self, condition, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
-            assert time.monotonic() < deadline, f"step process {self.pid} not {what} within {timeout:.0f} s: " + \
-                "\n".join(self._lines())[-2000:]
+            assert time.monotonic() < deadline, (
+                f"step process {self.pid} not {what} within {timeout:.0f} s: " + "\n".join(self._lines())[-2000:]
+            )
             time.sleep(0.05)
 
 
@@ -143,22 +160,47 @@ class StepServer:
         from tests.helpers import ROOT
 
         self.folder, self.requests = folder, 0
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.integration.run_step"], cwd=ROOT,
-                                        env=dict(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=(folder / "server.err").open("w"), text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.run_step"],
+            cwd=ROOT,
+            env=dict(os.environ),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=(folder / "server.err").open("w"),
+            text=True,
+        )
         started = self.process.stdout.readline().strip()
         assert started == "serving", f"step server did not start: {(folder / 'server.err').read_text()[-2000:]}"
 
-    def spawn(self, pipeline: str, snapshot, url: str, *, first: str | None = None, last: str | None = None,
-              run: str | None = None, data_dir: Path | None = None, barrier: bool = False,
-              app_name: str = "churn-drill") -> StepProcess:
+    def spawn(
+        self,
+        pipeline: str,
+        snapshot,
+        url: str,
+        *,
+        first: str | None = None,
+        last: str | None = None,
+        run: str | None = None,
+        data_dir: Path | None = None,
+        barrier: bool = False,
+        app_name: str = "churn-drill",
+    ) -> StepProcess:
         """Fork a process running `pipeline` (from step `first` to `last`) for `snapshot` on the
         warehouse `url`; with `barrier` it waits, connected, until `release` lets it go."""
         self.requests += 1
         out = self.folder / f"step-{self.requests}.out"
-        request = {"pipeline": pipeline, "first": first, "last": last, "date": snapshot.isoformat(), "url": url,
-               "run": run, "barrier": barrier,
-               "data_dir": str(data_dir) if data_dir else None, "app_name": app_name, "out": str(out)}
+        request = {
+            "pipeline": pipeline,
+            "first": first,
+            "last": last,
+            "date": snapshot.isoformat(),
+            "url": url,
+            "run": run,
+            "barrier": barrier,
+            "data_dir": str(data_dir) if data_dir else None,
+            "app_name": app_name,
+            "out": str(out),
+        }
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         return StepProcess(int(self.process.stdout.readline()), out)

@@ -11,6 +11,7 @@ Kept out of conftest so that only the modules that need the chain pay for it: te
 `use_chain_warehouse(monkeypatch, chain)` before running DAGs themselves; the chain is cached per
 session, so test_churn_score, test_mart_views, test_claims and test_fault_drill share one run.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,9 @@ def _create_database(session_url: str, add_finalizer: Callable[[Callable[[], Non
     return url
 
 
-def ensure_scored(session_url: str, data_dir: Path, add_finalizer: Callable[[Callable[[], None]], None],
-                  champion: dict[str, Any]) -> dict[str, Any]:
+def ensure_scored(
+    session_url: str, data_dir: Path, add_finalizer: Callable[[Callable[[], None]], None], champion: dict[str, Any]
+) -> dict[str, Any]:
     """Run the chain once per session in its own database; return runs and engine."""
     if "chain" in _CACHE:
         return _CACHE["chain"]
@@ -62,7 +64,9 @@ def ensure_scored(session_url: str, data_dir: Path, add_finalizer: Callable[[Cal
         seed_champion(db.get_engine(url), champion)
         score = load_dag("churn_score").test(logical_date=LOGICAL)
     engine = db.get_engine(url)
-    registered = rows(engine, "SELECT model_version, status, run_key FROM ml.model_registry WHERE training_snapshot = :d", d=SNAPSHOT)
+    registered = rows(
+        engine, "SELECT model_version, status, run_key FROM ml.model_registry WHERE training_snapshot = :d", d=SNAPSHOT
+    )
     _CACHE["chain"] = {
         "url": url,
         "engine": engine,
@@ -106,4 +110,3 @@ def engine(chain):
 @pytest.fixture(autouse=True)
 def _chain_warehouse(chain, monkeypatch, real_data_dir):
     use_chain_warehouse(monkeypatch, chain, real_data_dir)
-

@@ -1,4 +1,5 @@
 """Write-audit-publish: publish only the gated batch, exactly once; a retry changes nothing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,8 +21,12 @@ def published(engine, real_data_dir):
 
 
 def _gate_runs(engine, layer: str) -> int:
-    return rows(engine, "SELECT count(DISTINCT run_id) AS n FROM dq.validation_runs WHERE snapshot_date = :d AND layer = :l",
-                d=SNAPSHOT, l=layer)[0]["n"]
+    return rows(
+        engine,
+        "SELECT count(DISTINCT run_id) AS n FROM dq.validation_runs WHERE snapshot_date = :d AND layer = :l",
+        d=SNAPSHOT,
+        l=layer,
+    )[0]["n"]
 
 
 def test_publish_again_after_success_keeps_the_published_rows(published, engine):

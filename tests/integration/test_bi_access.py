@@ -1,6 +1,7 @@
 """BI logins over TCP, tried as a BI tool would: a fresh embedded warehouse with TCP on, a login
 made by the real `churn bi-login`, then password logins over 127.0.0.1 — the mart answers, and
 everything else is refused."""
+
 from __future__ import annotations
 
 import base64
@@ -30,8 +31,9 @@ def _free_port() -> int:
 
 
 def _churn(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "job.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "job.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +52,14 @@ def bi_login(tcp_warehouse) -> dict[str, str]:
     (`make run` and `make airflow` migrate first; here `churn migrate`)."""
     migrated = _churn(tcp_warehouse, "migrate")
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
-    done = subprocess.run(["make", "--no-print-directory", "bi-login", "NAME=bi_analyst"], cwd=ROOT, env=tcp_warehouse,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["make", "--no-print-directory", "bi-login", "NAME=bi_analyst"],
+        cwd=ROOT,
+        env=tcp_warehouse,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     block = dict(re.findall(r"^\s+(host|port|database|user|password|JDBC|SQLAlchemy):\s+(\S+)", done.stdout, re.M))
     assert block["password"] in block["SQLAlchemy"] and "shown once" in done.stdout
@@ -59,16 +67,24 @@ def bi_login(tcp_warehouse) -> dict[str, str]:
 
 
 def _connect(block: dict[str, str], **overrides):
-    params = {"host": block["host"], "port": int(block["port"]), "dbname": block["database"],
-              "user": block["user"], "password": block["password"], "connect_timeout": 10}
+    params = {
+        "host": block["host"],
+        "port": int(block["port"]),
+        "dbname": block["database"],
+        "user": block["user"],
+        "password": block["password"],
+        "connect_timeout": 10,
+    }
     params.update(overrides)
     return psycopg2.connect(**params)
 
 
 def _as_writer(env: dict[str, str], query: str) -> list[tuple]:
     """A query as the pipeline's writer over the socket (the project's own way in)."""
-    code = ("import sys, sqlalchemy as sa; from etl.warehouse import db; "
-            "print(repr([tuple(r) for r in db.get_engine().connect().execute(sa.text(sys.argv[1]))]))")
+    code = (
+        "import sys, sqlalchemy as sa; from etl.warehouse import db; "
+        "print(repr([tuple(r) for r in db.get_engine().connect().execute(sa.text(sys.argv[1]))]))"
+    )
     done = subprocess.run([sys.executable, "-c", code, query], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return eval(done.stdout)  # noqa: S307 — our own repr of plain tuples
@@ -77,8 +93,10 @@ def _as_writer(env: dict[str, str], query: str) -> list[tuple]:
 def test_the_scram_verifier_proves_the_password_and_hides_it(tcp_warehouse):
     """RFC 5802: StoredKey = H(HMAC(SaltedPassword, "Client Key")) for the stored salt; libpq
     makes it on the writer's own connection, a fresh salt each time."""
-    code = ("from etl.warehouse import access, db; raw = db.get_engine().raw_connection(); "
-            "print(*(access.scram_verifier('s3cret', 'bi_x', raw.dbapi_connection) for _ in '12')); raw.close()")
+    code = (
+        "from etl.warehouse import access, db; raw = db.get_engine().raw_connection(); "
+        "print(*(access.scram_verifier('s3cret', 'bi_x', raw.dbapi_connection) for _ in '12')); raw.close()"
+    )
     done = subprocess.run([sys.executable, "-c", code], env=tcp_warehouse, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     verifier, again = done.stdout.split()
@@ -98,7 +116,10 @@ def test_the_block_names_the_tcp_door_and_a_jdbc_url(bi_login, tcp_warehouse):
 
 
 def test_the_login_selects_from_every_mart_view_over_tcp(bi_login, tcp_warehouse):
-    views = [name for (name,) in _as_writer(tcp_warehouse, "SELECT viewname FROM pg_views WHERE schemaname = 'mart' ORDER BY 1")]
+    views = [
+        name
+        for (name,) in _as_writer(tcp_warehouse, "SELECT viewname FROM pg_views WHERE schemaname = 'mart' ORDER BY 1")
+    ]
     assert {"churn_scores_latest", "segment_summary", "model_drift", "data_quality"} <= set(views)
     with _connect(bi_login) as conn, conn.cursor() as cur:
         for view in views:
@@ -122,10 +143,13 @@ def test_the_superuser_and_the_writer_cannot_log_in_over_tcp(bi_login, role):
 
 
 def test_every_schema_but_mart_is_refused(bi_login, tcp_warehouse):
-    tables = _as_writer(tcp_warehouse, """
+    tables = _as_writer(
+        tcp_warehouse,
+        """
         SELECT DISTINCT ON (table_schema) table_schema, table_name FROM information_schema.tables
         WHERE table_schema NOT IN ('mart', 'pg_catalog', 'information_schema')
-        ORDER BY table_schema, table_name""")
+        ORDER BY table_schema, table_name""",
+    )
     assert {schema for schema, _ in tables} >= {"raw", "staging", "features", "ml", "scoring", "dq", "ops", "outcomes"}
     for schema, table in tables:
         with _connect(bi_login) as conn, conn.cursor() as cur:
@@ -145,8 +169,13 @@ def test_a_second_bi_login_call_replaces_the_password(tcp_warehouse):
     assert first.returncode == second.returncode == 0, second.stderr
     assert "existed: its password was replaced" in second.stdout
     old, new = (re.search(r"password:\s+(\S+)", done.stdout).group(1) for done in (first, second))
-    block = {"host": "127.0.0.1", "port": tcp_warehouse["WAREHOUSE_TCP_PORT"], "database": "churn",
-             "user": "bi_rotated", "password": new}
+    block = {
+        "host": "127.0.0.1",
+        "port": tcp_warehouse["WAREHOUSE_TCP_PORT"],
+        "database": "churn",
+        "user": "bi_rotated",
+        "password": new,
+    }
     with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
         _connect(block, password=old)
     _connect(block, password=new).close()

@@ -1,4 +1,5 @@
 """The raw INSERT's one-pass guards refuse exactly what the loader's checks refuse."""
+
 from __future__ import annotations
 
 import io
@@ -12,12 +13,54 @@ from etl.warehouse.sources import MARKET_FILE, MARKET_MONEY
 pytestmark = pytest.mark.integration
 
 NUMBER_TEXTS = [
-    "0", "5", "-7", "+5", " 42 ", "\t42\n", "007", "1.5", "0,98", "5.", ".5", "-0.0", "1e3", "1E+2",
-    "1e-300", "1e-301", "9.99e299", "1e300", "-1e300", "0e-99999", "1e-99999", "1e99999", "2e-320",
-    "123456789", "1234567890", "-000000000123456789", "+0000000001234567890",
-    "123456789012345678", "1234567890123456789", "1" * 100, "1" * 101, "0." + "0" * 97 + "1",
-    "", " ", "\u00a0", "NaN", "Infinity", "-inf", "0x1F", "1_000", "1 000", "1,000.5", "5e", "e5",
-    "--5", "5-", "１２", None,
+    "0",
+    "5",
+    "-7",
+    "+5",
+    " 42 ",
+    "\t42\n",
+    "007",
+    "1.5",
+    "0,98",
+    "5.",
+    ".5",
+    "-0.0",
+    "1e3",
+    "1E+2",
+    "1e-300",
+    "1e-301",
+    "9.99e299",
+    "1e300",
+    "-1e300",
+    "0e-99999",
+    "1e-99999",
+    "1e99999",
+    "2e-320",
+    "123456789",
+    "1234567890",
+    "-000000000123456789",
+    "+0000000001234567890",
+    "123456789012345678",
+    "1234567890123456789",
+    "1" * 100,
+    "1" * 101,
+    "0." + "0" * 97 + "1",
+    "",
+    " ",
+    "\u00a0",
+    "NaN",
+    "Infinity",
+    "-inf",
+    "0x1F",
+    "1_000",
+    "1 000",
+    "1,000.5",
+    "5e",
+    "e5",
+    "--5",
+    "5-",
+    "１２",
+    None,
 ]
 TEXTS = ["премиум", " стандарт ", "", " ", "\t", "\u00a0", None, "да"]
 COLUMNS = {
@@ -41,7 +84,9 @@ def test_guard_refuses_exactly_what_the_checks_refuse(engine, column):
         for value in values:
             conn.execute(sa.text("TRUNCATE probe"))
             conn.execute(sa.text("INSERT INTO probe VALUES (:v)"), {"v": value})
-            refused_by_checks = conn.execute(sa.text(f'SELECT coalesce({" OR ".join(checks)}, false) FROM probe')).scalar()
+            refused_by_checks = conn.execute(
+                sa.text(f"SELECT coalesce({' OR '.join(checks)}, false) FROM probe")
+            ).scalar()
             savepoint = conn.begin_nested()
             try:
                 refused_by_guard = conn.execute(sa.text(f"SELECT ({guard}) IS NULL FROM probe")).scalar()
@@ -76,10 +121,12 @@ def test_a_typed_copy_accepts_only_what_the_checked_path_stores_the_same(engine,
             screen.read()
             savepoint = conn.begin_nested()
             try:  # what COPY does with the text: the type's input function, then the CHECK
-                typed = conn.execute(sa.text(
-                    f'SELECT CAST(:v AS {raw_type}) AS "{column.name}"'), {"v": value}).scalar()
-                fast = conn.execute(sa.text(f'SELECT ({check}) FROM (SELECT CAST(:t AS {raw_type}) AS "{column.name}") s'),
-                                    {"t": typed}).scalar()
+                typed = conn.execute(
+                    sa.text(f'SELECT CAST(:v AS {raw_type}) AS "{column.name}"'), {"v": value}
+                ).scalar()
+                fast = conn.execute(
+                    sa.text(f'SELECT ({check}) FROM (SELECT CAST(:t AS {raw_type}) AS "{column.name}") s'), {"t": typed}
+                ).scalar()
                 fast = bool(fast) and not screen.suspect and (typed is not None or column.nullable)
                 savepoint.commit()
             except sa.exc.DataError:

@@ -1,4 +1,5 @@
 """churn_ingest end to end with dag.test() against the test warehouse."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,7 +31,9 @@ def test_churn_ingest_dag_loads_and_builds_features(airflow_db, engine, real_dat
     assert counts == {"customers": 1300, "active": 1297}
 
 
-def test_churn_ingest_dag_fails_on_bad_input_without_touching_features(airflow_db, engine, monkeypatch, tmp_path, real_data_dir):
+def test_churn_ingest_dag_fails_on_bad_input_without_touching_features(
+    airflow_db, engine, monkeypatch, tmp_path, real_data_dir
+):
     from tests.helpers import copy_export, features_of
 
     good = dt.date(2026, 6, 30)

@@ -1,4 +1,5 @@
 """churn_ingest runs the GX gates; a failing gate ends the run failed before anything downstream."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,12 @@ def test_failing_raw_gate_fails_the_run_and_keeps_the_previous_features(
     assert states["validate_raw"] == states["validate_features"] == "success"
     before = features_of(engine, GOOD)
     assert len(before) == 1300
-    recorded = rows(engine, "SELECT layer, count(*) AS suites, bool_and(success) AS ok FROM dq.validation_runs "
-                            "WHERE snapshot_date = :d GROUP BY layer ORDER BY layer", d=GOOD)
+    recorded = rows(
+        engine,
+        "SELECT layer, count(*) AS suites, bool_and(success) AS ok FROM dq.validation_runs "
+        "WHERE snapshot_date = :d GROUP BY layer ORDER BY layer",
+        d=GOOD,
+    )
     assert recorded == [{"layer": "features", "suites": 1, "ok": True}, {"layer": "raw", "suites": 4, "ok": True}]
 
     # Rerun the same date with an export the loader accepts but the raw gate rejects.
@@ -34,6 +39,10 @@ def test_failing_raw_gate_fails_the_run_and_keeps_the_previous_features(
     assert states["load_raw"] == "success" and states["validate_raw"] == "failed", states
     assert all(states.get(task) in (None, "upstream_failed") for task in DOWNSTREAM), states
     assert features_of(engine, GOOD) == before
-    [latest] = rows(engine, "SELECT success, critical_failed FROM dq.validation_runs WHERE snapshot_date = :d "
-                            "AND suite = 'raw.market_file' ORDER BY started_at DESC LIMIT 1", d=GOOD)
+    [latest] = rows(
+        engine,
+        "SELECT success, critical_failed FROM dq.validation_runs WHERE snapshot_date = :d "
+        "AND suite = 'raw.market_file' ORDER BY started_at DESC LIMIT 1",
+        d=GOOD,
+    )
     assert latest == {"success": False, "critical_failed": 1}

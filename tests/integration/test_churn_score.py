@@ -4,6 +4,7 @@ Covers: every active customer scored once by the champion, probabilities in [0, 
 non-empty, bands/segments/offers/reasons as the rule file says, identical rows on a rerun and other
 chunk sizes, PSI stored, a failed gate keeping the published scores, the Asset link between DAGs.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,11 +13,18 @@ import json
 import pytest
 
 from tests.helpers import independent_psi, load_dag, mapped_instances, rows, task_states
-from tests.integration.scoring_chain import LOGICAL, SNAPSHOT, published
-from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
+from tests.integration.scoring_chain import LOGICAL, SNAPSHOT, _chain_warehouse, chain, engine, published  # noqa: F401 (fixtures)
 
-SCORE_TASKS = {"snapshots_to_score", "plan_shards", "score_shard", "collect_shards", "validate_scores", "publish",
-               "monitor_drift", "settle_outcomes"}
+SCORE_TASKS = {
+    "snapshots_to_score",
+    "plan_shards",
+    "score_shard",
+    "collect_shards",
+    "validate_scores",
+    "publish",
+    "monitor_drift",
+    "settle_outcomes",
+}
 PER_SNAPSHOT = SCORE_TASKS - {"snapshots_to_score", "plan_shards", "score_shard"}  # mapped: one instance per snapshot
 
 
@@ -32,7 +40,8 @@ def test_churn_score_dag_succeeds_with_the_champion(chain, engine):
     assert chain["score_states"] == {task: "success" for task in SCORE_TASKS}
     shards = [f"{SNAPSHOT.isoformat()} shard {i}/2" for i in (1, 2)]  # CHURN_SCORE_SHARDS default 2
     assert mapped_instances(chain["score"]) == {task: [SNAPSHOT.isoformat()] for task in PER_SNAPSHOT} | {
-        "score_shard": shards}
+        "score_shard": shards
+    }
     # one model, trained on the snapshot churn_ingest loaded (champion.py), is the champion and
     # every published score comes from it
     [registered] = chain["registered"]
@@ -55,8 +64,14 @@ def test_every_active_customer_is_scored_once_with_a_probability(chain, engine):
     # the scores rank the known labels well (the snapshot is labelled): AUC on the training data
     from sklearn.metrics import roc_auc_score
 
-    labels = {r["customer_id"]: r["churn_label"] for r in rows(
-        engine, "SELECT customer_id, churn_label FROM features.customer_features WHERE snapshot_date = :d AND is_active_3m", d=SNAPSHOT)}
+    labels = {
+        r["customer_id"]: r["churn_label"]
+        for r in rows(
+            engine,
+            "SELECT customer_id, churn_label FROM features.customer_features WHERE snapshot_date = :d AND is_active_3m",
+            d=SNAPSHOT,
+        )
+    }
     assert roc_auc_score([labels[r["customer_id"]] for r in scores], probabilities) > 0.85
 
 
@@ -72,15 +87,23 @@ def test_segments_bands_offers_follow_the_rule_file(chain, engine, rules):
     assert (scores["offer"] == scores["segment"].map(offers)).all()
     assert set(scores["rules_version"]) == {rules.version}
 
-    [model] = rows(engine, "SELECT threshold FROM ml.model_registry WHERE model_version = :v",
-                   v=scores["model_version"].iloc[0])
+    [model] = rows(
+        engine, "SELECT threshold FROM ml.model_registry WHERE model_version = :v", v=scores["model_version"].iloc[0]
+    )
     t = model["threshold"]
     expected_band = scores["churn_probability"].map(
-        lambda p: "high" if p >= t else ("medium" if p >= rules.medium_share_of_threshold * t else "low"))
+        lambda p: "high" if p >= t else ("medium" if p >= rules.medium_share_of_threshold * t else "low")
+    )
     assert (scores["risk_band"] == expected_band).all()
 
     # precedence: recompute the first matching rule from the features, row by row
-    feats = pd.DataFrame(rows(engine, "SELECT * FROM features.customer_features WHERE snapshot_date = :d AND is_active_3m ORDER BY customer_id", d=SNAPSHOT))
+    feats = pd.DataFrame(
+        rows(
+            engine,
+            "SELECT * FROM features.customer_features WHERE snapshot_date = :d AND is_active_3m ORDER BY customer_id",
+            d=SNAPSHOT,
+        )
+    )
     merged = feats.merge(scores[["customer_id", "churn_probability", "risk_band", "segment"]], on="customer_id")
     for row in merged.sample(200, random_state=0).to_dict("records"):
         single = pd.DataFrame([row])
@@ -96,8 +119,14 @@ def test_top_factors_are_readable_reasons_that_raise_the_probability(chain, engi
     from ml import segments
 
     scores = published(engine)
-    shown = {r["customer_id"]: r["top_factors_detail"] for r in rows(
-        engine, "SELECT customer_id, top_factors_detail FROM mart.churn_scores_latest WHERE score_date = :d", d=SNAPSHOT)}
+    shown = {
+        r["customer_id"]: r["top_factors_detail"]
+        for r in rows(
+            engine,
+            "SELECT customer_id, top_factors_detail FROM mart.churn_scores_latest WHERE score_date = :d",
+            d=SNAPSHOT,
+        )
+    }
     with_factors = [r for r in scores if r["top_factors"]]
     assert len(with_factors) > 0.8 * len(scores)
     for row in scores:
@@ -117,11 +146,15 @@ def test_top_factors_are_readable_reasons_that_raise_the_probability(chain, engi
 
 def test_rerun_of_the_same_date_gives_identical_rows(chain, engine):
     before = published(engine)
-    [stamp_before] = rows(engine, "SELECT min(scored_at) AS t FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT)
+    [stamp_before] = rows(
+        engine, "SELECT min(scored_at) AS t FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT
+    )
     run = load_dag("churn_score").test(logical_date=LOGICAL)
     assert run.state == "success", task_states(run)
     assert published(engine) == before
-    [stamp_after] = rows(engine, "SELECT min(scored_at) AS t FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT)
+    [stamp_after] = rows(
+        engine, "SELECT min(scored_at) AS t FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT
+    )
     assert stamp_after["t"] > stamp_before["t"]  # really rewritten, not skipped
 
 
@@ -139,7 +172,10 @@ def test_chunked_scoring_gives_the_same_rows_as_one_chunk(chain, engine):
     )
     assert staged == published(engine)
     pipelines.execute(pipelines.SCORE, engine, SNAPSHOT, first="validate_scores")  # gate, publish: no staged rows left
-    assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT)[0]["n"] == 0
+    assert (
+        rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT)[0]["n"]
+        == 0
+    )
 
 
 def test_psi_of_every_input_and_the_score_is_stored(chain, engine):
@@ -153,14 +189,22 @@ def test_psi_of_every_input_and_the_score_is_stored(chain, engine):
     [registry] = rows(engine, "SELECT reference FROM ml.model_registry WHERE model_version = :v", v=model_version)
     ref = registry["reference"]
     # independent recomputation (tests.helpers.independent_psi) on the whole snapshot at once
-    frame = pd.DataFrame(rows(engine, "SELECT * FROM features.customer_features WHERE snapshot_date = :d AND is_active_3m ORDER BY customer_id", d=SNAPSHOT))
+    frame = pd.DataFrame(
+        rows(
+            engine,
+            "SELECT * FROM features.customer_features WHERE snapshot_date = :d AND is_active_3m ORDER BY customer_id",
+            d=SNAPSHOT,
+        )
+    )
     X = features.to_model_input(frame)
     for column in features.FEATURES:
         assert psi[column]["psi"] == pytest.approx(independent_psi(ref["features"][column], X[column]), abs=1e-9)
         assert psi[column]["customers"] == 1297
     scores = [r["churn_probability"] for r in published(engine)]
     assert psi["churn_probability"]["psi"] == pytest.approx(independent_psi(ref["score"], scores), abs=1e-9)
-    assert all(r["status"] == ("shifted" if r["psi"] > 0.2 else "watch" if r["psi"] >= 0.1 else "stable") for r in psi.values())
+    assert all(
+        r["status"] == ("shifted" if r["psi"] > 0.2 else "watch" if r["psi"] >= 0.1 else "stable") for r in psi.values()
+    )
 
 
 def test_gx_gate_rejects_corrupted_scores_and_keeps_the_published_ones(chain, engine, monkeypatch):
@@ -212,9 +256,14 @@ def test_assets_link_churn_ingest_to_churn_score(chain):
     assert CHURN_SCORES in score.get_task("publish").outlets
 
     with create_session() as session:
+
         def extras(asset):
-            events = (session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
-                      .filter(AssetModel.uri == asset.uri).all())
+            events = (
+                session.query(AssetEvent)
+                .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+                .filter(AssetModel.uri == asset.uri)
+                .all()
+            )
             return [dict(e.extra or {}) for e in events]
 
         features_extras = extras(CUSTOMER_FEATURES)
@@ -258,9 +307,15 @@ def test_a_changed_rule_file_must_bump_its_version(chain, engine, rules):
     edited = dataclasses.replace(rules, sha256="0" * 64)  # same version, other content
     with pytest.raises(segments.RulesError, match="bump `version`"):
         scoring.plan_shards(engine, SNAPSHOT, rules=edited)
-    assert rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT) == before
-    recorded = rows(engine, "SELECT segment, precedence, offer FROM scoring.segment_rules WHERE rules_version = :v ORDER BY precedence",
-                    v=rules.version)
+    assert (
+        rows(engine, "SELECT count(*) AS n FROM scoring.churn_scores_staged WHERE score_date = :d", d=SNAPSHOT)
+        == before
+    )
+    recorded = rows(
+        engine,
+        "SELECT segment, precedence, offer FROM scoring.segment_rules WHERE rules_version = :v ORDER BY precedence",
+        v=rules.version,
+    )
     assert [(r["segment"], r["offer"]) for r in recorded] == [(s.code, s.offer) for s in rules.segments]
     assert scoring.latest_features_snapshot(engine) >= SNAPSHOT  # the DAG's fallback date
 
@@ -276,13 +331,17 @@ def test_drift_above_0_2_is_stored_and_logged_as_a_warning(chain, engine, caplog
     shifted = dt.date(2026, 9, 30)
     with engine.begin() as conn:  # the same customers, registered three times as long ago
         conn.execute(sa.text("SELECT ops.replace_partition('features.customer_features', :s)"), {"s": shifted})
-        conn.execute(sa.text(
-            "INSERT INTO features.customer_features "
-            "SELECT (:s)::date, customer_id, churn_label, service_type, allow_messages, marketing_6m, marketing_current_month, "
-            "tenure_days * 3, promo_share, popular_category, avg_categories_per_visit, unpaid_items_quarter, service_errors, "
-            "pages_per_visit, revenue_two_months_ago, revenue_last_month, revenue_current_month, revenue_outlier_fixed, "
-            "minutes_last_month, minutes_current_month, profit, is_active_3m "
-            "FROM features.customer_features WHERE snapshot_date = :d"), {"s": shifted, "d": SNAPSHOT})
+        conn.execute(
+            sa.text(
+                "INSERT INTO features.customer_features "
+                "SELECT (:s)::date, customer_id, churn_label, service_type, allow_messages, marketing_6m, marketing_current_month, "
+                "tenure_days * 3, promo_share, popular_category, avg_categories_per_visit, unpaid_items_quarter, service_errors, "
+                "pages_per_visit, revenue_two_months_ago, revenue_last_month, revenue_current_month, revenue_outlier_fixed, "
+                "minutes_last_month, minutes_current_month, profit, is_active_3m "
+                "FROM features.customer_features WHERE snapshot_date = :d"
+            ),
+            {"s": shifted, "d": SNAPSHOT},
+        )
     pipelines.execute(pipelines.SCORE, engine, shifted)
     with caplog.at_level(logging.WARNING, logger="ml.monitoring"):
         results = {r["variable"]: r for r in monitoring.compute_psi(engine, shifted)}
@@ -290,13 +349,17 @@ def test_drift_above_0_2_is_stored_and_logged_as_a_warning(chain, engine, caplog
     assert results["pages_per_visit"]["status"] == "stable"
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "DRIFT" in r.getMessage()]
     assert len(warnings) == 1 and "tenure_days" in warnings[0].getMessage()
-    [stored] = rows(engine, "SELECT psi, status FROM mart.model_drift WHERE score_date = :s AND variable = 'tenure_days'", s=shifted)
+    [stored] = rows(
+        engine, "SELECT psi, status FROM mart.model_drift WHERE score_date = :s AND variable = 'tenure_days'", s=shifted
+    )
     assert stored["status"] == "shifted" and stored["psi"] == round(results["tenure_days"]["psi"], 4)  # BI: 4 decimals
     with engine.begin() as conn:  # leave the chain's dates as they were for the mart tests
-        for statement in ("DELETE FROM scoring.drift_psi WHERE score_date = :s",
-                          "DELETE FROM scoring.churn_scores WHERE score_date = :s",
-                          "DELETE FROM ops.staged_batches WHERE snapshot_date = :s",
-                          "DELETE FROM features.customer_features WHERE snapshot_date = :s"):
+        for statement in (
+            "DELETE FROM scoring.drift_psi WHERE score_date = :s",
+            "DELETE FROM scoring.churn_scores WHERE score_date = :s",
+            "DELETE FROM ops.staged_batches WHERE snapshot_date = :s",
+            "DELETE FROM features.customer_features WHERE snapshot_date = :s",
+        ):
             conn.execute(sa.text(statement), {"s": shifted})
         conn.execute(sa.text("SELECT scoring.point_newest_scores()"))  # the chain's date is newest again
 
@@ -334,8 +397,14 @@ def _attempts(dag_run, task_id: str) -> list[int]:
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        return [ti.try_number for ti in session.query(TaskInstance).filter(
-            TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id, TaskInstance.task_id == task_id)]
+        return [
+            ti.try_number
+            for ti in session.query(TaskInstance).filter(
+                TaskInstance.dag_id == dag_run.dag_id,
+                TaskInstance.run_id == dag_run.run_id,
+                TaskInstance.task_id == task_id,
+            )
+        ]
 
 
 def test_a_model_with_published_scores_cannot_be_deleted(chain, engine):
@@ -344,6 +413,14 @@ def test_a_model_with_published_scores_cannot_be_deleted(chain, engine):
     [registered] = chain["registered"]
     with pytest.raises(sa.exc.IntegrityError, match="churn_scores_model_version_fkey"):
         with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM ml.model_registry WHERE model_version = :v"), {"v": registered["model_version"]})
-    assert rows(engine, "SELECT count(*) AS n FROM ml.model_registry WHERE model_version = :v",
-                v=registered["model_version"])[0]["n"] == 1
+            conn.execute(
+                sa.text("DELETE FROM ml.model_registry WHERE model_version = :v"), {"v": registered["model_version"]}
+            )
+    assert (
+        rows(
+            engine,
+            "SELECT count(*) AS n FROM ml.model_registry WHERE model_version = :v",
+            v=registered["model_version"],
+        )[0]["n"]
+        == 1
+    )

@@ -5,6 +5,7 @@ naming the holder; runs of different dates go on side by side. Nothing is lost o
 Runs in the scoring chain's database (it has a champion) on dates before the chain's snapshot,
 so the newest scores the mart tests read stay the chain's.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -61,13 +62,25 @@ def test_two_runs_of_one_date_at_once(pipeline, step_server, chain, engine, clea
 
 
 def test_a_date_runs_while_the_date_before_publishes(step_server, chain, engine, clean, real_data_dir):
-    outcomes = _race(step_server, chain, [
-        ("ingest", SNAPSHOT_BEFORE, "race/ingest-before"), ("ingest", SNAPSHOT, "race/ingest-day"),
-    ], real_data_dir)
+    outcomes = _race(
+        step_server,
+        chain,
+        [
+            ("ingest", SNAPSHOT_BEFORE, "race/ingest-before"),
+            ("ingest", SNAPSHOT, "race/ingest-day"),
+        ],
+        real_data_dir,
+    )
     assert all(o["ok"] for o in outcomes), outcomes
-    outcomes = _race(step_server, chain, [
-        ("score", SNAPSHOT_BEFORE, "race/score-before"), ("score", SNAPSHOT, "race/score-day"),
-    ], real_data_dir)
+    outcomes = _race(
+        step_server,
+        chain,
+        [
+            ("score", SNAPSHOT_BEFORE, "race/score-before"),
+            ("score", SNAPSHOT, "race/score-day"),
+        ],
+        real_data_dir,
+    )
     assert all(o["ok"] for o in outcomes), outcomes
     for snapshot in (SNAPSHOT_BEFORE, SNAPSHOT):
         assert layer_checksums(engine, snapshot) == clean[snapshot]

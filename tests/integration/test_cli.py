@@ -2,6 +2,7 @@
 
 Each test works in a database of its own holding the run's champion (tests/integration/champion.py).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,7 +57,10 @@ def test_migrate_prints_the_revision_before_and_after_and_other_commands_ask_for
         first = CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False)
         assert first.exit_code == 0 and first.output == f"warehouse schema revision: none → {db.head_revision()}\n"
         again = CliRunner().invoke(main, ["migrate"], env=env, catch_exceptions=False)
-        assert again.output == f"warehouse schema revision: {db.head_revision()} → {db.head_revision()} (already current)\n"
+        assert (
+            again.output
+            == f"warehouse schema revision: {db.head_revision()} → {db.head_revision()} (already current)\n"
+        )
         status = CliRunner().invoke(main, ["status"], env=env, catch_exceptions=False)
         assert status.exit_code == 0 and "champion: none" in status.output
     finally:
@@ -70,9 +74,16 @@ def test_backfill_runs_the_declared_pipelines_for_every_date_and_status_lists_th
         result = churn(warehouse, "backfill", "2026-08-29", "2026-08-30")
     assert result.exit_code == 0, result.output
     executed = [r.getMessage() for r in caplog.records if r.name == "job.pipelines.declaration"]
-    assert executed == [f"{pipeline.name} {snapshot_date}: {name}" for snapshot_date in ("2026-08-29", "2026-08-30")
-                        for pipeline in (pipelines.INGEST, pipelines.SCORE, pipelines.SETTLE) for name in pipeline.names]
-    assert scored(warehouse["engine"]) == {dt.date(2026, 8, 29): {warehouse["champion"]}, dt.date(2026, 8, 30): {warehouse["champion"]}}
+    assert executed == [
+        f"{pipeline.name} {snapshot_date}: {name}"
+        for snapshot_date in ("2026-08-29", "2026-08-30")
+        for pipeline in (pipelines.INGEST, pipelines.SCORE, pipelines.SETTLE)
+        for name in pipeline.names
+    ]
+    assert scored(warehouse["engine"]) == {
+        dt.date(2026, 8, 29): {warehouse["champion"]},
+        dt.date(2026, 8, 30): {warehouse["champion"]},
+    }
     status = churn(warehouse, "status")
     assert status.exit_code == 0, status.output
     assert f"champion: {warehouse['champion']}" in status.output
@@ -85,14 +96,19 @@ def test_rollback_restores_the_previous_champion_and_the_next_scoring_uses_it(wa
     [row] = rows(engine, "SELECT to_jsonb(r) AS row FROM ml.model_registry r WHERE model_version = :v", v=original)
     newer = {**row["row"], "model_version": f"{original}-newer", "run_key": f"{row['row']['run_key']}-newer"}
     with engine.begin() as conn:  # the original was the champion before a newer one replaced it
-        conn.execute(sa.text("UPDATE ml.model_registry SET status = 'retired', status_changed_at = now() - interval '1 day'"))
+        conn.execute(
+            sa.text("UPDATE ml.model_registry SET status = 'retired', status_changed_at = now() - interval '1 day'")
+        )
     insert_model(engine, newer)
     assert churn(warehouse, "backfill", "2026-08-30", "2026-08-30").exit_code == 0
     assert scored(engine) == {dt.date(2026, 8, 30): {newer["model_version"]}}
     result = churn(warehouse, "rollback", "--reason", "drift on 2026-08-30", "--by", "on-call")
     assert result.exit_code == 0, result.output
     assert f"champion is {original} again; {newer['model_version']} retired" in result.output
-    statuses = {r["model_version"]: r for r in rows(engine, "SELECT model_version, status, status_changed_by, status_reason FROM ml.model_registry")}
+    statuses = {
+        r["model_version"]: r
+        for r in rows(engine, "SELECT model_version, status, status_changed_by, status_reason FROM ml.model_registry")
+    }
     assert statuses[original]["status"] == "champion" and statuses[newer["model_version"]]["status"] == "retired"
     assert {statuses[v]["status_changed_by"] for v in statuses} == {"on-call"}
     assert statuses[original]["status_reason"] == "rollback: drift on 2026-08-30"

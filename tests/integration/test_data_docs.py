@@ -8,6 +8,7 @@ non-breaking space that makes a value look like an allowed category) shown as es
 One corrupted copy of the real export is loaded and gated once, with the raw suites plus one
 cross-table unexpected-rows rule whose sample rows carry the category.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,34 +32,45 @@ IMG_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
 RAW_MARKUP = (SCRIPT, "<img src=x onerror")
 
 MARKET_FILE = next(s for s in quality.load_suites("raw") if s.name == "raw.market_file")
-[CATEGORY_RULE] = [e for e in MARKET_FILE.expectations
-                   if e.type == "expect_column_values_to_be_in_set" and e.kwargs["column"] == "popular_category"]
+[CATEGORY_RULE] = [
+    e
+    for e in MARKET_FILE.expectations
+    if e.type == "expect_column_values_to_be_in_set" and e.kwargs["column"] == "popular_category"
+]
 ALLOWED_SQL = ", ".join("'" + c.replace("'", "''") + "'" for c in CATEGORY_RULE.kwargs["value_set"])
 
 # Rows of two tables side by side: the unknown category and the same customer's revenue.
-CROSS_TABLE = quality.parse_suite({
-    "name": "checks.category_revenue",
-    "layer": "raw",
-    "table": "raw.market_file",
-    "source_file": "market_file.csv",
-    "columns": dict(MARKET_FILE.columns),
-    "expectations": [{
-        "type": "unexpected_rows_expectation",
-        "column": "popular_category",
-        "description": "Customers with an unknown category, with their current-month revenue",
-        "kwargs": {"unexpected_rows_query": "\n".join([
-            "WITH batch AS (SELECT * FROM {batch})",
-            "SELECT b.customer_id, b.popular_category, m.revenue",
-            "FROM batch AS b",
-            "JOIN raw.market_money AS m ON m.customer_id = b.customer_id",
-            "  AND m.snapshot_date = b.snapshot_date AND m.period = 'текущий_месяц'",
-            f"WHERE b.popular_category NOT IN ({ALLOWED_SQL})",
-            "ORDER BY b.customer_id",
-        ])},
-        "severity": "critical",
-        "notes": "Sample rows that hold values of two tables.",
-    }],
-})
+CROSS_TABLE = quality.parse_suite(
+    {
+        "name": "checks.category_revenue",
+        "layer": "raw",
+        "table": "raw.market_file",
+        "source_file": "market_file.csv",
+        "columns": dict(MARKET_FILE.columns),
+        "expectations": [
+            {
+                "type": "unexpected_rows_expectation",
+                "column": "popular_category",
+                "description": "Customers with an unknown category, with their current-month revenue",
+                "kwargs": {
+                    "unexpected_rows_query": "\n".join(
+                        [
+                            "WITH batch AS (SELECT * FROM {batch})",
+                            "SELECT b.customer_id, b.popular_category, m.revenue",
+                            "FROM batch AS b",
+                            "JOIN raw.market_money AS m ON m.customer_id = b.customer_id",
+                            "  AND m.snapshot_date = b.snapshot_date AND m.period = 'текущий_месяц'",
+                            f"WHERE b.popular_category NOT IN ({ALLOWED_SQL})",
+                            "ORDER BY b.customer_id",
+                        ]
+                    )
+                },
+                "severity": "critical",
+                "notes": "Sample rows that hold values of two tables.",
+            }
+        ],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +89,9 @@ def gate(engine, real_data_dir, tmp_path_factory) -> tuple[quality.QualityGateFa
     logger.addHandler(handler)
     try:
         with pytest.raises(quality.QualityGateFailed) as caught:
-            quality.validate(engine, "raw", SNAPSHOT, suites=[*quality.load_suites("raw"), CROSS_TABLE],
-                             docs=data_docs.DataDocs())
+            quality.validate(
+                engine, "raw", SNAPSHOT, suites=[*quality.load_suites("raw"), CROSS_TABLE], docs=data_docs.DataDocs()
+            )
     finally:
         logger.removeHandler(handler)
     return caught.value, logged.getvalue()
@@ -119,9 +132,12 @@ def test_sample_rows_of_a_cross_table_rule_are_escaped_for_data_docs_only(gate):
     [finding] = _suite(error, "checks.category_revenue").critical_failed
     assert [r["popular_category"] for r in finding.sample] == [SCRIPT, IMG, NBSP]
     assert all(isinstance(r["revenue"], float) for r in finding.sample)  # from raw.market_money
-    [stored] = [r for r in _stored_result(error, "checks.category_revenue")["results"]
-                if r["expectation_config"]["type"] == "single_pass_unexpected_rows"  # etl/quality/single_pass.py
-                and "raw.market_money" in r["expectation_config"]["kwargs"]["unexpected_rows_query"]]
+    [stored] = [
+        r
+        for r in _stored_result(error, "checks.category_revenue")["results"]
+        if r["expectation_config"]["type"] == "single_pass_unexpected_rows"  # etl/quality/single_pass.py
+        and "raw.market_money" in r["expectation_config"]["kwargs"]["unexpected_rows_query"]
+    ]
     shown = stored["result"]["details"]["unexpected_rows"]
     assert [r["popular_category"] for r in shown] == [SCRIPT_ESCAPED, IMG_ESCAPED, NBSP]
     assert [r["customer_id"] for r in shown] == [215350, 215351, 215352]  # numbers stay numbers
@@ -130,24 +146,33 @@ def test_sample_rows_of_a_cross_table_rule_are_escaped_for_data_docs_only(gate):
 
 def test_stored_results_for_data_docs_escape_the_unexpected_values(gate):
     error, _ = gate
-    [stored] = [r for r in _stored_result(error, "raw.market_file")["results"]
-                if r["expectation_config"]["type"] == "expect_column_values_to_be_in_set"
-                and r["expectation_config"]["kwargs"]["column"] == "popular_category"]
+    [stored] = [
+        r
+        for r in _stored_result(error, "raw.market_file")["results"]
+        if r["expectation_config"]["type"] == "expect_column_values_to_be_in_set"
+        and r["expectation_config"]["kwargs"]["column"] == "popular_category"
+    ]
     result = stored["result"]
     for key in ("partial_unexpected_list", "unexpected_list"):
         assert sorted(result[key]) == sorted([SCRIPT_ESCAPED, IMG_ESCAPED, NBSP]), key
-    assert sorted(c["value"] for c in result["partial_unexpected_counts"]) == sorted([SCRIPT_ESCAPED, IMG_ESCAPED, NBSP])
+    assert sorted(c["value"] for c in result["partial_unexpected_counts"]) == sorted(
+        [SCRIPT_ESCAPED, IMG_ESCAPED, NBSP]
+    )
     # the suite's configuration is not data: it stays as written (GX escapes it when rendering)
     assert stored["expectation_config"]["kwargs"]["value_set"] == CATEGORY_RULE.kwargs["value_set"]
 
 
 def test_validation_runs_keep_the_plain_values(gate, engine):
     error, _ = gate
-    recorded = rows(engine, "SELECT suite, details FROM dq.validation_runs WHERE run_id = :r ORDER BY suite",
-                    r=error.result.run_id)
+    recorded = rows(
+        engine, "SELECT suite, details FROM dq.validation_runs WHERE run_id = :r ORDER BY suite", r=error.result.run_id
+    )
     details = {r["suite"]: r["details"] for r in recorded}
-    [category] = [d for d in details["raw.market_file"]
-                  if d["column"] == "popular_category" and d["expectation"] == "expect_column_values_to_be_in_set"]
+    [category] = [
+        d
+        for d in details["raw.market_file"]
+        if d["column"] == "popular_category" and d["expectation"] == "expect_column_values_to_be_in_set"
+    ]
     assert not category["success"] and category["unexpected_count"] == 3
     assert sorted(category["sample"]) == sorted([SCRIPT, IMG, NBSP])
     [rule] = [d for d in details["checks.category_revenue"] if not d["success"]]

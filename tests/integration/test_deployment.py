@@ -9,6 +9,7 @@ ends `make airflow` and nothing is left running. (The LocalExecutor, `make airfl
 scores a snapshot date and stops on Ctrl-C in test_readme_commands.py.) And what every component is
 started with.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,15 +64,22 @@ def celery(checkout, tmp_path_factory):
 def test_a_backfill_of_three_nights_scores_each_night_once(checkout, celery):
     engine, api = checkout["engine"], celery["api"]
     api.backfill("churn_ingest", f"{DATES[0]}T00:00:00Z", f"{DATES[-1]}T23:00:00Z", max_active_runs=3)
-    ingest_runs = wait_for(lambda: person.settled(api, "churn_ingest", DATES, 3), person.RUNS_SETTLE_SECONDS,
-                           "three ingest runs")
-    assert sorted(run["logical_date"][:10] for run in ingest_runs) == [snapshot_date.isoformat() for snapshot_date in DATES]
-    wait_for(lambda: set(person.scored(engine)) == set(DATES) and person.settled(api, "churn_score", DATES, 1),
-             person.RUNS_SETTLE_SECONDS, "the three snapshot dates scored")
+    ingest_runs = wait_for(
+        lambda: person.settled(api, "churn_ingest", DATES, 3), person.RUNS_SETTLE_SECONDS, "three ingest runs"
+    )
+    assert sorted(run["logical_date"][:10] for run in ingest_runs) == [
+        snapshot_date.isoformat() for snapshot_date in DATES
+    ]
+    wait_for(
+        lambda: set(person.scored(engine)) == set(DATES) and person.settled(api, "churn_score", DATES, 1),
+        person.RUNS_SETTLE_SECONDS,
+        "the three snapshot dates scored",
+    )
     scored = celery["scored"] = person.scored(engine)
     assert set(scored) == set(DATES)  # no date skipped, however Airflow merged the Asset events
     assert {snapshot_date: n for snapshot_date, (n, _) in scored.items()} == {
-        snapshot_date: person.active(engine, snapshot_date) for snapshot_date in DATES}
+        snapshot_date: person.active(engine, snapshot_date) for snapshot_date in DATES
+    }
     retrain_runs = wait_for(lambda: person.settled(api, "churn_retrain", [], 1), 120, "the retrain runs settle")
     for run in retrain_runs:  # the champion is of this month: retraining skips, saying so
         due = api.get(f"/api/v2/dags/churn_retrain/dagRuns/{run['dag_run_id']}/taskInstances/retrain_due")
@@ -92,14 +100,20 @@ def test_a_republished_night_and_only_it_is_rescored_with_its_new_export(checkou
     before = len(person.runs(api, "churn_score", DATES))
     wait_for(lambda: api.backfills_done("churn_ingest"), 60, "the first backfill is marked complete")
     api.backfill("churn_ingest", f"{DATES[1]}T00:00:00Z", f"{DATES[1]}T23:00:00Z", reprocess_behavior="completed")
-    wait_for(lambda: person.settled(api, "churn_score", DATES, before + 1)
-             and person.scored(engine)[DATES[1]][1] > scored[DATES[1]][1], person.RUNS_SETTLE_SECONDS,
-             f"{DATES[1]} rescored")
+    wait_for(
+        lambda: (
+            person.settled(api, "churn_score", DATES, before + 1)
+            and person.scored(engine)[DATES[1]][1] > scored[DATES[1]][1]
+        ),
+        person.RUNS_SETTLE_SECONDS,
+        f"{DATES[1]} rescored",
+    )
     rescored = person.scored(engine)
     assert rescored[DATES[1]][0] == person.active(engine, DATES[1]) != scored[DATES[1]][0]
     untouched = (DATES[0], DATES[2])
     assert {snapshot_date: rescored[snapshot_date] for snapshot_date in untouched} == {
-        snapshot_date: scored[snapshot_date] for snapshot_date in untouched}
+        snapshot_date: scored[snapshot_date] for snapshot_date in untouched
+    }
 
 
 def test_make_airflow_stop_from_another_shell_ends_make_airflow_and_leaves_nothing(checkout, celery):
@@ -133,7 +147,11 @@ def test_every_component_gets_the_same_ports_secrets_and_a_postgres_metadata_dat
     assert first["AIRFLOW__API__HOST"] == "127.0.0.1"
     assert first["AIRFLOW__API__BASE_URL"] == f"http://127.0.0.1:{port}"
     assert first["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == f"http://127.0.0.1:{port}/execution/"
-    listening = {port, first["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"], first["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"]}
+    listening = {
+        port,
+        first["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"],
+        first["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"],
+    }
     assert len(listening) == 3  # nothing reports to another server's port
     assert sa.make_url(first["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).get_backend_name() == "postgresql"
     assert sa.make_url(first["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).database == metadata

@@ -1,5 +1,6 @@
 """The embedded warehouse as a fresh checkout and an older one meet it: its own server in a
 LOCAL_DIR of its own, started by a separate process as `make run` would."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,9 @@ pytestmark = pytest.mark.integration
 
 
 def _url(env: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-m", "etl.warehouse.server", "url"], env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "etl.warehouse.server", "url"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
 
@@ -44,9 +46,14 @@ def _as_superuser(env: dict[str, str], database: str, statement: str) -> list[tu
 def test_a_fresh_server_gives_the_pipeline_the_writer_on_its_own_database(own_server):
     url = _url(own_server)
     assert url.startswith(f"postgresql://{access.WRITER_ROLE}@/{access.WAREHOUSE_DATABASE}?host=") and "&port=" in url
-    [(owner, superuser)] = _as_superuser(own_server, "postgres", (
-        "SELECT pg_get_userbyid(datdba), (SELECT rolsuper FROM pg_roles WHERE rolname = 'churn_writer') "
-        "FROM pg_database WHERE datname = 'churn'"))
+    [(owner, superuser)] = _as_superuser(
+        own_server,
+        "postgres",
+        (
+            "SELECT pg_get_userbyid(datdba), (SELECT rolsuper FROM pg_roles WHERE rolname = 'churn_writer') "
+            "FROM pg_database WHERE datname = 'churn'"
+        ),
+    )
     assert (owner, superuser) == (access.WRITER_ROLE, False)
 
 
@@ -56,10 +63,19 @@ def test_an_older_superuser_warehouse_in_database_postgres_is_refused_and_kept(o
     run instead of making an empty warehouse beside the rows."""
     _url(own_server)
     _as_superuser(own_server, "postgres", "DROP DATABASE churn WITH (FORCE)")
-    _as_superuser(own_server, "postgres", "CREATE SCHEMA ml; CREATE TABLE ml.model_registry (model_version text); "
-                                          "INSERT INTO ml.model_registry VALUES ('churn-old-1')")
-    done = subprocess.run([sys.executable, "-m", "etl.warehouse.server", "url"], env=own_server,
-                          capture_output=True, text=True, timeout=300)
+    _as_superuser(
+        own_server,
+        "postgres",
+        "CREATE SCHEMA ml; CREATE TABLE ml.model_registry (model_version text); "
+        "INSERT INTO ml.model_registry VALUES ('churn-old-1')",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "etl.warehouse.server", "url"],
+        env=own_server,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode != 0 and "database postgres, owned by the superuser" in done.stderr
     assert "d986e9a" in done.stderr
     assert _as_superuser(own_server, "postgres", "SELECT model_version FROM ml.model_registry") == [("churn-old-1",)]

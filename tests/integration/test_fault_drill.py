@@ -8,6 +8,7 @@ itself within seconds (client_connection_check_interval) and release its locks.
 
 Runs in the scoring chain's database (it has a champion), on a date before the chain's snapshot.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,8 +59,16 @@ def _kill_when_blocked(step_server, chain, engine, step: str, lock_sql: str, blo
     app_name = f"drill-{step}"
     with engine.connect() as blocker:
         blocker.exec_driver_sql(lock_sql)  # inside the blocker's open transaction
-        process = step_server.spawn(pipeline_of(step).name, SNAPSHOT, chain["url"], first=step, last=step, run=RUN,
-                                    data_dir=data_dir, app_name=app_name)
+        process = step_server.spawn(
+            pipeline_of(step).name,
+            SNAPSHOT,
+            chain["url"],
+            first=step,
+            last=step,
+            run=RUN,
+            data_dir=data_dir,
+            app_name=app_name,
+        )
         try:
             _wait_for(lambda: _sessions(engine, app_name, blocked_in) > 0, 90, f"{step} to block in {blocked_in!r}")
         finally:
@@ -75,20 +84,40 @@ def _partition(engine, table: str) -> str:
 DRILLS = {
     # step killed: (lock only its last write needs, the statement it then waits in,
     #               the steps of the same run before it, the last step after it), steps by name
-    "load_raw": (lambda e: f"LOCK TABLE {_partition(e, 'raw.money')} IN ACCESS SHARE MODE", "ops.replace_partition",
-                 None, "publish_features"),
-    "build_staging": (lambda e: "LOCK TABLE staging.profit IN EXCLUSIVE MODE", "DELETE FROM staging.profit",
-                      None, "publish_features"),
-    "publish_features": (lambda e: "LOCK TABLE features.customer_features IN SHARE MODE",
-                         "ops.publish_partition", ("build_features", "validate_features"), "publish_features"),
+    "load_raw": (
+        lambda e: f"LOCK TABLE {_partition(e, 'raw.money')} IN ACCESS SHARE MODE",
+        "ops.replace_partition",
+        None,
+        "publish_features",
+    ),
+    "build_staging": (
+        lambda e: "LOCK TABLE staging.profit IN EXCLUSIVE MODE",
+        "DELETE FROM staging.profit",
+        None,
+        "publish_features",
+    ),
+    "publish_features": (
+        lambda e: "LOCK TABLE features.customer_features IN SHARE MODE",
+        "ops.publish_partition",
+        ("build_features", "validate_features"),
+        "publish_features",
+    ),
     # collecting the shards locks the date's batch row (to record the checked batch) after it
     # has claimed the date: killed there, with every shard staged
-    "collect_shards": (lambda e: "LOCK TABLE ops.staged_batches IN EXCLUSIVE MODE",
-                       "ops.staged_batches", ("plan_shards", "score_shard"), "publish"),
+    "collect_shards": (
+        lambda e: "LOCK TABLE ops.staged_batches IN EXCLUSIVE MODE",
+        "ops.staged_batches",
+        ("plan_shards", "score_shard"),
+        "publish",
+    ),
     # publish has detached the staged partition and added its checks when it must drop the
     # date's published partition (the blocker's SHARE lock covers every partition)
-    "publish": (lambda e: "LOCK TABLE scoring.churn_scores IN SHARE MODE",
-                "ops.publish_partition", ("plan_shards", "validate_scores"), "publish"),
+    "publish": (
+        lambda e: "LOCK TABLE scoring.churn_scores IN SHARE MODE",
+        "ops.publish_partition",
+        ("plan_shards", "validate_scores"),
+        "publish",
+    ),
 }
 
 
@@ -98,7 +127,9 @@ def _call(engine, data_dir, first: str, last: str | None = None) -> None:
 
 
 @pytest.mark.parametrize("step", list(DRILLS))
-def test_sigkill_mid_transaction_loses_nothing_and_the_rerun_is_clean(step, step_server, chain, engine, clean, real_data_dir):
+def test_sigkill_mid_transaction_loses_nothing_and_the_rerun_is_clean(
+    step, step_server, chain, engine, clean, real_data_dir
+):
     lock_sql, blocked_in, before, last = DRILLS[step]
     if before:
         _call(engine, real_data_dir, *before)
@@ -110,8 +141,12 @@ def test_sigkill_mid_transaction_loses_nothing_and_the_rerun_is_clean(step, step
 
 
 def _drift(engine) -> list[dict]:
-    return rows(engine, "SELECT variable, model_version, psi, status, customers, bins FROM scoring.drift_psi "
-                        "WHERE score_date = :d ORDER BY variable", d=SNAPSHOT)
+    return rows(
+        engine,
+        "SELECT variable, model_version, psi, status, customers, bins FROM scoring.drift_psi "
+        "WHERE score_date = :d ORDER BY variable",
+        d=SNAPSHOT,
+    )
 
 
 def test_a_retry_of_every_task_after_success_changes_nothing(chain, engine, clean, real_data_dir):
@@ -132,7 +167,9 @@ def test_a_retry_of_every_task_after_success_changes_nothing(chain, engine, clea
     registry = rows(engine, "SELECT model_version, status, decision FROM ml.model_registry ORDER BY model_version")
     [registered] = chain["registered"]
     training.apply_gate(engine, {"model_version": registered["model_version"]})  # retrain's last task
-    assert rows(engine, "SELECT model_version, status, decision FROM ml.model_registry ORDER BY model_version") == registry
+    assert (
+        rows(engine, "SELECT model_version, status, decision FROM ml.model_registry ORDER BY model_version") == registry
+    )
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The model's inputs are declared once, in ml/features.py; the feature table, its staged twin,
 the build step and the model_input view agree with that declaration."""
+
 from __future__ import annotations
 
 from etl.warehouse import settings
@@ -11,11 +12,15 @@ NOT_INPUTS = ("snapshot_date", features.ID, features.TARGET, "revenue_outlier_fi
 
 
 def columns(engine, table: str) -> list[str]:
-    return [c["column_name"] for c in rows(
-        engine,
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = 'features' AND table_name = :t ORDER BY ordinal_position", t=table,
-    )]
+    return [
+        c["column_name"]
+        for c in rows(
+            engine,
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'features' AND table_name = :t ORDER BY ordinal_position",
+            t=table,
+        )
+    ]
 
 
 def test_model_input_view_columns_are_the_model_features(engine):

@@ -1,4 +1,5 @@
 """Query results streamed by COPY keep their rows, order and types, chunk by chunk."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,7 +23,9 @@ def query(tmp_path, monkeypatch):
         "SELECT g AS id, g * 0.5 AS half, g % 2 = 0 AS even, 'name, \"' || g || '\"' AS label,\n"
         "       CASE WHEN g % 3 = 0 THEN NULL ELSE g END AS sometimes, DATE '2026-11-01' + g AS day,\n"
         "       '50%' AS percent\n"
-        "FROM generate_series(1, :n) AS g ORDER BY g::text;\n", encoding="utf-8")
+        "FROM generate_series(1, :n) AS g ORDER BY g::text;\n",
+        encoding="utf-8",
+    )
     monkeypatch.setattr(settings, "SQL_DIR", tmp_path)
     db.read_sql.cache_clear()
     yield "probe", "select_rows"

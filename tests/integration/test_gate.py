@@ -1,5 +1,6 @@
 """The GX gate on the real export: passes, records one row per suite, writes Data Docs, and fails
 loudly (but recorded) on an empty snapshot or a broken feature build."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,8 +56,11 @@ def test_validation_runs_hold_one_row_per_suite_per_run(gates, engine):
             assert row["evaluated_count"] == len(suite.findings) == len(row["details"])
             assert row["failed_count"] == row["warnings_failed"] == len(suite.warnings_failed)
             assert row["data_docs_path"] == suite.data_docs_path
-    [money] = rows(engine, "SELECT details FROM dq.validation_runs WHERE run_id = :r AND suite = 'raw.market_money'",
-                   r=gates[0].run_id)
+    [money] = rows(
+        engine,
+        "SELECT details FROM dq.validation_runs WHERE run_id = :r AND suite = 'raw.market_money'",
+        r=gates[0].run_id,
+    )
     failed = [d for d in money["details"] if not d["success"]]
     assert {d["severity"] for d in failed} == {"warning"} and len(failed) == 2
     assert any(d["sample"] == [106862.2] and d["unexpected_count"] == 1 for d in failed)
@@ -78,9 +82,12 @@ def test_a_snapshot_that_was_never_loaded_fails_and_is_recorded(engine):
     with pytest.raises(quality.QualityGateFailed) as caught:
         quality.validate(engine, "raw", EMPTY)
     result = caught.value.result
-    assert {f.suite for f in result.critical_failures
-            if f.expectation == "expect_table_row_count_to_be_between"} == {s.suite for s in result.suites}
-    recorded = rows(engine, "SELECT suite, success FROM dq.validation_runs WHERE snapshot_date = :d ORDER BY suite", d=EMPTY)
+    assert {f.suite for f in result.critical_failures if f.expectation == "expect_table_row_count_to_be_between"} == {
+        s.suite for s in result.suites
+    }
+    recorded = rows(
+        engine, "SELECT suite, success FROM dq.validation_runs WHERE snapshot_date = :d ORDER BY suite", d=EMPTY
+    )
     assert recorded == [{"suite": s.suite, "success": False} for s in result.suites]
     assert "raw.money (table)" in str(caught.value) and "observed 0" in str(caught.value)
     # called without `docs`, the gate writes no pages (the pipelines' steps pass etl.data_docs')
@@ -90,21 +97,29 @@ def test_a_snapshot_that_was_never_loaded_fails_and_is_recorded(engine):
 def test_features_gate_catches_a_broken_build(gates, engine):
     """Rows that staging should have fixed reach features: the gate names each broken column."""
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "CREATE TEMP TABLE broken ON COMMIT DROP AS "
-            "SELECT * FROM features.customer_features WHERE snapshot_date = :good"), {"good": SNAPSHOT})
+        conn.execute(
+            sa.text(
+                "CREATE TEMP TABLE broken ON COMMIT DROP AS "
+                "SELECT * FROM features.customer_features WHERE snapshot_date = :good"
+            ),
+            {"good": SNAPSHOT},
+        )
         conn.execute(sa.text("UPDATE broken SET snapshot_date = :bad"), {"bad": BROKEN})
         conn.execute(sa.text("UPDATE broken SET service_type = 'стандартт' WHERE customer_id IN (215348, 215349)"))
         conn.execute(sa.text("UPDATE broken SET is_active_3m = NOT is_active_3m WHERE customer_id = 215350"))
         conn.execute(sa.text("UPDATE broken SET churn_label = NULL WHERE customer_id = 215351"))
-        conn.execute(sa.text("SELECT ops.replace_partition('features.customer_features_staged', :bad)"), {"bad": BROKEN})
+        conn.execute(
+            sa.text("SELECT ops.replace_partition('features.customer_features_staged', :bad)"), {"bad": BROKEN}
+        )
         conn.execute(sa.text("INSERT INTO features.customer_features_staged SELECT * FROM broken"))
     try:
         with pytest.raises(quality.QualityGateFailed) as caught:
             quality.validate(engine, "features", BROKEN)
     finally:
         with engine.begin() as conn:
-            conn.execute(sa.text("SELECT ops.replace_partition('features.customer_features_staged', :bad)"), {"bad": BROKEN})
+            conn.execute(
+                sa.text("SELECT ops.replace_partition('features.customer_features_staged', :bad)"), {"bad": BROKEN}
+            )
     message = str(caught.value)
     failed = {(f.column, f.unexpected_count) for f in caught.value.result.critical_failures}
     assert ("service_type", 2) in failed and ("is_active_3m", 1) in failed and ("churn_label", 1) in failed
@@ -115,24 +130,43 @@ def test_features_gate_catches_a_broken_build(gates, engine):
 
 def test_failed_features_gate_on_a_rerun_keeps_the_published_date(gates, engine):
     """Write-audit-publish: a bad staged batch for an already published date is never published."""
-    published = rows(engine, "SELECT * FROM features.customer_features WHERE snapshot_date = :d ORDER BY customer_id", d=SNAPSHOT)
+    published = rows(
+        engine, "SELECT * FROM features.customer_features WHERE snapshot_date = :d ORDER BY customer_id", d=SNAPSHOT
+    )
     assert len(published) == 1300
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT ops.replace_partition('features.customer_features_staged', :d)"), {"d": SNAPSHOT})
-        conn.execute(sa.text(
-            "INSERT INTO features.customer_features_staged "
-            "SELECT * FROM features.customer_features WHERE snapshot_date = :d"), {"d": SNAPSHOT})
-        conn.execute(sa.text(
-            "UPDATE features.customer_features_staged SET popular_category = 'Игрушки' "
-            "WHERE snapshot_date = :d AND customer_id = 215352"), {"d": SNAPSHOT})
+        conn.execute(
+            sa.text(
+                "INSERT INTO features.customer_features_staged "
+                "SELECT * FROM features.customer_features WHERE snapshot_date = :d"
+            ),
+            {"d": SNAPSHOT},
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE features.customer_features_staged SET popular_category = 'Игрушки' "
+                "WHERE snapshot_date = :d AND customer_id = 215352"
+            ),
+            {"d": SNAPSHOT},
+        )
     try:
         with pytest.raises(quality.QualityGateFailed) as caught:
             quality.validate(engine, "features", SNAPSHOT)
         assert "popular_category" in str(caught.value)
-        assert rows(engine, "SELECT * FROM features.customer_features WHERE snapshot_date = :d ORDER BY customer_id", d=SNAPSHOT) == published
+        assert (
+            rows(
+                engine,
+                "SELECT * FROM features.customer_features WHERE snapshot_date = :d ORDER BY customer_id",
+                d=SNAPSHOT,
+            )
+            == published
+        )
     finally:
         with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM features.customer_features_staged WHERE snapshot_date = :d"), {"d": SNAPSHOT})
+            conn.execute(
+                sa.text("DELETE FROM features.customer_features_staged WHERE snapshot_date = :d"), {"d": SNAPSHOT}
+            )
 
 
 def test_samples_are_fetched_only_for_the_failed_column_expectations(gates, engine, monkeypatch):

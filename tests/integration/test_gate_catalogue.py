@@ -8,6 +8,7 @@ other snapshot must be exactly as before.
 Note: a snapshot the loader accepts but the raw gate rejects does leave its raw partitions (raw is
 the landing zone, and the gate runs on them); nothing downstream of raw is written for that date.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -99,7 +100,8 @@ def test_corruption_gets_its_documented_outcome(case: Corruption, good_snapshot,
             engine,
             "SELECT bool_and(success) FILTER (WHERE suite = :suite) AS suite_ok, count(*) AS suites "
             "FROM dq.validation_runs WHERE snapshot_date = :d AND layer = 'raw'",
-            suite=case.table, d=snapshot,
+            suite=case.table,
+            d=snapshot,
         )
         assert run == {"suite_ok": False, "suites": 4}
     # Nothing downstream ran: no features for the bad date, every other snapshot untouched.

@@ -5,6 +5,7 @@ column swap check). Each case then loads its changed copy under a date of its ow
 gate when the loader accepts. A loader rejection is also tried over the loaded BASELINE date,
 whose partitions must stay exactly as they were.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,7 +20,14 @@ from etl.warehouse.text import has_hidden_characters, visible
 from tests.helpers import copy_export, rows
 from tests.integration.corruptions import Csv
 from tests.integration.hostile_inputs import (
-    CATALOGUE, GATE, LOADER, STORED, Hostile, partitions, raw_fingerprint, swap_headers,
+    CATALOGUE,
+    GATE,
+    LOADER,
+    STORED,
+    Hostile,
+    partitions,
+    raw_fingerprint,
+    swap_headers,
 )
 
 REFERENCE = dt.date(2026, 12, 31)
@@ -96,7 +104,7 @@ def _assert_loader_rejection(case: Hostile, error: LoadError, engine, folder: Pa
     assert partitions(engine, snapshot_date) == [], "a rejected load leaves no partition of its date"
     with pytest.raises(LoadError) as again:  # over a date that holds a good snapshot
         ingest.load_raw(engine, BASELINE, data_dir=folder)
-    assert str(again.value) .split(" against snapshot ")[0] == message.split(" against snapshot ")[0]
+    assert str(again.value).split(" against snapshot ")[0] == message.split(" against snapshot ")[0]
 
 
 def _assert_stored(case: Hostile, engine, folder: Path, snapshot_date: dt.date) -> None:
@@ -106,8 +114,12 @@ def _assert_stored(case: Hostile, engine, folder: Path, snapshot_date: dt.date) 
     if "Период" in table.header:
         where["period"] = row[table.col("Период")]
     condition = " AND ".join(f"{k} = :{k}" for k in where)  # names from the line above, not input
-    stored = rows(engine, f"SELECT {case.column} AS value FROM {case.table} WHERE snapshot_date = :d AND {condition}",
-                  d=snapshot_date, **where)
+    stored = rows(
+        engine,
+        f"SELECT {case.column} AS value FROM {case.table} WHERE snapshot_date = :d AND {condition}",
+        d=snapshot_date,
+        **where,
+    )
     assert stored == [{"value": case.stored}]
 
 
@@ -137,8 +149,14 @@ def test_swapped_headers_are_rejected_and_the_load_rolls_back(engine, real_data_
     assert partitions(engine, snapshot_date) == []
 
 
-@pytest.mark.parametrize("pair", [("Средний_просмотр_категорий_за_визит", "Неоплаченные_продукты_штук_квартал"),
-                                  ("Маркет_актив_тек_мес", "Ошибка_сервиса"), ("Длительность", "Страниц_за_визит")])
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("Средний_просмотр_категорий_за_визит", "Неоплаченные_продукты_штук_квартал"),
+        ("Маркет_актив_тек_мес", "Ошибка_сервиса"),
+        ("Длительность", "Страниц_за_визит"),
+    ],
+)
 def test_the_closest_column_pairs_are_caught_when_swapped(pair, engine, real_data_dir, tmp_path):
     ingest.load_raw(engine, dt.date(2027, 3, 5), data_dir=real_data_dir)
     folder = copy_export(real_data_dir, tmp_path / "pair")

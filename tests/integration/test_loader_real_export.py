@@ -1,4 +1,5 @@
 """The loader and SQL models on the real export: counts, business rules, idempotency."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -67,10 +68,16 @@ def test_no_typo_survives_staging(loaded, engine):
         d=SNAPSHOT,
     )
     assert bad == {"customers": 0, "minutes": 0, "revenue": 0}
-    services = rows(engine, "SELECT DISTINCT service_type FROM features.customer_features WHERE snapshot_date = :d", d=SNAPSHOT)
+    services = rows(
+        engine, "SELECT DISTINCT service_type FROM features.customer_features WHERE snapshot_date = :d", d=SNAPSHOT
+    )
     assert {r["service_type"] for r in services} == {"премиум", "стандарт"}
     # the raw landing zone keeps the export as delivered
-    [raw] = rows(engine, "SELECT count(*) AS n FROM raw.market_file WHERE snapshot_date = :d AND service_type = 'стандартт'", d=SNAPSHOT)
+    [raw] = rows(
+        engine,
+        "SELECT count(*) AS n FROM raw.market_file WHERE snapshot_date = :d AND service_type = 'стандартт'",
+        d=SNAPSHOT,
+    )
     assert raw["n"] == 10
 
 
@@ -82,7 +89,12 @@ def test_revenue_outlier_rule(loaded, engine):
         d=SNAPSHOT,
     )
     assert fixed == [
-        {"customer_id": 215380, "period": "current_month", "revenue_reported": 106862.2, "revenue": (5051.0 + 6077.0) / 2}
+        {
+            "customer_id": 215380,
+            "period": "current_month",
+            "revenue_reported": 106862.2,
+            "revenue": (5051.0 + 6077.0) / 2,
+        }
     ]
     [row] = rows(
         engine,
@@ -111,20 +123,35 @@ def test_feature_pivots_match_raw(loaded, engine):
         d=SNAPSHOT,
     )
     assert mismatch["n"] == 0
-    [profit] = rows(engine, "SELECT profit FROM features.customer_features WHERE snapshot_date = :d AND customer_id = 215348", d=SNAPSHOT)
+    [profit] = rows(
+        engine,
+        "SELECT profit FROM features.customer_features WHERE snapshot_date = :d AND customer_id = 215348",
+        d=SNAPSHOT,
+    )
     assert profit["profit"] == 0.98
 
 
 def test_reload_same_snapshot_gives_same_rows(loaded, engine, real_data_dir):
     before = features_of(engine, SNAPSHOT)
-    raw_before = rows(engine, "SELECT customer_id, period, revenue FROM raw.market_money WHERE snapshot_date = :d ORDER BY 1, 2", d=SNAPSHOT)
+    raw_before = rows(
+        engine,
+        "SELECT customer_id, period, revenue FROM raw.market_money WHERE snapshot_date = :d ORDER BY 1, 2",
+        d=SNAPSHOT,
+    )
     ingest.load_raw(engine, SNAPSHOT, data_dir=real_data_dir)
     ingest.build_staging(engine, SNAPSHOT)
     ingest.build_features(engine, SNAPSHOT)
     ingest.validate_features(engine, SNAPSHOT)
     ingest.publish_features(engine, SNAPSHOT)
     assert features_of(engine, SNAPSHOT) == before
-    assert rows(engine, "SELECT customer_id, period, revenue FROM raw.market_money WHERE snapshot_date = :d ORDER BY 1, 2", d=SNAPSHOT) == raw_before
+    assert (
+        rows(
+            engine,
+            "SELECT customer_id, period, revenue FROM raw.market_money WHERE snapshot_date = :d ORDER BY 1, 2",
+            d=SNAPSHOT,
+        )
+        == raw_before
+    )
     [n] = rows(engine, "SELECT count(*) AS n FROM raw.market_file WHERE snapshot_date = :d", d=SNAPSHOT)
     assert n["n"] == 1300
 

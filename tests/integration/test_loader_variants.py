@@ -1,4 +1,5 @@
 """Known format variants load to identical features; bad files are rejected and lose nothing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,12 +49,18 @@ def _integer_looking_profits(data: bytes) -> bytes:
 
 
 VARIANTS: dict[str, Callable[[Path], None]] = {
-    "crlf_line_endings": lambda d: [_rewrite(d / f, lambda b: b.replace(b"\n", b"\r\n")) for f in
-                                    ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")],
-    "no_final_newline": lambda d: [_rewrite(d / f, lambda b: b.rstrip(b"\n")) for f in
-                                   ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")],
-    "utf8_bom": lambda d: [_rewrite(d / f, lambda b: b"\xef\xbb\xbf" + b) for f in
-                           ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")],
+    "crlf_line_endings": lambda d: [
+        _rewrite(d / f, lambda b: b.replace(b"\n", b"\r\n"))
+        for f in ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")
+    ],
+    "no_final_newline": lambda d: [
+        _rewrite(d / f, lambda b: b.rstrip(b"\n"))
+        for f in ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")
+    ],
+    "utf8_bom": lambda d: [
+        _rewrite(d / f, lambda b: b"\xef\xbb\xbf" + b)
+        for f in ("market_file.csv", "market_money.csv", "market_time.csv", "money.csv")
+    ],
     "money_comma_and_dot": lambda d: _rewrite(d / "money.csv", _money_as_comma_separated),
     "money_quoted_decimal_comma": lambda d: _rewrite(d / "money.csv", _money_quoted_decimal_comma),
     "money_integer_profits": lambda d: _rewrite(d / "money.csv", _integer_looking_profits),
@@ -94,7 +101,8 @@ def _drop_column(file: str, header: str) -> Callable[[Path], None]:
         sep = ";" if file == "money.csv" else ","
         lines = [line.split(sep) for line in text.splitlines()]
         index = lines[0].index(header)
-        (folder / file).write_text("\n".join(sep.join(p[:index] + p[index + 1:]) for p in lines) + "\n")
+        (folder / file).write_text("\n".join(sep.join(p[:index] + p[index + 1 :]) for p in lines) + "\n")
+
     return change
 
 
@@ -104,6 +112,7 @@ def _replace_line(file: str, line_number: int, old: str, new: str) -> Callable[[
         assert old in lines[line_number - 1]
         lines[line_number - 1] = lines[line_number - 1].replace(old, new, 1)
         (folder / file).write_text("".join(lines))
+
     return change
 
 
@@ -113,19 +122,34 @@ REJECTED: dict[str, tuple[Callable[[Path], None], str, str | None, int | None]] 
     "missing_column": (_drop_column("market_file.csv", "Длительность"), "market_file.csv", "Длительность", 1),
     "unknown_column": (
         lambda d: (d / "market_money.csv").write_text(
-            (d / "market_money.csv").read_text().replace("Выручка", "Выручка_руб", 1)),
-        "market_money.csv", "Выручка_руб", 1),
+            (d / "market_money.csv").read_text().replace("Выручка", "Выручка_руб", 1)
+        ),
+        "market_money.csv",
+        "Выручка_руб",
+        1,
+    ),
     "non_numeric_revenue": (_replace_line("market_money.csv", 7, ",5216.0", ",abc"), "market_money.csv", "Выручка", 7),
     "non_numeric_profit": (_replace_line("money.csv", 11, ";4,66", ";n/a"), "money.csv", "Прибыль", 11),
     "empty_file": (lambda d: (d / "money.csv").write_bytes(b""), "money.csv", None, None),
     "header_only": (lambda d: (d / "market_time.csv").write_text("id,Период,минут\n"), "market_time.csv", None, None),
     "other_encoding": (
         lambda d: (d / "market_file.csv").write_bytes((d / "market_file.csv").read_text().encode("cp1251")),
-        "market_file.csv", None, 1),
+        "market_file.csv",
+        None,
+        1,
+    ),
     "truncated_last_line": (
         lambda d: (d / "market_time.csv").write_text((d / "market_time.csv").read_text().rstrip("\n")[:-3] + "\n"),
-        "market_time.csv", "минут", 2601),
-    "fractional_integer": (_replace_line("market_file.csv", 3, ",819,", ",819.5,"), "market_file.csv", "Длительность", 3),
+        "market_time.csv",
+        "минут",
+        2601,
+    ),
+    "fractional_integer": (
+        _replace_line("market_file.csv", 3, ",819,", ",819.5,"),
+        "market_file.csv",
+        "Длительность",
+        3,
+    ),
 }
 
 
@@ -158,11 +182,25 @@ def _set_field(file: str, line: int, header: str, value: str) -> Callable[[Path]
         fields[lines[0].split(sep).index(header)] = value
         lines[line - 1] = sep.join(fields)
         (folder / file).write_text("\n".join(lines) + "\n")
+
     return change
 
 
-@pytest.mark.parametrize("value", ["1e-400", "-1e-400", "1e309", "-1e400", "1e-310", "1e300", "1e-99999", "1e99999",
-                                   "9" * 100_000, "0." + "0" * 500 + "1"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1e-400",
+        "-1e-400",
+        "1e309",
+        "-1e400",
+        "1e-310",
+        "1e300",
+        "1e-99999",
+        "1e99999",
+        "9" * 100_000,
+        "0." + "0" * 500 + "1",
+    ],
+)
 def test_number_a_double_cannot_hold_is_named_with_file_column_and_line(value, engine, real_data_dir, tmp_path):
     """These match the number pattern, yet no double holds them (or the text is absurd): the check
     must refuse them with file, column and line, before an INSERT could fail on them."""
@@ -184,8 +222,12 @@ def test_numbers_a_double_holds_are_loaded(value, engine, real_data_dir, tmp_pat
     _set_field("market_money.csv", 3, "Выручка", value)(folder)
     snapshot_date = dt.date(2027, 2, 2)
     ingest.load_raw(engine, snapshot_date, data_dir=folder)
-    [stored] = rows(engine, "SELECT revenue FROM raw.market_money WHERE snapshot_date = :d AND customer_id = 215348 "
-                            "AND period = 'текущий_месяц'", d=snapshot_date)
+    [stored] = rows(
+        engine,
+        "SELECT revenue FROM raw.market_money WHERE snapshot_date = :d AND customer_id = 215348 "
+        "AND period = 'текущий_месяц'",
+        d=snapshot_date,
+    )
     assert stored["revenue"] == float(value)
 
 
@@ -208,8 +250,9 @@ def test_database_error_on_insert_becomes_a_one_line_load_error(engine, real_dat
 
 
 # ------------------------------------------------------------------------- what messages say
-@pytest.mark.parametrize(("file", "where", "line"), [
-    ("market_money.csv", 8, 8), ("money.csv", 1300, 1300), ("market_file.csv", 2, 2)])
+@pytest.mark.parametrize(
+    ("file", "where", "line"), [("market_money.csv", 8, 8), ("money.csv", 1300, 1300), ("market_file.csv", 2, 2)]
+)
 def test_nul_byte_is_named_as_binary_data_with_its_line(file, where, line, engine, real_data_dir, tmp_path):
     folder = copy_export(real_data_dir, tmp_path / "nul")
     lines = (folder / file).read_bytes().split(b"\n")
@@ -241,9 +284,17 @@ def test_header_spanning_several_lines_is_named(header, engine, real_data_dir, t
     assert "missing" not in str(caught.value) and caught.value.lines == [1]
 
 
-@pytest.mark.parametrize(("name", "shown"), [
-    ("Период\u00a0", None), ("Пери\u00a0од", "Пери\\xa0од"), ("Пери\u200bод", "Пери\\u200bод"),
-    ("\ufeffПериод", "\\ufeffПериод"), ("Пери\x01од", "Пери\\x01од"), ("Пeриод", "Пeриод")])
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Период\u00a0", None),
+        ("Пери\u00a0од", "Пери\\xa0од"),
+        ("Пери\u200bод", "Пери\\u200bод"),
+        ("\ufeffПериод", "\\ufeffПериод"),
+        ("Пери\x01од", "Пери\\x01од"),
+        ("Пeриод", "Пeриод"),
+    ],
+)
 def test_hidden_characters_in_an_unknown_header_are_shown_escaped(name, shown, engine, real_data_dir, tmp_path):
     folder = copy_export(real_data_dir, tmp_path / "hidden")
     text = (folder / "market_time.csv").read_text()
@@ -271,7 +322,8 @@ def test_sample_values_are_shown_quoted_escaped_and_cut(engine, real_data_dir, t
 
 # ------------------------------------------------------------------ fast path vs checked path
 def test_the_real_export_takes_the_typed_copy_and_loads_the_rows_of_the_checked_path(
-        engine, real_data_dir, caplog, monkeypatch):
+    engine, real_data_dir, caplog, monkeypatch
+):
     """Every file of the real export is COPYed typed straight into its partition (money.csv's
     decimal commas included), and the partitions hold exactly what the checked path stores."""
     import logging
@@ -279,10 +331,18 @@ def test_the_real_export_takes_the_typed_copy_and_loads_the_rows_of_the_checked_
     from etl.ingest import typed_copy
 
     def stored(snapshot_date: dt.date) -> dict[str, list]:  # every row as loaded, without the date and time
-        return {table: [r["j"] for r in rows(
-            engine, f"SELECT (to_jsonb(t) - ARRAY['snapshot_date', 'loaded_at'])::text AS j FROM {table} t "
-                    "WHERE snapshot_date = :d ORDER BY 1", d=snapshot_date)]
-                for table in ("raw.market_file", "raw.market_money", "raw.market_time", "raw.money")}
+        return {
+            table: [
+                r["j"]
+                for r in rows(
+                    engine,
+                    f"SELECT (to_jsonb(t) - ARRAY['snapshot_date', 'loaded_at'])::text AS j FROM {table} t "
+                    "WHERE snapshot_date = :d ORDER BY 1",
+                    d=snapshot_date,
+                )
+            ]
+            for table in ("raw.market_file", "raw.market_money", "raw.market_time", "raw.money")
+        }
 
     fast_day, checked_day = dt.date(2027, 3, 1), dt.date(2027, 3, 2)
     with caplog.at_level(logging.INFO, logger="etl.ingest.loader"):

@@ -1,4 +1,5 @@
 """The BI interface: mart views over the published scores and the read-only role churn_bi_reader."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,8 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import rows
-from tests.integration.scoring_chain import SNAPSHOT
-from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
+from tests.integration.scoring_chain import SNAPSHOT, _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
 READER = "churn_bi_reader"
 # What a number's comment names: its unit or scale.
@@ -21,7 +21,10 @@ def test_churn_scores_latest_is_the_newest_score_per_customer(chain, engine):
 
     rules = segments.load_rules()
     latest = rows(engine, "SELECT * FROM mart.churn_scores_latest ORDER BY customer_id")
-    stored = {r["customer_id"]: r for r in rows(engine, "SELECT * FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT)}
+    stored = {
+        r["customer_id"]: r
+        for r in rows(engine, "SELECT * FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT)
+    }
     assert len(latest) == len(stored) >= 1297
     for row in latest:
         source = stored[row["customer_id"]]
@@ -31,13 +34,18 @@ def test_churn_scores_latest_is_the_newest_score_per_customer(chain, engine):
         assert row["profit_at_risk"] == pytest.approx(source["churn_probability"] * source["profit"], abs=0.005)
         assert row["top_factors"] == ("; ".join(f["text"] for f in row["top_factors_detail"]) or None)
         segment = rules.segment(row["segment_code"])
-        assert (row["segment_title"], row["offer_code"], row["offer_text"]) == (segment.title, segment.offer_code, segment.offer)
+        assert (row["segment_title"], row["offer_code"], row["offer_text"]) == (
+            segment.title,
+            segment.offer_code,
+            segment.offer,
+        )
         assert row["segment_precedence"] == rules.codes.index(segment.code) + 1
 
 
 def test_no_segment_title_contradicts_the_customers_risk_band(chain, engine):
     """On the real export: every title starts with the name of its customers' band."""
     import yaml
+
     from ml import segments
 
     names = yaml.safe_load(segments.rules_path().read_text(encoding="utf-8"))["risk_bands"]["titles"]
@@ -55,22 +63,41 @@ def _stage_from(conn, snapshot_date, source, without=(), extra_customer=None) ->
     from ml.scoring import steps
 
     conn.execute(sa.text("SELECT ops.replace_partition('scoring.churn_scores_staged', :d)"), {"d": snapshot_date})
-    copy = ("INSERT INTO scoring.churn_scores_staged (score_date, customer_id, model_version, churn_probability, "
-            "risk_band, segment, offer, top_factors, profit, rules_version, scored_at, offer_group) SELECT :d, {id}, "
-            "model_version, churn_probability, risk_band, segment, offer, top_factors, profit, rules_version, scored_at, offer_group "
-            "FROM scoring.churn_scores WHERE score_date = :s AND {where}")
-    conn.execute(sa.text(copy.format(id="customer_id", where="customer_id <> ALL(:w)")), {"d": snapshot_date, "s": source, "w": list(without)})
+    copy = (
+        "INSERT INTO scoring.churn_scores_staged (score_date, customer_id, model_version, churn_probability, "
+        "risk_band, segment, offer, top_factors, profit, rules_version, scored_at, offer_group) SELECT :d, {id}, "
+        "model_version, churn_probability, risk_band, segment, offer, top_factors, profit, rules_version, scored_at, offer_group "
+        "FROM scoring.churn_scores WHERE score_date = :s AND {where}"
+    )
+    conn.execute(
+        sa.text(copy.format(id="customer_id", where="customer_id <> ALL(:w)")),
+        {"d": snapshot_date, "s": source, "w": list(without)},
+    )
     if extra_customer:
-        conn.execute(sa.text(copy.format(id=":c", where="customer_id = (SELECT min(customer_id) FROM scoring.churn_scores WHERE score_date = :s)")),
-                     {"d": snapshot_date, "s": source, "c": extra_customer})
+        conn.execute(
+            sa.text(
+                copy.format(
+                    id=":c",
+                    where="customer_id = (SELECT min(customer_id) FROM scoring.churn_scores WHERE score_date = :s)",
+                )
+            ),
+            {"d": snapshot_date, "s": source, "c": extra_customer},
+        )
     steps.swap_in_staged_partition(conn, snapshot_date)
 
 
 def _latest_matches_the_history(conn) -> int:
-    shown = set(conn.execute(sa.text("SELECT customer_id, score_date, in_newest_snapshot FROM mart.churn_scores_latest")).all())
-    truth = set(conn.execute(sa.text(
-        "WITH t AS (SELECT customer_id, max(score_date) AS d FROM scoring.churn_scores GROUP BY customer_id) "
-        "SELECT customer_id, d, d = (SELECT max(d) FROM t) FROM t")).all())
+    shown = set(
+        conn.execute(sa.text("SELECT customer_id, score_date, in_newest_snapshot FROM mart.churn_scores_latest")).all()
+    )
+    truth = set(
+        conn.execute(
+            sa.text(
+                "WITH t AS (SELECT customer_id, max(score_date) AS d FROM scoring.churn_scores GROUP BY customer_id) "
+                "SELECT customer_id, d, d = (SELECT max(d) FROM t) FROM t"
+            )
+        ).all()
+    )
     assert shown == truth
     return sum(1 for _, _, newest in shown if not newest)
 
@@ -79,7 +106,12 @@ def test_customers_missing_from_the_newest_date_keep_their_last_score_flagged(ch
     """New newest dates, reruns of the newest and of older dates, customers dropped and added:
     after each publish the view equals the newest score per customer of the whole history
     (inside a rolled-back transaction)."""
-    ids = [r["customer_id"] for r in rows(engine, "SELECT customer_id FROM scoring.churn_scores WHERE score_date = :d ORDER BY 1", d=SNAPSHOT)]
+    ids = [
+        r["customer_id"]
+        for r in rows(
+            engine, "SELECT customer_id FROM scoring.churn_scores WHERE score_date = :d ORDER BY 1", d=SNAPSHOT
+        )
+    ]
     older, newer, stranger = dt.date(2026, 7, 31), dt.date(2026, 9, 30), 900_000_001
     with engine.connect() as conn:
         tx = conn.begin()
@@ -94,8 +126,10 @@ def test_customers_missing_from_the_newest_date_keep_their_last_score_flagged(ch
             assert _latest_matches_the_history(conn) == 3
             _stage_from(conn, SNAPSHOT, SNAPSHOT, without=ids[2:3])  # 2 falls back to the older date
             assert _latest_matches_the_history(conn) == 3
-            row = conn.execute(sa.text("SELECT score_date, in_newest_snapshot FROM mart.churn_scores_latest "
-                                       "WHERE customer_id = :c"), {"c": ids[2]}).one()
+            row = conn.execute(
+                sa.text("SELECT score_date, in_newest_snapshot FROM mart.churn_scores_latest WHERE customer_id = :c"),
+                {"c": ids[2]},
+            ).one()
             assert tuple(row) == (older, False)
         finally:
             tx.rollback()
@@ -106,7 +140,9 @@ def test_segment_summary_aggregates_the_newest_date(chain, engine):
 
     latest = pd.DataFrame(rows(engine, "SELECT * FROM mart.churn_scores_latest WHERE in_newest_snapshot"))
     stored = pd.DataFrame(rows(engine, "SELECT * FROM scoring.churn_scores WHERE score_date = :d", d=SNAPSHOT))
-    per_segment = pd.DataFrame(rows(engine, "SELECT * FROM mart.segment_summary ORDER BY segment_precedence")).set_index("segment_code")
+    per_segment = pd.DataFrame(
+        rows(engine, "SELECT * FROM mart.segment_summary ORDER BY segment_precedence")
+    ).set_index("segment_code")
     grouped = stored.groupby("segment").agg(
         customers=("customer_id", "size"),
         mean_churn_probability=("churn_probability", "mean"),
@@ -130,10 +166,15 @@ def test_data_quality_views_show_the_newest_gate_of_each_suite(chain, engine):
     """Other tests of the chain gate corrupted batches of the same date: the view must show the
     newest run of each suite, whatever it decided, and exactly its failed expectations."""
     gates = rows(engine, "SELECT * FROM mart.data_quality WHERE snapshot_date = :d", d=SNAPSHOT)
-    newest = rows(engine, "SELECT DISTINCT ON (suite) suite, run_id, success, critical_failed, warnings_failed "
-                          "FROM dq.validation_runs WHERE snapshot_date = :d ORDER BY suite, started_at DESC", d=SNAPSHOT)
+    newest = rows(
+        engine,
+        "SELECT DISTINCT ON (suite) suite, run_id, success, critical_failed, warnings_failed "
+        "FROM dq.validation_runs WHERE snapshot_date = :d ORDER BY suite, started_at DESC",
+        d=SNAPSHOT,
+    )
     assert {(g["suite"], g["run_id"], g["passed"], g["critical_failed"], g["warnings_failed"]) for g in gates} == {
-        (n["suite"], n["run_id"], n["success"], n["critical_failed"], n["warnings_failed"]) for n in newest}
+        (n["suite"], n["run_id"], n["success"], n["critical_failed"], n["warnings_failed"]) for n in newest
+    }
     assert {g["layer"] for g in gates} == {"raw", "features", "scoring"} and all(g["expectations"] > 0 for g in gates)
     failures = rows(engine, "SELECT * FROM mart.data_quality_failures WHERE snapshot_date = :d", d=SNAPSHOT)
     for gate in gates:
@@ -167,10 +208,18 @@ def test_every_mart_view_and_column_is_documented(chain, engine):
     )
     unitless = [(r["relname"], r["attname"]) for r in numeric if not UNIT.search(r["doc"])]
     assert unitless == [], "a number's comment says its unit or scale"
-    views = rows(engine, "SELECT c.relname, obj_description(c.oid, 'pg_class') AS doc FROM pg_class c "
-                         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'mart' AND c.relkind = 'v'")
-    assert {v["relname"] for v in views} >= {"churn_scores_latest", "segment_summary", "model_drift",
-                                            "data_quality", "data_quality_failures"}
+    views = rows(
+        engine,
+        "SELECT c.relname, obj_description(c.oid, 'pg_class') AS doc FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'mart' AND c.relkind = 'v'",
+    )
+    assert {v["relname"] for v in views} >= {
+        "churn_scores_latest",
+        "segment_summary",
+        "model_drift",
+        "data_quality",
+        "data_quality_failures",
+    }
     assert all(v["doc"] for v in views)
 
 
@@ -190,26 +239,31 @@ def test_reader_role_can_select_from_mart(chain, engine):
     assert len(_as_reader(engine, "SELECT * FROM mart.churn_scores_latest")) >= 1297
     assert len(_as_reader(engine, "SELECT * FROM mart.segment_summary")) >= 1
     assert len(_as_reader(engine, "SELECT * FROM mart.model_drift")) >= 18
-    [role] = rows(engine, "SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = :r", r=READER)
+    [role] = rows(
+        engine, "SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = :r", r=READER
+    )
     assert role == {"rolcanlogin": False, "rolsuper": False, "rolcreaterole": False, "rolcreatedb": False}
 
 
-@pytest.mark.parametrize("statement", [
-    "SELECT * FROM raw.market_file LIMIT 1",
-    "SELECT * FROM staging.customers LIMIT 1",
-    "SELECT * FROM features.customer_features LIMIT 1",
-    "SELECT * FROM ml.model_registry LIMIT 1",
-    "SELECT * FROM scoring.churn_scores LIMIT 1",
-    "SELECT * FROM dq.validation_runs LIMIT 1",
-    # mart.model_drift is a simple (auto-updatable) view: only the missing privilege stops these
-    "INSERT INTO mart.model_drift (score_date, variable) VALUES (DATE '2000-01-01', 'x')",
-    "UPDATE mart.model_drift SET status = 'stable'",
-    "DELETE FROM mart.model_drift",
-    "TRUNCATE scoring.drift_psi",
-    "INSERT INTO scoring.churn_scores (score_date, customer_id) VALUES (DATE '2000-01-01', 1)",
-    "CREATE VIEW mart.intruder AS SELECT 1 AS x",
-    "DROP VIEW mart.segment_summary",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT * FROM raw.market_file LIMIT 1",
+        "SELECT * FROM staging.customers LIMIT 1",
+        "SELECT * FROM features.customer_features LIMIT 1",
+        "SELECT * FROM ml.model_registry LIMIT 1",
+        "SELECT * FROM scoring.churn_scores LIMIT 1",
+        "SELECT * FROM dq.validation_runs LIMIT 1",
+        # mart.model_drift is a simple (auto-updatable) view: only the missing privilege stops these
+        "INSERT INTO mart.model_drift (score_date, variable) VALUES (DATE '2000-01-01', 'x')",
+        "UPDATE mart.model_drift SET status = 'stable'",
+        "DELETE FROM mart.model_drift",
+        "TRUNCATE scoring.drift_psi",
+        "INSERT INTO scoring.churn_scores (score_date, customer_id) VALUES (DATE '2000-01-01', 1)",
+        "CREATE VIEW mart.intruder AS SELECT 1 AS x",
+        "DROP VIEW mart.segment_summary",
+    ],
+)
 def test_reader_role_cannot_write_or_read_outside_mart(chain, engine, statement):
     with pytest.raises(sa.exc.ProgrammingError, match="permission denied|must be owner"):
         _as_reader(engine, statement)
@@ -226,14 +280,25 @@ def test_reader_role_holds_select_only_on_mart(chain, engine):
         r=READER,
     )
     granted = {(p["schema"], p["name"], p["privilege"]) for p in privileges}
-    views = {r["relname"] for r in rows(engine, "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                                "WHERE n.nspname = 'mart' AND c.relkind = 'v'")}
+    views = {
+        r["relname"]
+        for r in rows(
+            engine,
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'mart' AND c.relkind = 'v'",
+        )
+    }
     assert granted == {("mart", view, "SELECT") for view in views}
-    schemas = rows(engine, "SELECT nspname, has_schema_privilege(:r, nspname, 'USAGE') AS usage, "
-                           "has_schema_privilege(:r, nspname, 'CREATE') AS create FROM pg_namespace "
-                           "WHERE nspname IN ('raw', 'staging', 'features', 'ml', 'scoring', 'mart', 'dq')", r=READER)
+    schemas = rows(
+        engine,
+        "SELECT nspname, has_schema_privilege(:r, nspname, 'USAGE') AS usage, "
+        "has_schema_privilege(:r, nspname, 'CREATE') AS create FROM pg_namespace "
+        "WHERE nspname IN ('raw', 'staging', 'features', 'ml', 'scoring', 'mart', 'dq')",
+        r=READER,
+    )
     assert {s["nspname"]: (s["usage"], s["create"]) for s in schemas} == {
-        name: (name == "mart", False) for name in ("raw", "staging", "features", "ml", "scoring", "mart", "dq")}
+        name: (name == "mart", False) for name in ("raw", "staging", "features", "ml", "scoring", "mart", "dq")
+    }
 
 
 def test_role_setup_is_idempotent(chain, engine):
@@ -256,9 +321,12 @@ def test_outcome_views_say_no_outcome_has_arrived_yet_for_the_one_real_snapshot(
     [performance] = rows(engine, "SELECT * FROM mart.realized_performance WHERE score_date = :d", d=SNAPSHOT)
     assert performance["score_date"] == SNAPSHOT and performance["status"] == "no outcome yet"
     assert performance["settles_from"] == dt.date(2026, 11, 30) and performance["roc_auc"] is None
-    assert performance["status_text"] == ("no outcome has arrived yet: these scores are settled by the first "
-                                          "snapshot on or after 2026-11-30")
-    effects = rows(engine, "SELECT * FROM mart.offer_effects WHERE score_date = :d ORDER BY segment_precedence", d=SNAPSHOT)
+    assert performance["status_text"] == (
+        "no outcome has arrived yet: these scores are settled by the first snapshot on or after 2026-11-30"
+    )
+    effects = rows(
+        engine, "SELECT * FROM mart.offer_effects WHERE score_date = :d ORDER BY segment_precedence", d=SNAPSHOT
+    )
     assert [e["segment_code"] for e in effects] == segments.load_rules().codes
     assert {e["verdict"] for e in effects} == {"no outcome yet"}
     assert all("no outcome has arrived yet" in e["verdict_text"] and e["treated_customers"] is None for e in effects)

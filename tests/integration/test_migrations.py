@@ -2,6 +2,7 @@
 is built at head, a warehouse built by main at d986e9a (fixtures/main_layout.sql) is stamped at
 the baseline and upgraded with its rows, each revision runs once, and the nightly load never
 changes the schema."""
+
 from __future__ import annotations
 
 import contextlib
@@ -24,7 +25,9 @@ SNAPSHOT = dt.date(2026, 11, 30)
 # partitions are made inside ops.replace_partition: neither is written like this).
 SCHEMA_CHANGE = re.compile(
     r"^\s*(CREATE\s+(SCHEMA|OR\s+REPLACE|(UNLOGGED\s+)?TABLE\s+IF\s+NOT\s+EXISTS|(UNIQUE\s+)?INDEX)"
-    r"|ALTER\s|DROP\s|GRANT\s|REVOKE\s|COMMENT\s)", re.IGNORECASE | re.MULTILINE)
+    r"|ALTER\s|DROP\s|GRANT\s|REVOKE\s|COMMENT\s)",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 REGISTRY_ROW = """
 INSERT INTO ml.model_registry (model_version, status, training_snapshot, training_rows, algorithm, estimator,
@@ -45,7 +48,7 @@ ROWS_OF_A_NIGHT = [
     "INSERT INTO scoring.factor_phrases VALUES ('r1', 'profit', 'low', 'низкая прибыль')",
     "INSERT INTO scoring.churn_scores (score_date, customer_id, model_version, churn_probability, risk_band, segment, "
     "offer, top_factors, profit, rules_version, scored_at, offer_group) VALUES ('2026-11-30', 1, 'churn-main-1', 0.7, "
-    "'high', 'loyal', 'Без предложения', '[{\"feature\": \"profit\", \"direction\": \"low\", \"impact\": 0.1}]', "
+    '\'high\', \'loyal\', \'Без предложения\', \'[{"feature": "profit", "direction": "low", "impact": 0.1}]\', '
     "4.1, 'r1', now(), 'holdout')",
     "SELECT scoring.point_newest_scores()",  # what a publish does
     "INSERT INTO ops.staged_batches (layer, snapshot_date, batch_id, run_id, rows, staged_at, gate_run_id, "
@@ -99,8 +102,9 @@ def layout(url: str) -> str:
 
     pg_dump = Path(_commands.POSTGRES_BIN_PATH) / "pg_dump"
     libpq = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    done = subprocess.run([str(pg_dump), "--schema-only", "--no-owner", libpq],
-                          capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [str(pg_dump), "--schema-only", "--no-owner", libpq], capture_output=True, text=True, timeout=120, check=True
+    )
     return "\n".join(line for line in done.stdout.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
 
 
@@ -123,21 +127,30 @@ def test_a_warehouse_built_by_main_is_upgraded_with_its_rows_and_its_views_answe
     assert db.schema_revision(engine) is None  # main knew no revisions
 
     assert db.migrate(engine) == db.head_revision() == db.schema_revision(engine)
-    counts = rows(engine, "SELECT (SELECT count(*) FROM raw.money) AS raw, (SELECT count(*) FROM features.model_input) "
-                          "AS features, (SELECT count(*) FROM scoring.churn_scores) AS scores, "
-                          "(SELECT count(*) FROM ml.model_registry) AS models")
+    counts = rows(
+        engine,
+        "SELECT (SELECT count(*) FROM raw.money) AS raw, (SELECT count(*) FROM features.model_input) "
+        "AS features, (SELECT count(*) FROM scoring.churn_scores) AS scores, "
+        "(SELECT count(*) FROM ml.model_registry) AS models",
+    )
     assert counts == [{"raw": 1, "features": 1, "scores": 1, "models": 1}]
     [latest] = rows(engine, "SELECT * FROM mart.churn_scores_latest")
     assert (latest["customer_id"], latest["score_date"], latest["churn_probability"]) == (1, SNAPSHOT, 0.7)
-    assert (latest["segment_title"], latest["send_offer"], latest["top_factors"]) == ("Лояльные", False, "низкая прибыль")
+    assert (latest["segment_title"], latest["send_offer"], latest["top_factors"]) == (
+        "Лояльные",
+        False,
+        "низкая прибыль",
+    )
     [performance] = rows(engine, "SELECT status FROM mart.realized_performance")
     assert performance["status"] == "no outcome yet"
     # the mart was re-created after the revisions: the dump had no grants, the BI role has them now
-    assert rows(engine, "SELECT has_table_privilege('churn_bi_reader', 'mart.churn_scores_latest', 'SELECT') AS ok") == [
-        {"ok": True}]
+    assert rows(
+        engine, "SELECT has_table_privilege('churn_bi_reader', 'mart.churn_scores_latest', 'SELECT') AS ok"
+    ) == [{"ok": True}]
     # 0002 ran: the in-place conversion functions of pre-partitioning warehouses are gone
-    assert rows(engine, "SELECT count(*) AS n FROM pg_proc WHERE proname IN ('set_aside_plain_table', "
-                        "'move_set_aside_rows')") == [{"n": 0}]
+    assert rows(
+        engine, "SELECT count(*) AS n FROM pg_proc WHERE proname IN ('set_aside_plain_table', 'move_set_aside_rows')"
+    ) == [{"n": 0}]
 
     with statements(engine) as seen:
         assert db.migrate(engine) == db.head_revision()
@@ -162,7 +175,9 @@ def test_a_warehouse_older_than_the_baseline_is_refused_and_left_as_it_was(scrat
     build_main_layout(engine)
     with engine.begin() as conn:  # as before rollbacks recorded who and why
         conn.execute(sa.text("ALTER TABLE ml.model_registry DROP COLUMN status_changed_by, DROP COLUMN status_reason"))
-    with pytest.raises(db.NotMigrated, match=r"lacks parts of the baseline layout .*column ml\.model_registry\.status_reason"):
+    with pytest.raises(
+        db.NotMigrated, match=r"lacks parts of the baseline layout .*column ml\.model_registry\.status_reason"
+    ):
         db.migrate(engine)
     assert rows(engine, "SELECT to_regclass('ops.alembic_version') AS t") == [{"t": None}]
 
@@ -181,12 +196,17 @@ def test_the_nightly_load_changes_no_schema_and_refuses_an_unmigrated_warehouse(
     folders: list[str] = []
     run_sql = db.run_sql
     monkeypatch.setattr(db, "migrate", lambda *_: pytest.fail("the nightly load called migrate"))
-    monkeypatch.setattr(db, "run_sql", lambda conn, folder, *rest: folders.append(folder) or run_sql(conn, folder, *rest))
+    monkeypatch.setattr(
+        db, "run_sql", lambda conn, folder, *rest: folders.append(folder) or run_sql(conn, folder, *rest)
+    )
     with statements(engine) as seen:
         counts = ingest.load_raw(engine, SNAPSHOT, data_dir=tmp_path)
     assert counts["money.csv"] == 40
     assert set(folders) <= {"raw", "ops"} and not {"schema", "mart", "revisions"} & set(folders)
     assert schema_changes(seen) == []
-    first_lines = {db.read_sql(folder, path.stem).splitlines()[0]
-                   for folder in db.SCHEMA_FOLDERS for path in (settings.SQL_DIR / folder).glob("[0-9]*.sql")}
+    first_lines = {
+        db.read_sql(folder, path.stem).splitlines()[0]
+        for folder in db.SCHEMA_FOLDERS
+        for path in (settings.SQL_DIR / folder).glob("[0-9]*.sql")
+    }
     assert [s for s in seen if s.splitlines()[0] in first_lines] == []

@@ -8,6 +8,7 @@ training (no warning) and the one after it must not.
 A score of night k is settled by night k + 3 (the first snapshot on or after its date + 3
 months), so six nights settle nights 0–2; nights 3–5 have no outcome yet.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,7 +53,9 @@ def _retrain(engine, snapshot_date: dt.date) -> dict:
     """churn_retrain's steps (reduced search, logreg): the gate decides."""
     from job import pipelines
 
-    done = pipelines.execute(pipelines.RETRAIN, engine, snapshot_date, budget_name="reduced", families=["logreg"], n_jobs=2)
+    done = pipelines.execute(
+        pipelines.RETRAIN, engine, snapshot_date, budget_name="reduced", families=["logreg"], n_jobs=2
+    )
     return done["apply_promotion_gate"]
 
 
@@ -121,9 +124,13 @@ def test_realized_roc_auc_drops_and_the_job_warns_when_the_label_mechanism_chang
     assert changed["status"] == "below cv" and changed["roc_auc"] < same["roc_auc"] - 0.1, changed
     assert changed["roc_auc_high"] < same["roc_auc_low"]  # the drop is beyond both intervals
     for snapshot_date in dates[3:]:
-        assert performance[snapshot_date]["status"] == "no outcome yet" and performance[snapshot_date]["settled_customers"] is None
+        assert (
+            performance[snapshot_date]["status"] == "no outcome yet"
+            and performance[snapshot_date]["settled_customers"] is None
+        )
         assert performance[snapshot_date]["status_text"] == (
-            f"no outcome has arrived yet: these scores are settled by the first snapshot on or after {add_months(snapshot_date, 3)}")
+            f"no outcome has arrived yet: these scores are settled by the first snapshot on or after {add_months(snapshot_date, 3)}"
+        )
     deciles = rows(engine, "SELECT * FROM mart.realized_calibration WHERE score_date = :d ORDER BY decile", d=dates[0])
     assert [d["decile"] for d in deciles] == list(range(1, 11))
     assert sum(d["customers"] for d in deciles) == same["evaluated_customers"]
@@ -138,14 +145,18 @@ def test_realized_roc_auc_drops_and_the_job_warns_when_the_label_mechanism_chang
     warned = [r.getMessage() for r in caplog.records if "realized ROC-AUC" in r.getMessage()]
     assert len(warned) == 1 and str(dates[2]) in warned[0]
     after = rows(engine, "SELECT * FROM outcomes.realized_performance ORDER BY score_date")
-    assert [{k: v for k, v in r.items() if k != "computed_at"} for r in after] == \
-        [{k: v for k, v in r.items() if k != "computed_at"} for r in before]
+    assert [{k: v for k, v in r.items() if k != "computed_at"} for r in after] == [
+        {k: v for k, v in r.items() if k != "computed_at"} for r in before
+    ]
 
 
 def test_offer_effects_recover_the_true_effect_of_each_segment(on_history):
     engine, dates = on_history["engine"], on_history["dates"]
-    effects = rows(engine, "SELECT * FROM mart.offer_effects WHERE score_date = ANY(:d) ORDER BY score_date, "
-                           "segment_precedence", d=dates[:3])
+    effects = rows(
+        engine,
+        "SELECT * FROM mart.offer_effects WHERE score_date = ANY(:d) ORDER BY score_date, segment_precedence",
+        d=dates[:3],
+    )
     estimated = [e for e in effects if e["verdict"] not in ("too small to tell", "no customers")]
     with_effect = [e for e in estimated if EFFECTS.get(e["segment_code"])]
     assert len(with_effect) >= 3
@@ -157,8 +168,12 @@ def test_offer_effects_recover_the_true_effect_of_each_segment(on_history):
     # offers that prevent a drop also keep revenue: over the segments with an effect, the holdout's fell more
     assert sum(e["revenue_change_difference"] * e["treated_customers"] for e in with_effect) > 0
     # the held-out share is the rule file's (binomial sd ≈ 0.01 over ~2 000 customers)
-    counts = rows(engine, "SELECT sum(treated_customers) AS t, sum(holdout_customers) AS h FROM outcomes.offer_effects "
-                          "WHERE score_date = :d", d=dates[0])[0]
+    counts = rows(
+        engine,
+        "SELECT sum(treated_customers) AS t, sum(holdout_customers) AS h FROM outcomes.offer_effects "
+        "WHERE score_date = :d",
+        d=dates[0],
+    )[0]
     assert float(counts["h"] / (counts["t"] + counts["h"])) == pytest.approx(HOLDOUT_SHARE, abs=0.04)
     small = [e for e in effects if e["verdict"] == "too small to tell"]
     for effect in small:
@@ -184,8 +199,11 @@ def test_make_runs_summary_prints_the_outcomes(on_history):
 
 def test_the_offer_list_sends_offers_to_the_treatment_group_only(on_history):
     engine = on_history["engine"]
-    latest = rows(engine, "SELECT offer_group, send_offer, count(*) AS n FROM mart.churn_scores_latest "
-                          "WHERE in_newest_snapshot GROUP BY offer_group, send_offer ORDER BY offer_group")
+    latest = rows(
+        engine,
+        "SELECT offer_group, send_offer, count(*) AS n FROM mart.churn_scores_latest "
+        "WHERE in_newest_snapshot GROUP BY offer_group, send_offer ORDER BY offer_group",
+    )
     assert [(r["offer_group"], r["send_offer"]) for r in latest] == [("holdout", False), ("treatment", True)]
     held_out = rows(engine, "SELECT sum(holdout_customers) AS h FROM mart.segment_summary")[0]["h"]
     assert held_out == next(r["n"] for r in latest if r["offer_group"] == "holdout")
@@ -194,8 +212,10 @@ def test_the_offer_list_sends_offers_to_the_treatment_group_only(on_history):
 def test_reruns_give_identical_groups_and_outcome_rows(on_history):
     engine, dates = on_history["engine"], on_history["dates"]
     groups = "SELECT score_date, customer_id, offer_group FROM scoring.churn_scores ORDER BY score_date, customer_id"
-    tables = {name: f"SELECT * FROM outcomes.{name} ORDER BY 1, 2, 3" for name in
-              ("realized_performance", "calibration_deciles", "offer_effects")}
+    tables = {
+        name: f"SELECT * FROM outcomes.{name} ORDER BY 1, 2, 3"
+        for name in ("realized_performance", "calibration_deciles", "offer_effects")
+    }
 
     def snapshot() -> dict:
         strip = lambda found: [{k: v for k, v in r.items() if k != "computed_at"} for r in found]  # noqa: E731
@@ -203,8 +223,8 @@ def test_reruns_give_identical_groups_and_outcome_rows(on_history):
 
     stamp = "SELECT computed_at FROM outcomes.realized_performance WHERE score_date = :d"
     before, computed = snapshot(), rows(engine, stamp, d=dates[0])
-    _run("churn_score", dates[0])   # rescoring a settled date settles it again
-    _run("churn_score", dates[3])   # the snapshot date whose labels settle it
+    _run("churn_score", dates[0])  # rescoring a settled date settles it again
+    _run("churn_score", dates[3])  # the snapshot date whose labels settle it
     assert snapshot() == before
     assert rows(engine, stamp, d=dates[0])[0]["computed_at"] > computed[0]["computed_at"]  # really rewritten
 
@@ -213,11 +233,12 @@ def test_the_gate_and_the_model_card_show_the_champions_realized_performance(on_
     """Last in the module: the retrain may promote a new champion, which the tests above must not meet."""
     engine, dates = on_history["engine"], on_history["dates"]
     _retrain(engine, dates[-1])
-    [latest] = rows(engine, "SELECT decision, model_card_path FROM ml.model_registry WHERE training_snapshot = :d", d=dates[-1])
+    [latest] = rows(
+        engine, "SELECT decision, model_card_path FROM ml.model_registry WHERE training_snapshot = :d", d=dates[-1]
+    )
     realized = latest["decision"]["champion_realized"]
     assert [r["score_date"] for r in realized] == [d.isoformat() for d in reversed(dates[:3])]
     assert [r["below_cv"] for r in realized] == [True, False, False]
     card = Path(latest["model_card_path"]).read_text(encoding="utf-8")
     assert "Realized performance of the champion" in card and "below CV − spread" in card
     assert f"{realized[0]['roc_auc']:.3f}" in card
-

@@ -6,6 +6,7 @@
 2. `make airflow > log 2>&1 &` (LocalExecutor) prints the UI address and login, stays in the
    foreground, scores a snapshot date backfilled through its REST API, and Ctrl-C leaves nothing running.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,8 +29,12 @@ CUSTOMERS = 300
 
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory):
-    yield from person.new_checkout(tmp_path_factory.mktemp("checkout"), SNAPSHOT_DATE=RUN_DATE.isoformat(),
-                                   SYNTH_CUSTOMERS=str(CUSTOMERS), CHURN_SEARCH_BUDGET="reduced")
+    yield from person.new_checkout(
+        tmp_path_factory.mktemp("checkout"),
+        SNAPSHOT_DATE=RUN_DATE.isoformat(),
+        SYNTH_CUSTOMERS=str(CUSTOMERS),
+        CHURN_SEARCH_BUDGET="reduced",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +84,15 @@ def test_make_airflow_stays_in_the_foreground_scores_a_night_and_ctrl_c_leaves_n
             api.patch(f"/api/v2/dags/{dag_id}", {"is_paused": False})
         api.backfill("churn_ingest", f"{BACKFILLED}T00:00:00Z", f"{BACKFILLED}T23:00:00Z")
         engine = checkout["engine"]
-        wait_for(lambda: person.settled(api, "churn_ingest", [BACKFILLED], 1) and BACKFILLED in person.scored(engine)
-                 and person.settled(api, "churn_score", [BACKFILLED], 1), person.RUNS_SETTLE_SECONDS, f"{BACKFILLED} scored")
+        wait_for(
+            lambda: (
+                person.settled(api, "churn_ingest", [BACKFILLED], 1)
+                and BACKFILLED in person.scored(engine)
+                and person.settled(api, "churn_score", [BACKFILLED], 1)
+            ),
+            person.RUNS_SETTLE_SECONDS,
+            f"{BACKFILLED} scored",
+        )
         assert person.scored(engine)[BACKFILLED][0] == person.active(engine, BACKFILLED)
 
         os.killpg(make.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group

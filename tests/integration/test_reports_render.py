@@ -7,6 +7,7 @@ table without partitions, which GX reads through a query asset copied into a tem
 Model card: the run's champion (champion.py): churn_retrain's steps, reduced search (logreg) on
 the real export, registered and gated as in production, its card written by training.
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,18 +28,28 @@ from tests.integration.test_data_docs import MARKET_FILE, SNAPSHOT, gate  # noqa
 
 PLAIN = "public.plain_market_file"  # the snapshot's rows in a table without partitions
 CATEGORY_RULE = next(e for e in MARKET_FILE.expectations if e.kwargs.get("column") == "popular_category")
-PLAIN_SUITE = quality.parse_suite({
-    "name": "checks.plain_market_file",
-    "layer": "raw",
-    "table": PLAIN,
-    "columns": dict(MARKET_FILE.columns),
-    "expectations": [
-        {"type": CATEGORY_RULE.type, "kwargs": dict(CATEGORY_RULE.kwargs), "severity": "critical",
-         "notes": "The category rule of raw.market_file, on a copy GX cannot read in place."},
-        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "tenure_days", "max_value": 200},
-         "severity": "warning", "notes": "A warning that fails on the real export."},
-    ],
-})
+PLAIN_SUITE = quality.parse_suite(
+    {
+        "name": "checks.plain_market_file",
+        "layer": "raw",
+        "table": PLAIN,
+        "columns": dict(MARKET_FILE.columns),
+        "expectations": [
+            {
+                "type": CATEGORY_RULE.type,
+                "kwargs": dict(CATEGORY_RULE.kwargs),
+                "severity": "critical",
+                "notes": "The category rule of raw.market_file, on a copy GX cannot read in place.",
+            },
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "tenure_days", "max_value": 200},
+                "severity": "warning",
+                "notes": "A warning that fails on the real export.",
+            },
+        ],
+    }
+)
 EXTERNAL = re.compile(r"https?://", re.IGNORECASE)
 
 
@@ -61,13 +72,17 @@ def site(gate, engine) -> Site:
     error, _ = gate
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {PLAIN}"))
-        conn.execute(sa.text(f"CREATE TABLE {PLAIN} AS SELECT * FROM raw.market_file WHERE snapshot_date = :d"),
-                     {"d": SNAPSHOT})
+        conn.execute(
+            sa.text(f"CREATE TABLE {PLAIN} AS SELECT * FROM raw.market_file WHERE snapshot_date = :d"), {"d": SNAPSHOT}
+        )
     with pytest.raises(quality.QualityGateFailed) as plain:
         quality.validate(engine, "raw", SNAPSHOT, suites=[PLAIN_SUITE], docs=data_docs.DataDocs())
     suites = [*error.result.suites, *plain.value.result.suites]
-    return Site({s.suite: Path(s.data_docs_path) for s in suites}, {s.suite: s.findings for s in suites},
-                data_docs.data_docs_dir() / "index.html")
+    return Site(
+        {s.suite: Path(s.data_docs_path) for s in suites},
+        {s.suite: s.findings for s in suites},
+        data_docs.data_docs_dir() / "index.html",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +97,12 @@ def shown(render, site) -> dict[Path, tuple[Dom, list[str]]]:
 
 def _expectation_rows(dom: Dom) -> list[list[str]]:
     """Rows of the tables that list expectations (header Status | Severity | Expectation | …)."""
-    return [[_text(cell) for cell in row] for table in dom.tables
-            if table and [_text(c) for c in table[0][:3]] == ["Status", "Severity", "Expectation"]
-            for row in table[1:]]
+    return [
+        [_text(cell) for cell in row]
+        for table in dom.tables
+        if table and [_text(c) for c in table[0][:3]] == ["Status", "Severity", "Expectation"]
+        for row in table[1:]
+    ]
 
 
 @pytest.mark.parametrize("suite", ["raw.market_file", "raw.market_money", PLAIN_SUITE.name])
@@ -101,8 +119,12 @@ def test_every_expectation_shows_its_severity(site, shown, render, suite):
 
 def test_the_failed_severities_are_the_gates(site, shown):
     """raw.market_file stopped the gate (a critical failed); raw.market_money only warned."""
-    assert {row[1] for row in _expectation_rows(shown[site.pages["raw.market_file"]][0]) if row[0] == "✘ failed"} == {"critical"}
-    assert {row[1] for row in _expectation_rows(shown[site.pages["raw.market_money"]][0]) if row[0] == "✘ failed"} == {"warning"}
+    assert {row[1] for row in _expectation_rows(shown[site.pages["raw.market_file"]][0]) if row[0] == "✘ failed"} == {
+        "critical"
+    }
+    assert {row[1] for row in _expectation_rows(shown[site.pages["raw.market_money"]][0]) if row[0] == "✘ failed"} == {
+        "warning"
+    }
 
 
 def test_pages_need_no_network(site, shown):
@@ -115,8 +137,15 @@ def test_pages_need_no_network(site, shown):
 def test_the_page_is_readable_offline(site, render):
     """What a reader sees, with no CDN: the statistics, statuses as words, values as text."""
     visible = render.visible_text(site.pages["raw.market_file"])
-    for text in ("Evaluated Expectations", "Unsuccessful Expectations", "✘ failed", "✔ passed",
-                 "3 unexpected values found", "popular_category", "Table of Contents"):
+    for text in (
+        "Evaluated Expectations",
+        "Unsuccessful Expectations",
+        "✘ failed",
+        "✔ passed",
+        "3 unexpected values found",
+        "popular_category",
+        "Table of Contents",
+    ):
         assert text in visible, text
     # the export's markup is shown as text (it was escaped once, and stays so)
     assert "<script>alert(1)</script>" in visible and "<img src=x onerror=alert(1)>" in visible
@@ -127,8 +156,12 @@ def test_every_local_link_and_asset_resolves(site, shown):
     for page in site.all():
         dom = shown[page][0]
         ids = {attrs.get("id") for _, attrs in dom.elements}
-        urls = [*dom.attributes("a", "href"), *dom.attributes("img", "src"),
-                *dom.attributes("link", "href"), *dom.attributes("script", "src")]
+        urls = [
+            *dom.attributes("a", "href"),
+            *dom.attributes("img", "src"),
+            *dom.attributes("link", "href"),
+            *dom.attributes("script", "src"),
+        ]
         assert urls, page
         for url in urls:
             parts = urlsplit(url)

@@ -1,6 +1,7 @@
 """`make run` when something goes wrong: bad settings, an unreachable warehouse, a second run or
 a tampered model give one line that says what and where (the detail in a log file, no traceback
 on the console); a failed gate prints its CRITICAL findings; SIGTERM leaves no process behind."""
+
 from __future__ import annotations
 
 import fcntl
@@ -20,8 +21,14 @@ from tests.integration.corruptions import CASES
 
 def _make_run(tmp_path, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "LOCAL_DIR": str(tmp_path), **env}
-    return subprocess.run([sys.executable, "-m", "job.local.run"], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "job.local.run"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _assert_one_line(result: subprocess.CompletedProcess, expected: str) -> None:
@@ -90,10 +97,24 @@ def test_a_failed_gate_prints_its_critical_findings_and_no_warning(tmp_path, war
 
 def test_sigterm_during_retraining_stops_every_process(tmp_path, warehouse_url, real_data_dir):
     url = server.create_database(f"churn_test_sigterm_{uuid.uuid4().hex[:8]}")  # no champion: it retrains
-    environment = {**os.environ, "LOCAL_DIR": str(tmp_path), "WAREHOUSE_URL": url, "DATA_DIR": str(real_data_dir),
-                   "SNAPSHOT_DATE": "2026-03-16", "PYTHONUNBUFFERED": "1", "CHURN_SEARCH_BUDGET": "reduced"}
-    job = subprocess.Popen([sys.executable, "-m", "job.local.run"], cwd=ROOT, env=environment, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    environment = {
+        **os.environ,
+        "LOCAL_DIR": str(tmp_path),
+        "WAREHOUSE_URL": url,
+        "DATA_DIR": str(real_data_dir),
+        "SNAPSHOT_DATE": "2026-03-16",
+        "PYTHONUNBUFFERED": "1",
+        "CHURN_SEARCH_BUDGET": "reduced",
+    }
+    job = subprocess.Popen(
+        [sys.executable, "-m", "job.local.run"],
+        cwd=ROOT,
+        env=environment,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         seen = []
         deadline = time.monotonic() + 300

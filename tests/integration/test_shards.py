@@ -1,5 +1,6 @@
 """Sharded scoring: the same rows whatever the shard count, a failed shard retried alone, and
 nothing published until every shard is complete."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,13 +9,14 @@ from etl.ops.batches import PublishRefused
 from job import pipelines
 from ml import scoring
 from tests.helpers import rows
-from tests.integration.scoring_chain import SNAPSHOT, published
-from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
+from tests.integration.scoring_chain import SNAPSHOT, _chain_warehouse, chain, engine, published  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.integration
 
-STAGED = ("SELECT score_date, customer_id, model_version, churn_probability, risk_band, segment, offer, "
-          "top_factors, profit, rules_version, offer_group FROM scoring.churn_scores_staged WHERE score_date = :d ORDER BY customer_id")
+STAGED = (
+    "SELECT score_date, customer_id, model_version, churn_probability, risk_band, segment, offer, "
+    "top_factors, profit, rules_version, offer_group FROM scoring.churn_scores_staged WHERE score_date = :d ORDER BY customer_id"
+)
 
 
 def _sharded(engine, shards: int, chunk_size: int | None = None) -> list[dict]:
@@ -26,7 +28,8 @@ def _same(a: dict, b: dict) -> bool:
     """Equal rows; the probability to 1e-12: BLAS sums a row's dot product in an order that
     depends on the row's place in its chunk, so other chunk cuts move the last bit."""
     return abs(a["churn_probability"] - b["churn_probability"]) < 1e-12 and (
-        {**a, "churn_probability": None} == {**b, "churn_probability": None})
+        {**a, "churn_probability": None} == {**b, "churn_probability": None}
+    )
 
 
 def test_any_shard_count_stages_identical_rows(chain, engine):
@@ -76,7 +79,10 @@ def test_shards_of_two_models_are_not_collected(chain, engine):
     scoring.score_shard(engine, items[1])
     with engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE scoring.churn_scores_staged DISABLE TRIGGER ALL")
-        conn.exec_driver_sql("UPDATE scoring.churn_scores_staged SET model_version = 'other' "
-                             "WHERE customer_id %% 2 = 1 AND score_date = %(d)s", {"d": SNAPSHOT})
+        conn.exec_driver_sql(
+            "UPDATE scoring.churn_scores_staged SET model_version = 'other' "
+            "WHERE customer_id %% 2 = 1 AND score_date = %(d)s",
+            {"d": SNAPSHOT},
+        )
     with pytest.raises(scoring.ShardsIncomplete, match="models"):
         scoring.collect_shards(engine, SNAPSHOT, 2)

@@ -3,6 +3,7 @@ out (raw tables, landing tables, insert statements) and the raw suites agree wit
 
 Checked against the warehouse catalogue, not by parsing SQL: what counts is what Postgres built.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,13 @@ SUITES = {suite.table: suite for suite in quality.load_suites("raw")}
 
 
 def table_columns(engine: sa.Engine, schema: str, table: str) -> list[dict]:
-    return rows(engine, "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-                        "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position", s=schema, t=table)
+    return rows(
+        engine,
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position",
+        s=schema,
+        t=table,
+    )
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.file_name)
@@ -36,10 +42,13 @@ def test_raw_tables_hold_the_declared_columns_with_their_kinds(engine, source: S
 def test_landing_tables_take_every_declared_column_as_text(engine, source: Source):
     with engine.begin() as conn:
         db.run_sql(conn, "raw", "create_load_tables")
-        landed = conn.execute(sa.text(
-            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-            "WHERE a.attrelid = CAST(:t AS regclass) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
-        ), {"t": f"load_{source.table}"}).all()
+        landed = conn.execute(
+            sa.text(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "WHERE a.attrelid = CAST(:t AS regclass) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+            ),
+            {"t": f"load_{source.table}"},
+        ).all()
         conn.rollback()
     assert [name for name, _ in landed] == ["line_no", *(c.name for c in source.columns)]
     assert {kind for name, kind in landed if name != "line_no"} == {"text"}

@@ -1,5 +1,6 @@
 """Every suite's `columns` (from which the gate generates its name and type checks) are exactly
 the columns and types of the table it guards, as Postgres built them from sql/schema."""
+
 from __future__ import annotations
 
 import pytest

@@ -5,6 +5,7 @@ smallest search that still proves search, selection, registration, the card and 
 other test reads its registry row. The full budget's quality figure on the real export is
 `make bench-retrain`'s (bench/retrain.py). Timings go to the log (`-o log_cli=true` shows them).
 """
+
 from __future__ import annotations
 
 import base64
@@ -68,7 +69,9 @@ def test_training_set_is_the_latest_labelled_active_snapshot(engine, real_snapsh
     from ml import features
 
     assert dataset.resolve_snapshot(engine, real_snapshot) == real_snapshot
-    assert dataset.resolve_snapshot(engine, real_snapshot + dt.timedelta(days=400)) == real_snapshot  # the latest before
+    assert (
+        dataset.resolve_snapshot(engine, real_snapshot + dt.timedelta(days=400)) == real_snapshot
+    )  # the latest before
     with pytest.raises(LookupError, match="no labelled active customers on or before 2000-01-01"):
         dataset.resolve_snapshot(engine, dt.date(2000, 1, 1))
     frame = features.load_training_frame(engine, real_snapshot)
@@ -106,8 +109,13 @@ def test_the_search_reaches_quality_and_is_registered(engine, trained):
     assert champion is not None and champion["cv_roc_auc_mean"] >= QUALITY_FLOOR
     if trained["before"] is None:
         assert champion["model_version"] == row["model_version"]
-    log.info("promoted model %s: CV ROC-AUC %.4f ± %.4f, Brier %.4f",
-             champion["model_version"], champion["cv_roc_auc_mean"], champion["cv_roc_auc_std"], champion["brier_score"])
+    log.info(
+        "promoted model %s: CV ROC-AUC %.4f ± %.4f, Brier %.4f",
+        champion["model_version"],
+        champion["cv_roc_auc_mean"],
+        champion["cv_roc_auc_std"],
+        champion["brier_score"],
+    )
     described = registry.describe_champion(engine)
     assert described["model_version"] == champion["model_version"]
 
@@ -120,8 +128,16 @@ def test_model_card_exists_with_the_plots(engine, trained):
     assert card.parent == settings.reports_dir() / "model_cards" and card.is_file()
     text = card.read_text(encoding="utf-8")
     images = dict(re.findall(r"alt='([^']+)' src='data:image/png;base64,([A-Za-z0-9+/=]+)'", text))
-    for plot in ("class balance", "feature distributions", "correlation matrix", "roc and precision-recall",
-                 "calibration curve", "confusion matrix", "permutation importance", "candidates"):
+    for plot in (
+        "class balance",
+        "feature distributions",
+        "correlation matrix",
+        "roc and precision-recall",
+        "calibration curve",
+        "confusion matrix",
+        "permutation importance",
+        "candidates",
+    ):
         assert plot in images, f"card lacks the {plot} plot"
         assert base64.b64decode(images[plot]).startswith(PNG_MAGIC)
     assert "http://" not in text and "https://" not in text  # self-contained
@@ -172,10 +188,17 @@ def test_database_allows_only_one_champion(engine, trained):
     """A second champion row (unique version and run_key) is refused by the partial unique index."""
     with pytest.raises(sa.exc.IntegrityError, match="model_registry_one_champion"):
         with engine.begin() as conn:
-            conn.execute(sa.text("CREATE TEMP TABLE second_champion ON COMMIT DROP AS "
-                                 "SELECT * FROM ml.model_registry WHERE status = 'champion'"))
-            conn.execute(sa.text("UPDATE second_champion SET model_version = model_version || '-copy', "
-                                 "run_key = run_key || '-copy'"))
+            conn.execute(
+                sa.text(
+                    "CREATE TEMP TABLE second_champion ON COMMIT DROP AS "
+                    "SELECT * FROM ml.model_registry WHERE status = 'champion'"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "UPDATE second_champion SET model_version = model_version || '-copy', run_key = run_key || '-copy'"
+                )
+            )
             conn.execute(sa.text("INSERT INTO ml.model_registry SELECT * FROM second_champion"))
     assert len(_champions(engine)) == 1
 
@@ -184,11 +207,17 @@ def test_stale_verdict_is_not_applied(engine, trained):
     """A challenger compared with a champion that has since been replaced is rejected, not promoted."""
     champion = registry.get_champion(engine)
     with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TEMP TABLE stale ON COMMIT DROP AS "
-                             "SELECT * FROM ml.model_registry WHERE status = 'champion'"))
-        conn.execute(sa.text(
-            "UPDATE stale SET model_version = model_version || '-stale', run_key = run_key || '-stale', "
-            "status = 'challenger', decision = decision || '{\"promote\": true, \"champion_version\": \"gone\"}'::jsonb"))
+        conn.execute(
+            sa.text(
+                "CREATE TEMP TABLE stale ON COMMIT DROP AS SELECT * FROM ml.model_registry WHERE status = 'champion'"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE stale SET model_version = model_version || '-stale', run_key = run_key || '-stale', "
+                'status = \'challenger\', decision = decision || \'{"promote": true, "champion_version": "gone"}\'::jsonb'
+            )
+        )
         conn.execute(sa.text("INSERT INTO ml.model_registry SELECT * FROM stale"))
     outcome = training.apply_gate(engine, {"model_version": champion["model_version"] + "-stale"})
     assert outcome["status"] == "rejected"
@@ -227,9 +256,15 @@ def test_churn_retrain_dag(engine, trained):
     assert run.state == "success", states
     assert set(states.values()) == {"success"}, states
     with create_session() as session:
-        mapped = session.query(TaskInstance).filter(
-            TaskInstance.dag_id == "churn_retrain", TaskInstance.run_id == run.run_id,
-            TaskInstance.task_id == "train_candidate").all()
+        mapped = (
+            session.query(TaskInstance)
+            .filter(
+                TaskInstance.dag_id == "churn_retrain",
+                TaskInstance.run_id == run.run_id,
+                TaskInstance.task_id == "train_candidate",
+            )
+            .all()
+        )
         assert sorted(ti.map_index for ti in mapped) == list(range(len(FAMILIES)))
         assert {ti.rendered_map_index for ti in mapped} == set(FAMILIES)
 

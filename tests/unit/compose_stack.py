@@ -1,6 +1,7 @@
 """docker-compose.yml as the containers would get it: the YAML read with PyYAML, its `${VAR}`
 references interpolated the way Compose does it with made-up secrets, and the fixtures the
 compose tests share (services, their roles, the Airflow ones)."""
+
 from __future__ import annotations
 
 import re
@@ -10,7 +11,6 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"

@@ -1,4 +1,5 @@
 """etl/warehouse/access.py: the embedded server's door settings and BI login names, without a server."""
+
 from __future__ import annotations
 
 import pytest

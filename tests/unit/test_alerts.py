@@ -1,5 +1,6 @@
 """job/orchestration/alerts.py: a failed task is POSTed to CHURN_ALERT_WEBHOOK (a real local HTTP server here);
 unset, the callback logs that alerts are off; an unreachable webhook never raises."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,8 +48,10 @@ def test_a_failed_task_is_posted_with_the_first_line_of_its_reason(webhook, monk
     with caplog.at_level(logging.INFO, logger=alerts.__name__):
         alerts.notify_failure(CONTEXT)
     [message] = received
-    assert message["text"] == ("churn job: churn_score.score[0] failed in run asset_triggered__2026-11-29: "
-                               "ArtifactIntegrityError: refusing to load m1")
+    assert message["text"] == (
+        "churn job: churn_score.score[0] failed in run asset_triggered__2026-11-29: "
+        "ArtifactIntegrityError: refusing to load m1"
+    )
     assert (message["dag_id"], message["task_id"], message["try_number"]) == ("churn_score", "score", 1)
     assert "secret-token" not in caplog.text  # the webhook's path may hold a token: only the host is logged
 

@@ -1,4 +1,5 @@
 """Candidate families build and fit; parameters survive JSON; PSI reference bins; feature input."""
+
 from __future__ import annotations
 
 import json

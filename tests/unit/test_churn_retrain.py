@@ -1,4 +1,5 @@
 """churn_retrain parses cheaply and has the agreed shape (no database, no Airflow metadata)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -15,7 +16,11 @@ def test_dag_shape():
     assert dag.dag_id == "churn_retrain"
     assert dag.catchup is False
     assert set(dag.task_dict) == {
-        "retrain_due", "prepare_training_set", "train_candidate", "register_challenger", "apply_promotion_gate",
+        "retrain_due",
+        "prepare_training_set",
+        "train_candidate",
+        "register_challenger",
+        "apply_promotion_gate",
         "announce_champion",
     }
     assert dag.task_dict["prepare_training_set"].upstream_task_ids == {"retrain_due"}

@@ -1,6 +1,7 @@
 """docker-compose.yml: configuration comes from the environment only — one warehouse URL, credentials
 that match the Postgres servers, a Redis broker, no secret in the file; and the real
 `docker-compose config` accepts the file where that binary exists."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,20 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.unit.compose_stack import COMPOSE_FILE, ENV_EXAMPLE, REQUIRED_REF, ROOT, SECRET_KEY, URL_PASSWORD, MissingVariable, command_text, interpolate, postgres_services, redis_services, walk_environments
-
+from tests.unit.compose_stack import (
+    COMPOSE_FILE,
+    ENV_EXAMPLE,
+    REQUIRED_REF,
+    ROOT,
+    SECRET_KEY,
+    URL_PASSWORD,
+    MissingVariable,
+    command_text,
+    interpolate,
+    postgres_services,
+    redis_services,
+    walk_environments,
+)
 
 # --- configuration ------------------------------------------------------------------------------
 
@@ -44,12 +57,16 @@ def test_airflow_metadata_has_its_own_database_with_matching_credentials(airflow
     server = postgres_services(services)[metadata.hostname]["environment"]
     for url in (metadata, results):
         assert (url.hostname, url.username, url.password, url.path.lstrip("/")) == (
-            metadata.hostname, server["POSTGRES_USER"], server["POSTGRES_PASSWORD"], server["POSTGRES_DB"])
+            metadata.hostname,
+            server["POSTGRES_USER"],
+            server["POSTGRES_PASSWORD"],
+            server["POSTGRES_DB"],
+        )
     assert (metadata.hostname, metadata.path) != (warehouse.hostname, warehouse.path), "metadata ≠ warehouse"
 
 
 def test_executor_is_celery_with_the_redis_service_as_broker(airflow_services, services):
-    (redis_name, redis), = redis_services(services).items()
+    ((redis_name, redis),) = redis_services(services).items()
     for name, svc in airflow_services.items():
         env = svc["environment"]
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
@@ -61,8 +78,13 @@ def test_executor_is_celery_with_the_redis_service_as_broker(airflow_services, s
 
 def test_components_agree_on_shared_secrets_and_the_execution_api(airflow_services, roles, services):
     """A per-container random default for any of these breaks task tokens, logs or stored secrets."""
-    for key in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY",
-                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+    for key in (
+        "AIRFLOW__CORE__FERNET_KEY",
+        "AIRFLOW__API_AUTH__JWT_SECRET",
+        "AIRFLOW__API__SECRET_KEY",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    ):
         values = {svc["environment"].get(key) for svc in airflow_services.values()}
         assert len(values) == 1 and None not in values and "" not in values, f"{key}: {values}"
     env = next(iter(airflow_services.values()))["environment"]
@@ -133,6 +155,12 @@ def test_docker_compose_config_accepts_the_file(tmp_path, test_env, config):
         assert rendered[name].get("environment", {}) == {k: str(v) for k, v in svc.get("environment", {}).items()}
 
     missing = sorted(test_env)[0]
-    run = subprocess.run(command, env={**base, **{k: v for k, v in test_env.items() if k != missing}},
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        command,
+        env={**base, **{k: v for k, v in test_env.items() if k != missing}},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode != 0 and missing in run.stderr, run.stderr

@@ -1,12 +1,20 @@
 """docker-compose.yml: every part of the stack is a service, built from the locked Dockerfile,
 mounting the repo in its own layout, healthy, started in order, its data on volumes."""
+
 from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
 
-from tests.unit.compose_stack import AIRFLOW_ROLES, CODE_DIRS, ROOT, command_text, postgres_services, redis_services, short_volume
-
+from tests.unit.compose_stack import (
+    AIRFLOW_ROLES,
+    CODE_DIRS,
+    ROOT,
+    command_text,
+    postgres_services,
+    redis_services,
+    short_volume,
+)
 
 # --- services ---------------------------------------------------------------------------------
 
@@ -48,8 +56,10 @@ def test_airflow_services_mount_the_repo_code_in_its_own_layout(airflow_services
     for name, svc in airflow_services.items():
         env = svc["environment"]
         root = PurePosixPath(env["PYTHONPATH"])
-        mounts = {PurePosixPath(source).as_posix(): (target, mode)
-                  for source, target, mode in map(short_volume, svc["volumes"])}
+        mounts = {
+            PurePosixPath(source).as_posix(): (target, mode)
+            for source, target, mode in map(short_volume, svc["volumes"])
+        }
         for folder in CODE_DIRS:
             assert folder in mounts, f"{name}: ./{folder} is not mounted"
             target, mode = mounts[folder]

@@ -1,4 +1,5 @@
 """DAG files are configuration: the contract dag_ids, and no heavy imports or work at parse time."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,10 @@ def test_dag_file_parses_light(dag_id, tmp_path):
     env.pop("WAREHOUSE_URL", None)  # parsing must not need a database
     result = subprocess.run(
         [sys.executable, "-c", PROBE, str(ROOT / "dags" / f"{dag_id}.py"), *HEAVY],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     probe = json.loads(result.stdout.strip().splitlines()[-1])
     assert probe["dag_ids"] == [dag_id]
@@ -50,5 +54,7 @@ def test_every_task_has_a_timeout_limited_retries_and_on_failure_releases_its_cl
     for task in load_dag(dag_id).tasks:
         assert task.execution_timeout is not None and task.execution_timeout.total_seconds() > 0, task.task_id
         assert task.retries <= 2, task.task_id
-        callbacks = task.on_failure_callback if isinstance(task.on_failure_callback, list) else [task.on_failure_callback]
+        callbacks = (
+            task.on_failure_callback if isinstance(task.on_failure_callback, list) else [task.on_failure_callback]
+        )
         assert runtime.release_claims in callbacks and runtime.notify_failure in callbacks, task.task_id

@@ -6,6 +6,7 @@ other one drops it. Every import counts, wherever it stands (inside functions, u
 TYPE_CHECKING); only its top-level name is checked. The code (etl ml job dags bench) is held
 against `dependencies`, the tests against `dependencies` and the `local` extra.
 """
+
 from __future__ import annotations
 
 import ast
@@ -74,7 +75,9 @@ def undeclared(paths: list[Path], declared: set[str], allowed: frozenset[str] = 
         for module in sorted(_imported(path) - set(sys.stdlib_module_names) - PROJECT - allowed):
             providers = _providers().get(module)
             if not providers:
-                missing.append(f"{module} ({path.relative_to(ROOT)}): not installed, so no declared package provides it")
+                missing.append(
+                    f"{module} ({path.relative_to(ROOT)}): not installed, so no declared package provides it"
+                )
             elif not providers & declared:
                 missing.append(f"{module} ({path.relative_to(ROOT)}): from {sorted(providers)}, none declared")
     return missing
@@ -109,7 +112,9 @@ def test_every_declared_dependency_is_pinned_to_the_lock():
     for requirement in [*project["dependencies"], *(r for rs in project["optional-dependencies"].values() for r in rs)]:
         pin = re.fullmatch(r"\s*([A-Za-z0-9._-]+)==([^\s;]+)\s*", requirement)
         assert pin, f"{requirement!r}: pin it with == to its version in constraints.txt"
-        assert lock.get(_name(pin.group(1))) == pin.group(2), f"{requirement!r}: constraints.txt has {lock.get(_name(pin.group(1)))}"
+        assert lock.get(_name(pin.group(1))) == pin.group(2), (
+            f"{requirement!r}: constraints.txt has {lock.get(_name(pin.group(1)))}"
+        )
 
 
 def test_an_undeclared_import_is_named_with_its_file(tmp_path, monkeypatch):
@@ -118,7 +123,9 @@ def test_an_undeclared_import_is_named_with_its_file(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     module = tmp_path / "ml" / "fresh.py"
     module.parent.mkdir()
-    module.write_text("import os\nfrom ml import features\n\ndef f():\n    from scipy import stats\n    import numpy.linalg\n")
+    module.write_text(
+        "import os\nfrom ml import features\n\ndef f():\n    from scipy import stats\n    import numpy.linalg\n"
+    )
     assert undeclared([module], {"numpy"}) == [f"scipy ({Path('ml/fresh.py')}): from ['scipy'], none declared"]
     assert undeclared([module], {"numpy", "scipy"}) == []
     module.write_text("import surely_not_installed_anywhere\n")

@@ -1,4 +1,5 @@
 """Splits keep duplicate customers together; the threshold rule; metrics; the promotion gate."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,12 +44,12 @@ def test_duplicate_customers_never_split_across_folds(frame, n_splits, n_repeats
         for a, b in pairs:
             assert (a in test_set) == (b in test_set), f"pair {a},{b} split across a fold"
     for r in range(n_repeats):  # each repeat is a partition of all rows
-        tests = np.concatenate([t for _, t in splits[r * n_splits:(r + 1) * n_splits]])
+        tests = np.concatenate([t for _, t in splits[r * n_splits : (r + 1) * n_splits]])
         assert sorted(tests.tolist()) == list(range(len(X)))
     for _, test in splits:  # stratified: every fold close to the overall churn share
         assert abs(y[test].mean() - y.mean()) < 0.08
     first = [t.tolist() for _, t in splits[:n_splits]]
-    second = [t.tolist() for _, t in splits[n_splits:2 * n_splits]]
+    second = [t.tolist() for _, t in splits[n_splits : 2 * n_splits]]
     if n_repeats > 1:
         assert first != second  # repeats reshuffle
 
@@ -78,7 +79,10 @@ def test_threshold_is_the_highest_reaching_target_recall():
     y = rng.integers(0, 2, 500)
     proba = np.clip(0.35 * y + rng.uniform(0, 0.65, 500), 0, 1)
     t = evaluation.choose_threshold(y, proba, target_recall=0.8)
-    recall_at = lambda thr: (proba[y == 1] >= thr).mean()
+
+    def recall_at(thr):
+        return (proba[y == 1] >= thr).mean()
+
     assert recall_at(t) >= 0.8
     higher = np.unique(proba[proba > t])
     assert higher.size == 0 or recall_at(higher.min()) < 0.8  # the next threshold up misses the target
@@ -128,6 +132,7 @@ def test_calibrated_model_gives_probabilities_and_keeps_the_pipeline_inspectable
 
 
 # --- promotion gate ---------------------------------------------------------------------------
+
 
 def test_first_model_needs_085():
     assert evaluation.decide_promotion([0.86, 0.84, 0.87]).promote  # mean 0.8567

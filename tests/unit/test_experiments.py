@@ -1,5 +1,6 @@
 """The offer experiment's holdout: a deterministic random share of every segment, stable per
 customer and campaign, whatever order, chunk or shard the customers are scored in."""
+
 from __future__ import annotations
 
 import copy
@@ -61,21 +62,26 @@ def test_a_new_campaign_or_segment_draws_new_groups_and_shares_can_differ_per_se
     assert (spring & autumn).mean() == pytest.approx(0.04, abs=0.006)
     assert (spring & other_segment).mean() == pytest.approx(0.04, abs=0.006)
     overridden = experiments.Experiment("spring", 0.2, segment_holdout_share={"a": 0.5})
-    assert (experiments.assign_groups(IDS, codes, overridden) == experiments.HOLDOUT).mean() == pytest.approx(0.5, abs=0.01)
+    assert (experiments.assign_groups(IDS, codes, overridden) == experiments.HOLDOUT).mean() == pytest.approx(
+        0.5, abs=0.01
+    )
     # a larger share keeps every customer the smaller one held out (the same draw, a higher cut)
     assert (experiments.assign_groups(IDS, codes, overridden) == experiments.HOLDOUT)[spring].all()
     nobody = experiments.Experiment("spring", 0.0)
     assert (experiments.assign_groups(IDS, codes, nobody) == experiments.TREATMENT).all()
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d.pop("experiment"), "`experiment` is required"),
-    (lambda d: d["experiment"].pop("campaign"), "campaign is required"),
-    (lambda d: d["experiment"].update({"holdout_share": 1.0}), r"in \[0, 1\)"),
-    (lambda d: d["experiment"].update({"segment_holdout_share": {"nobody": 0.2}}), "unknown segments"),
-    (lambda d: d["experiment"].update({"min_group": 1}), "min_group"),
-    (lambda d: d["experiment"].update({"holdout": 0.1}), "unknown keys"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d.pop("experiment"), "`experiment` is required"),
+        (lambda d: d["experiment"].pop("campaign"), "campaign is required"),
+        (lambda d: d["experiment"].update({"holdout_share": 1.0}), r"in \[0, 1\)"),
+        (lambda d: d["experiment"].update({"segment_holdout_share": {"nobody": 0.2}}), "unknown segments"),
+        (lambda d: d["experiment"].update({"min_group": 1}), "min_group"),
+        (lambda d: d["experiment"].update({"holdout": 0.1}), "unknown keys"),
+    ],
+)
 def test_bad_experiments_are_refused(edit, message):
     data = yaml.safe_load(segments.DEFAULT_RULES_PATH.read_text(encoding="utf-8"))
     data = copy.deepcopy(data)

@@ -1,5 +1,6 @@
 """job/orchestration/export_wait.py: the trigger fires when the whole export is there or when the wait times
 out; the operator then hands on the snapshot, or fails once naming what is missing."""
+
 from __future__ import annotations
 
 import asyncio
@@ -52,7 +53,14 @@ def test_the_trigger_serializes_to_what_the_triggerer_rebuilds_it_from(tmp_path)
 def test_a_timed_out_wait_fails_once_with_the_folder_and_the_missing_files(tmp_path):
     from airflow.sdk.exceptions import AirflowFailException
 
-    operator = WaitForExportOperator(task_id="wait", wait_timeout=dt.timedelta(hours=4), poke_interval=dt.timedelta(minutes=5))
-    with pytest.raises(AirflowFailException, match=r"export of 2026-11-28 is not complete after 4:00:00: market_time.csv missing in /x/2026-11-28"):
-        operator.execute_complete({}, {"status": "timeout", "missing": ["market_time.csv"]}, "2026-11-28", "/x/2026-11-28")
+    operator = WaitForExportOperator(
+        task_id="wait", wait_timeout=dt.timedelta(hours=4), poke_interval=dt.timedelta(minutes=5)
+    )
+    with pytest.raises(
+        AirflowFailException,
+        match=r"export of 2026-11-28 is not complete after 4:00:00: market_time.csv missing in /x/2026-11-28",
+    ):
+        operator.execute_complete(
+            {}, {"status": "timeout", "missing": ["market_time.csv"]}, "2026-11-28", "/x/2026-11-28"
+        )
     assert operator.execute_complete({}, {"status": "complete"}, "2026-11-28", "/x") == dt.date(2026, 11, 28)

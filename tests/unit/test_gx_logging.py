@@ -1,5 +1,6 @@
 """A gate task's log shows the gate's own findings, not Great Expectations' INFO chatter: importing
 etl.quality caps GX's loggers at WARNING before GX is imported (a fresh interpreter each)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -33,9 +34,14 @@ print(len(records))
 
 
 def _gx_records(how: str) -> int:
-    result = subprocess.run([sys.executable, "-c", PROBE, how], capture_output=True, text=True, cwd=ROOT,
-                            env={"PYTHONPATH": str(ROOT), "GX_ANALYTICS_ENABLED": "False", "PATH": "/usr/bin:/bin"},
-                            timeout=180)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, how],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "GX_ANALYTICS_ENABLED": "False", "PATH": "/usr/bin:/bin"},
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return int(result.stdout.strip().splitlines()[-1])
 

@@ -1,6 +1,7 @@
 """ml/model_card.py renders its Jinja2 template with autoescape on: whatever text reaches the card
 (a model version, a feature or parameter name, a gate reason) is shown as text and never runs.
 Plots are stubbed (they are drawn in tests/integration/test_reports_render.py); no database."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,28 +41,64 @@ class _Page(HTMLParser):
 
 
 def _realized(snapshot_date: str) -> dict:
-    return {"score_date": snapshot_date, "settled_by": "2026-04-01", "customers": 100, "evaluated_on": "settled",
-            "roc_auc": 0.7, "roc_auc_low": None, "roc_auc_high": 0.8, "brier_score": 0.2,
-            "cv_roc_auc_mean": 0.72, "cv_roc_auc_std": 0.03, "below_cv": True}
+    return {
+        "score_date": snapshot_date,
+        "settled_by": "2026-04-01",
+        "customers": 100,
+        "evaluated_on": "settled",
+        "roc_auc": 0.7,
+        "roc_auc_low": None,
+        "roc_auc_high": 0.8,
+        "brier_score": 0.2,
+        "cv_roc_auc_mean": 0.72,
+        "cv_roc_auc_std": 0.03,
+        "below_cv": True,
+    }
 
 
 def _card(hostile: str, *, params: dict | None = None, realized: list | None = None) -> dict:
     params = {"model__C": 0.5, f"model__{hostile}": hostile} if params is None else params
-    details = [{"family": "logreg", "estimator": "LogisticRegression", "metrics": {"roc_auc": STAT, "brier": STAT},
-                "search": {"n_iter": 4}, "search_seconds": 1.5, "eval_seconds": 2.25, "params": params}]
+    details = [
+        {
+            "family": "logreg",
+            "estimator": "LogisticRegression",
+            "metrics": {"roc_auc": STAT, "brier": STAT},
+            "search": {"n_iter": 4},
+            "search_seconds": 1.5,
+            "eval_seconds": 2.25,
+            "params": params,
+        }
+    ]
     frame = pd.DataFrame({"x": range(6)})
     return dict(
-        model_version=f"v1{hostile}", frame=frame, X=frame, y=np.array([0, 1, 1, 0, 1, 0]),
+        model_version=f"v1{hostile}",
+        frame=frame,
+        X=frame,
+        y=np.array([0, 1, 1, 0, 1, 0]),
         best={"family": "logreg", "estimator": f"LR{hostile}", "params": params, "folds": {}},
         details=details,
-        decision={"promote": True, "rule": f"rule {hostile}", "reason": f"reason {hostile}",
-                  "champion_source": f"source {hostile}", "champion_version": f"champion{hostile}",
-                  "champion_realized": [_realized(hostile)] if realized is None else realized},
-        metrics={"cv": {"scheme": "repeated stratified", "splits": 5, "repeats": 2}, "folds": 10,
-                 "search": {"budget": "reduced", "n_iter": 4, "folds": 3}, "threshold": 0.4321,
-                 "threshold_rule": f"max F1 {hostile}", "calibration": "isotonic", "permutation_importance": {},
-                 **{name: STAT for name in ("roc_auc", "brier", "log_loss", "f1", "recall", "precision")}},
-        artifact_sha256="ab" * 32, library_versions={"scikit-learn": f"1.9.1{hostile}"}, snapshot=dt.date(2026, 1, 1))
+        decision={
+            "promote": True,
+            "rule": f"rule {hostile}",
+            "reason": f"reason {hostile}",
+            "champion_source": f"source {hostile}",
+            "champion_version": f"champion{hostile}",
+            "champion_realized": [_realized(hostile)] if realized is None else realized,
+        },
+        metrics={
+            "cv": {"scheme": "repeated stratified", "splits": 5, "repeats": 2},
+            "folds": 10,
+            "search": {"budget": "reduced", "n_iter": 4, "folds": 3},
+            "threshold": 0.4321,
+            "threshold_rule": f"max F1 {hostile}",
+            "calibration": "isotonic",
+            "permutation_importance": {},
+            **{name: STAT for name in ("roc_auc", "brier", "log_loss", "f1", "recall", "precision")},
+        },
+        artifact_sha256="ab" * 32,
+        library_versions={"scikit-learn": f"1.9.1{hostile}"},
+        snapshot=dt.date(2026, 1, 1),
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -76,8 +113,16 @@ def test_hostile_text_is_escaped_everywhere_it_appears(monkeypatch):
     page = model_card.render(**_card(HOSTILE))
     assert "<script" not in page.lower()
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
-    for shown in (f"v1{escaped}", f"model__{escaped}", f"reason {escaped}", f"rule {escaped}",
-                  f"champion{escaped}", f"feature{escaped}", f"1.9.1{escaped}", f"max F1 {escaped}"):
+    for shown in (
+        f"v1{escaped}",
+        f"model__{escaped}",
+        f"reason {escaped}",
+        f"rule {escaped}",
+        f"champion{escaped}",
+        f"feature{escaped}",
+        f"1.9.1{escaped}",
+        f"max F1 {escaped}",
+    ):
         assert shown in page, shown
     parsed = _Page(page)
     assert "script" not in parsed.tags
@@ -105,8 +150,15 @@ def test_every_plot_is_a_captioned_figure_in_the_cards_order():
     page = model_card.render(**_card("plain"))
     images = re.findall(r"<img title='([^']+)' alt='([^']+)' src='data:image/png;base64,([^']+)'>", page)
     assert [alt for _, alt, _ in images] == [
-        "candidates", "class balance", "feature distributions", "correlation matrix", "roc and precision-recall",
-        "calibration curve", "confusion matrix", "permutation importance"]
+        "candidates",
+        "class balance",
+        "feature distributions",
+        "correlation matrix",
+        "roc and precision-recall",
+        "calibration curve",
+        "confusion matrix",
+        "permutation importance",
+    ]
     assert all(title == model_card_plots.TITLES[alt] and png == PNG for title, alt, png in images)
     assert all(f"<figcaption>{model_card_plots.TITLES[alt]}</figcaption>" in page for _, alt, _ in images)
 

@@ -1,6 +1,6 @@
 """PSI from chunk-accumulated bin counts, against an independent one-pass PSI (tests.helpers)."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 import pytest
@@ -25,7 +25,9 @@ def test_counts_give_the_same_psi_as_a_one_pass_computation(training):
         entry = ref["features"][column]
         counts = monitoring.bin_counts(entry, shifted[column])
         assert counts.sum() == len(shifted)
-        assert monitoring.psi_from_counts(entry, counts) == pytest.approx(independent_psi(entry, shifted[column]), abs=1e-12)
+        assert monitoring.psi_from_counts(entry, counts) == pytest.approx(
+            independent_psi(entry, shifted[column]), abs=1e-12
+        )
 
 
 def test_chunked_accumulation_equals_one_pass(training):
@@ -36,7 +38,7 @@ def test_chunked_accumulation_equals_one_pass(training):
     whole.add(frame, new_scores)
     chunked = monitoring.DriftAccumulator(ref)
     for start in range(0, len(frame), 137):
-        chunked.add(frame.iloc[start:start + 137], new_scores[start:start + 137])
+        chunked.add(frame.iloc[start : start + 137], new_scores[start : start + 137])
     assert chunked.customers == whole.customers == 1000
     assert [r["psi"] for r in chunked.results()] == pytest.approx([r["psi"] for r in whole.results()], abs=1e-12)
 
@@ -70,7 +72,9 @@ def test_unseen_categories_count_in_the_other_bin(training):
     assert monitoring.bin_labels(entry)[-1] == reference.OTHER
 
 
-@pytest.mark.parametrize("psi, status", [(0.0, "stable"), (0.0999, "stable"), (0.1, "watch"), (0.2, "watch"), (0.2001, "shifted")])
+@pytest.mark.parametrize(
+    "psi, status", [(0.0, "stable"), (0.0999, "stable"), (0.1, "watch"), (0.2, "watch"), (0.2001, "shifted")]
+)
 def test_status_levels(psi, status):
     assert monitoring.status(psi) == status
 

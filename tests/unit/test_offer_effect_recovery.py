@@ -2,6 +2,7 @@
 many seeds fit in seconds): the history gives the treated customers of one segment a true
 effect and another segment none; the groups are the job's own holdout draw and the estimate is
 the job's own `offer_effect`. The end-to-end run through the DAGs is tests/integration/test_outcomes.py."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -59,8 +60,10 @@ def estimates(tmp_path_factory) -> list[dict[str, dict]]:
 
 
 def test_the_true_effect_lies_inside_the_interval_in_almost_every_history(estimates):
-    covered = [e["with_effect"]["churn_rate_difference_low"] <= -TRUE_EFFECT <= e["with_effect"]["churn_rate_difference_high"]
-               for e in estimates]
+    covered = [
+        e["with_effect"]["churn_rate_difference_low"] <= -TRUE_EFFECT <= e["with_effect"]["churn_rate_difference_high"]
+        for e in estimates
+    ]
     # a 95 % interval misses in 5 % of histories: 3 misses of 16 would already be unlikely (p ≈ 0.04)
     assert sum(covered) >= len(SEEDS) - 2, covered
     assert all(e["with_effect"]["verdict"] == "offer lowers churn" for e in estimates)

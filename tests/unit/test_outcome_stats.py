@@ -1,6 +1,7 @@
 """The outcome statistics against independent references: sklearn's ROC-AUC, DeLong's variance
 from its definition, published Newcombe intervals, scipy's Welch interval and chi-square test,
 and simulations with a known truth (seeded, so every run sees the same samples)."""
+
 from __future__ import annotations
 
 import json
@@ -31,6 +32,7 @@ def _brute_delong_variance(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 # --- ROC-AUC ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("seed", range(5))
 def test_auc_equals_sklearn_with_ties(seed):
@@ -77,7 +79,12 @@ def test_the_95_percent_interval_covers_the_true_auc_about_95_percent_of_the_tim
 
 def test_one_class_gives_no_auc_and_one_member_gives_no_interval():
     assert stats.roc_auc_ci([1, 1, 1], [0.2, 0.5, 0.9]) == {
-        "roc_auc": None, "roc_auc_low": None, "roc_auc_high": None, "positives": 3, "negatives": 0}
+        "roc_auc": None,
+        "roc_auc_low": None,
+        "roc_auc_high": None,
+        "positives": 3,
+        "negatives": 0,
+    }
     assert stats.roc_auc_ci([], [])["roc_auc"] is None
     single = stats.roc_auc_ci([1, 0, 0, 0], [0.5, 0.1, 0.5, 0.9])
     assert single["roc_auc"] == pytest.approx(roc_auc_score([1, 0, 0, 0], [0.5, 0.1, 0.5, 0.9]))
@@ -100,9 +107,10 @@ def test_bad_input_fails_loudly():
 
 # --- Brier and calibration -------------------------------------------------------------------
 
+
 def test_brier_score_is_the_mean_squared_error():
     labels, probabilities = [1, 0, 1, 0], [0.9, 0.2, 0.4, 0.0]
-    expected = ((0.9 - 1) ** 2 + 0.2 ** 2 + (0.4 - 1) ** 2 + 0.0 ** 2) / 4  # 0.1025
+    expected = ((0.9 - 1) ** 2 + 0.2**2 + (0.4 - 1) ** 2 + 0.0**2) / 4  # 0.1025
     assert stats.brier_score(labels, probabilities) == pytest.approx(expected, abs=1e-15)
     assert type(stats.brier_score(labels, probabilities)) is float
 
@@ -151,8 +159,10 @@ def test_heavy_ties_and_fewer_customers_than_bins():
 
 # --- offer effects ---------------------------------------------------------------------------
 
-def _groups(rng: np.random.Generator, treated_rate: float, holdout_rate: float, treated: int = 2000,
-            holdout: int = 400) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+
+def _groups(
+    rng: np.random.Generator, treated_rate: float, holdout_rate: float, treated: int = 2000, holdout: int = 400
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     t_labels = (rng.random(treated) < treated_rate).astype(int)
     h_labels = (rng.random(holdout) < holdout_rate).astype(int)
     return t_labels, h_labels, rng.normal(-100 * t_labels, 50), rng.normal(-100 * h_labels, 80)
@@ -185,15 +195,19 @@ def test_raised_churn_is_reported_as_such():
     assert effect["verdict"] == "offer raises churn" and effect["churn_rate_difference_low"] > 0
 
 
-@pytest.mark.parametrize("x1, n1, x2, n2, low, high", [
-    (56, 70, 48, 80, 0.0524, 0.3339),  # Newcombe 1998, Table II, example (a), method 10
-    (9, 10, 3, 10, 0.1705, 0.8090),    # example (b)
-    (5, 56, 0, 29, -0.0381, 0.1926),   # example (f): a zero rate
-    (0, 10, 0, 20, -0.1611, 0.2775),   # example (g): both rates zero
-])
+@pytest.mark.parametrize(
+    "x1, n1, x2, n2, low, high",
+    [
+        (56, 70, 48, 80, 0.0524, 0.3339),  # Newcombe 1998, Table II, example (a), method 10
+        (9, 10, 3, 10, 0.1705, 0.8090),  # example (b)
+        (5, 56, 0, 29, -0.0381, 0.1926),  # example (f): a zero rate
+        (0, 10, 0, 20, -0.1611, 0.2775),  # example (g): both rates zero
+    ],
+)
 def test_newcombe_interval_matches_the_published_examples(x1, n1, x2, n2, low, high):
-    effect = stats.offer_effect([1] * x1 + [0] * (n1 - x1), [1] * x2 + [0] * (n2 - x2),
-                                np.zeros(n1), np.zeros(n2), min_group=5)
+    effect = stats.offer_effect(
+        [1] * x1 + [0] * (n1 - x1), [1] * x2 + [0] * (n2 - x2), np.zeros(n1), np.zeros(n2), min_group=5
+    )
     assert effect["churn_rate_difference"] == pytest.approx(x1 / n1 - x2 / n2)
     assert effect["churn_rate_difference_low"] == pytest.approx(low, abs=5e-5)
     assert effect["churn_rate_difference_high"] == pytest.approx(high, abs=5e-5)
@@ -212,7 +226,7 @@ def test_p_value_is_the_pooled_two_proportion_z_test():
 def _textbook_welch(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float]:
     """Welch 1947 from the definition: the standard error and the Welch–Satterthwaite df."""
     va, vb = np.var(a, ddof=1) / a.size, np.var(b, ddof=1) / b.size
-    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
     half = sps.t.ppf(0.5 + level / 2.0, df) * math.sqrt(va + vb)
     return a.mean() - b.mean() - half, a.mean() - b.mean() + half
 
@@ -226,20 +240,24 @@ def test_welch_interval_matches_scipy_and_the_textbook_formula():
     assert effect["revenue_change_difference"] == pytest.approx(a.mean() - b.mean())
     assert effect["revenue_change_difference_low"] == pytest.approx(ci.low, rel=1e-9)
     assert effect["revenue_change_difference_high"] == pytest.approx(ci.high, rel=1e-9)
-    assert (effect["revenue_change_difference_low"], effect["revenue_change_difference_high"]) == \
-        pytest.approx((low, high), rel=1e-9)
+    assert (effect["revenue_change_difference_low"], effect["revenue_change_difference_high"]) == pytest.approx(
+        (low, high), rel=1e-9
+    )
 
 
 def test_welch_interval_without_spread_is_the_point():
     assert stats.welch_interval(np.full(5, 3.0), np.full(7, 1.0), 0.95) == (2.0, 2.0)
 
 
-@pytest.mark.parametrize("successes, total, low, high", [
-    (81, 263, 0.2553, 0.3662),  # Newcombe 1998 (single proportion), Table I, method 3 (Wilson)
-    (15, 148, 0.0624, 0.1605),
-    (0, 20, 0.0, 0.1611),
-    (1, 29, 0.0061, 0.1718),
-])
+@pytest.mark.parametrize(
+    "successes, total, low, high",
+    [
+        (81, 263, 0.2553, 0.3662),  # Newcombe 1998 (single proportion), Table I, method 3 (Wilson)
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
 def test_wilson_interval_matches_the_published_examples(successes, total, low, high):
     interval = stats.wilson_interval(successes, total, sps.norm.ppf(0.975))
     assert interval == pytest.approx((low, high), abs=5e-5)
@@ -252,8 +270,13 @@ def test_too_small_groups_report_rates_but_no_intervals():
     assert effect["treated_churn_rate"] == 0.5 and effect["holdout_churn_rate"] == 0.6
     assert effect["churn_rate_difference"] == pytest.approx(-0.1)
     assert effect["revenue_change_difference"] == 1.0
-    for key in ("churn_rate_difference_low", "churn_rate_difference_high", "churn_p_value",
-                "revenue_change_difference_low", "revenue_change_difference_high"):
+    for key in (
+        "churn_rate_difference_low",
+        "churn_rate_difference_high",
+        "churn_p_value",
+        "revenue_change_difference_low",
+        "revenue_change_difference_high",
+    ):
         assert effect[key] is None, key
 
 

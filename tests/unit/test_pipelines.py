@@ -2,6 +2,7 @@
 reference, in the declared order, and no step is named by a string. That `make run` (it runs
 these DAGs), the CLI, the bench and the drills' step runner execute the same declaration is
 shown by their runs (tests/integration/test_cli.py reads the steps `pipelines.execute` logs)."""
+
 from __future__ import annotations
 
 import re
@@ -44,7 +45,10 @@ def test_a_step_is_found_by_its_function_and_a_range_by_its_names():
     ingest = pipelines.INGEST
     assert ingest.step(ingest.steps[2].function) is ingest.steps[2]
     assert [s.name for s in ingest.between("build_staging", "validate_features")] == [
-        "build_staging", "build_features", "validate_features"]
+        "build_staging",
+        "build_features",
+        "validate_features",
+    ]
     with pytest.raises(KeyError, match="has no step 'score'"):
         ingest.between("score")
     with pytest.raises(ValueError, match="start the range there"):

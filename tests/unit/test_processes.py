@@ -1,5 +1,6 @@
 """job/deployment/processes.py: a started command's whole process group is stopped, including a child that
 ignores SIGTERM, and nothing of it is left afterwards (not even a zombie)."""
+
 from __future__ import annotations
 
 import os
@@ -48,7 +49,8 @@ def test_start_ticks_are_the_kernels_own_and_none_for_a_process_gone():
         stat = Path(f"/proc/{child.pid}/stat").read_text()
         assert processes.start_ticks(child.pid) == int(stat.rsplit(")", 1)[1].split()[19])
         assert psutil.Process(child.pid).create_time() == pytest.approx(
-            psutil.boot_time() + processes.start_ticks(child.pid) / os.sysconf("SC_CLK_TCK"), abs=0.01)
+            psutil.boot_time() + processes.start_ticks(child.pid) / os.sysconf("SC_CLK_TCK"), abs=0.01
+        )
     finally:
         child.kill()
         child.wait()

@@ -1,5 +1,6 @@
 """job/local/progress.py: one console line per task of an `airflow dags test` log, with durations and,
 during retraining, the family and an estimate of what remains."""
+
 from __future__ import annotations
 
 from job.local.progress import Follower

@@ -1,4 +1,5 @@
 """The suite files parse, map to GX classes and say what the export (etl/ingest/README.md, The export) and the schema say."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -71,12 +72,17 @@ def test_suite_columns_and_types_match_the_schema(suite):
 
 @pytest.mark.parametrize("suite", SUITES, ids=lambda s: s.name)
 def test_suite_guards_types_row_count_and_has_critical_checks(suite):
-    types = [e for e in suite.all_expectations() if e.type == "unexpected_rows_expectation"
-             and "pg_typeof" in e.kwargs["unexpected_rows_query"]]
-    assert len(types) == 1 and all(f'pg_typeof("{c}")' in types[0].kwargs["unexpected_rows_query"]
-                                   for c in suite.columns)
-    assert any(e.type == "expect_table_row_count_to_be_between" and e.severity == "critical"
-               for e in suite.expectations)
+    types = [
+        e
+        for e in suite.all_expectations()
+        if e.type == "unexpected_rows_expectation" and "pg_typeof" in e.kwargs["unexpected_rows_query"]
+    ]
+    assert len(types) == 1 and all(
+        f'pg_typeof("{c}")' in types[0].kwargs["unexpected_rows_query"] for c in suite.columns
+    )
+    assert any(
+        e.type == "expect_table_row_count_to_be_between" and e.severity == "critical" for e in suite.expectations
+    )
 
 
 def test_raw_suites_allow_the_known_typos_and_features_only_fixed_values():
@@ -104,8 +110,13 @@ def test_known_revenue_outlier_is_only_a_warning():
 def test_real_ranges_of_the_export_pass_every_critical_range():
     """The ranges measured on the real export (etl/ingest/README.md, The export) lie inside every critical bound (the real export must pass)."""
     measured = {
-        "promo_share": (0, 0.99), "marketing_current_month": (3, 5), "marketing_6m": (0.9, 6.6),
-        "tenure_days": (110, 1079), "minutes": (4, 23), "profit": (0.86, 7.43), "revenue": (0, 106862.2),
+        "promo_share": (0, 0.99),
+        "marketing_current_month": (3, 5),
+        "marketing_6m": (0.9, 6.6),
+        "tenure_days": (110, 1079),
+        "minutes": (4, 23),
+        "profit": (0.86, 7.43),
+        "revenue": (0, 106862.2),
     }
     checked = 0
     for suite in SUITES:
@@ -113,7 +124,10 @@ def test_real_ranges_of_the_export_pass_every_critical_range():
             column = e.kwargs.get("column")
             if e.type == "expect_column_values_to_be_between" and e.severity == "critical" and column in measured:
                 low, high = measured[column]
-                assert e.kwargs.get("min_value", low) <= low and high <= e.kwargs.get("max_value", high), (suite.name, column)
+                assert e.kwargs.get("min_value", low) <= low and high <= e.kwargs.get("max_value", high), (
+                    suite.name,
+                    column,
+                )
                 checked += 1
     assert checked >= len(measured)
 
@@ -124,7 +138,9 @@ def test_snapshot_query_filters_the_date_as_a_rendered_literal():
     assert query.rstrip().endswith("snapshot_date = '2026-05-31'")
 
 
-@pytest.mark.parametrize("bad", [dt.datetime(2026, 5, 31, 12), "2026-05-31", "2026-05-31'; DROP TABLE raw.money; --", 20260531])
+@pytest.mark.parametrize(
+    "bad", [dt.datetime(2026, 5, 31, 12), "2026-05-31", "2026-05-31'; DROP TABLE raw.money; --", 20260531]
+)
 def test_snapshot_date_must_be_a_date(bad):
     with pytest.raises((TypeError, ValueError)):
         BY_NAME["raw.money"].snapshot_query(bad)
@@ -132,39 +148,101 @@ def test_snapshot_date_must_be_a_date(bad):
 
 def _minimal(**changes) -> dict:
     suite = {
-        "name": "raw.money", "layer": "raw", "table": "raw.money",
+        "name": "raw.money",
+        "layer": "raw",
+        "table": "raw.money",
         "columns": {"snapshot_date": "date", "customer_id": "bigint"},
-        "expectations": [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "customer_id"},
-                          "severity": "critical", "notes": "why"}],
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_unique",
+                "kwargs": {"column": "customer_id"},
+                "severity": "critical",
+                "notes": "why",
+            }
+        ],
     }
     suite.update(changes)
     return suite
 
 
-@pytest.mark.parametrize("change, problem", [
-    ({"colums": {}}, "unknown keys"),
-    ({"table": "money"}, "schema.table"),
-    ({"columns": {"snapshot_date": "date", "customer id": "bigint"}}, "bad column"),
-    ({"columns": {"customer_id": "bigint"}}, "date column"),
-    ({"expectations": [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "customer_id"},
-                        "severity": "fatal", "notes": "x"}]}, "severity"),
-    ({"expectations": [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "customer_id"},
-                        "severity": "critical"}]}, "notes"),
-    ({"expectations": [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "id"},
-                        "severity": "critical", "notes": "x"}]}, "unknown column"),
-    ({"expectations": [{"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": "SELECT 1"},
-                        "severity": "critical", "notes": "x"}]}, "{batch}"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ({"colums": {}}, "unknown keys"),
+        ({"table": "money"}, "schema.table"),
+        ({"columns": {"snapshot_date": "date", "customer id": "bigint"}}, "bad column"),
+        ({"columns": {"customer_id": "bigint"}}, "date column"),
+        (
+            {
+                "expectations": [
+                    {
+                        "type": "expect_column_values_to_be_unique",
+                        "kwargs": {"column": "customer_id"},
+                        "severity": "fatal",
+                        "notes": "x",
+                    }
+                ]
+            },
+            "severity",
+        ),
+        (
+            {
+                "expectations": [
+                    {
+                        "type": "expect_column_values_to_be_unique",
+                        "kwargs": {"column": "customer_id"},
+                        "severity": "critical",
+                    }
+                ]
+            },
+            "notes",
+        ),
+        (
+            {
+                "expectations": [
+                    {
+                        "type": "expect_column_values_to_be_unique",
+                        "kwargs": {"column": "id"},
+                        "severity": "critical",
+                        "notes": "x",
+                    }
+                ]
+            },
+            "unknown column",
+        ),
+        (
+            {
+                "expectations": [
+                    {
+                        "type": "unexpected_rows_expectation",
+                        "kwargs": {"unexpected_rows_query": "SELECT 1"},
+                        "severity": "critical",
+                        "notes": "x",
+                    }
+                ]
+            },
+            "{batch}",
+        ),
+    ],
+)
 def test_parse_suite_rejects_mistakes(change, problem):
     with pytest.raises(quality.SuiteFileError, match=re.escape(problem)):
         quality.parse_suite(_minimal(**change))
 
 
 def test_query_lines_are_joined():
-    suite = quality.parse_suite(_minimal(expectations=[{
-        "type": "unexpected_rows_expectation", "severity": "warning", "notes": "x",
-        "kwargs": {"unexpected_rows_query": ["SELECT customer_id", "FROM {batch}", "WHERE false"]},
-    }]))
+    suite = quality.parse_suite(
+        _minimal(
+            expectations=[
+                {
+                    "type": "unexpected_rows_expectation",
+                    "severity": "warning",
+                    "notes": "x",
+                    "kwargs": {"unexpected_rows_query": ["SELECT customer_id", "FROM {batch}", "WHERE false"]},
+                }
+            ]
+        )
+    )
     assert suite.expectations[0].kwargs["unexpected_rows_query"] == "SELECT customer_id\nFROM {batch}\nWHERE false"
 
 
@@ -174,10 +252,20 @@ def test_suite_files_are_named_after_their_suite():
 
 
 def _finding(**changes) -> quality.Finding:
-    values = dict(suite="raw.market_file", table="raw.market_file", expectation="expect_column_values_to_be_between",
-                  severity="critical", success=False, column="promo_share", source_file="market_file.csv",
-                  source_column="Акционные_покупки", unexpected_count=3, unexpected_percent=0.23,
-                  sample=[1.5, 2.0, 7.0], arguments={"min_value": 0, "max_value": 1})
+    values = dict(
+        suite="raw.market_file",
+        table="raw.market_file",
+        expectation="expect_column_values_to_be_between",
+        severity="critical",
+        success=False,
+        column="promo_share",
+        source_file="market_file.csv",
+        source_column="Акционные_покупки",
+        unexpected_count=3,
+        unexpected_percent=0.23,
+        sample=[1.5, 2.0, 7.0],
+        arguments={"min_value": 0, "max_value": 1},
+    )
     values.update(changes)
     return quality.Finding(**values)
 
@@ -191,8 +279,15 @@ def test_failure_message_names_table_file_column_count_and_samples():
     result = quality.GateResult("raw", dt.date(2026, 5, 31), "run-1", now, now, (suite,))
     assert not result.success and result.critical_failures == [critical] and result.warnings == [warning]
     message = str(quality.QualityGateFailed(result))
-    for part in ("raw.market_file.promo_share", "market_file.csv", "«Акционные_покупки»", "3 unexpected",
-                 "[1.5, 2.0, 7.0]", "max_value=1", "2026-05-31"):
+    for part in (
+        "raw.market_file.promo_share",
+        "market_file.csv",
+        "«Акционные_покупки»",
+        "3 unexpected",
+        "[1.5, 2.0, 7.0]",
+        "max_value=1",
+        "2026-05-31",
+    ):
         assert part in message
     assert "tenure_days" not in message  # warnings do not fail the gate and are not listed as failures
     report = result.report()
@@ -209,16 +304,18 @@ def test_a_gate_with_only_warnings_passes():
 
 def test_an_expectation_that_raised_counts_as_failed_and_shows_the_error():
     finding = _finding(exception='column "promo_share" does not exist', unexpected_count=None, sample=[])
-    assert "error: column \"promo_share\" does not exist" in finding.describe()
+    assert 'error: column "promo_share" does not exist' in finding.describe()
 
 
 def test_samples_show_invisible_characters_as_escapes():
-    finding = _finding(expectation="expect_column_values_to_be_in_set", column="popular_category",
-                       sample=["Домашний\u00a0текстиль", "Кухонная\u200bпосуда", "a\x00b", "<b>x</b>"],
-                       arguments={"value_set": ["Домашний текстиль"]})
+    finding = _finding(
+        expectation="expect_column_values_to_be_in_set",
+        column="popular_category",
+        sample=["Домашний\u00a0текстиль", "Кухонная\u200bпосуда", "a\x00b", "<b>x</b>"],
+        arguments={"value_set": ["Домашний текстиль"]},
+    )
     text = finding.describe()
     assert "Домашний\\xa0текстиль" in text and "Кухонная\\u200bпосуда" in text and "\\u0000" in text
     assert "\u00a0" not in text and "\u200b" not in text
     assert "<b>x</b>" in text  # the log and messages are plain text: no HTML escaping there
     assert finding.as_detail()["sample"][0] == "Домашний\u00a0текстиль"  # dq.validation_runs keeps the value
-

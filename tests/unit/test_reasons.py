@@ -1,4 +1,5 @@
 """Per-customer reasons (top factors) and chunk scoring, on synthetic data with real pipelines."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,19 +24,24 @@ def rules():
 
 
 def _baseline(X):
-    return {**{c: float(X[c].median()) for c in features.NUMERIC_INPUT},
-            **{c: str(X[c].mode().iloc[0]) for c in features.CATEGORICAL}}
+    return {
+        **{c: float(X[c].median()) for c in features.NUMERIC_INPUT},
+        **{c: str(X[c].mode().iloc[0]) for c in features.CATEGORICAL},
+    }
 
 
 def _fit(family, params, X, y):
     return evaluation.calibrated(candidates.build_pipeline(family, params)).fit(X, y)
 
 
-@pytest.fixture(scope="module", params=[
-    {"encoder": "onehot", "scaler": "standard", "model__C": 1.0},
-    {"encoder": "ordinal", "scaler": "robust", "model__C": 0.3},
-    {"encoder": "onehot", "scaler": "minmax", "model__C": 0.5, "model__l1_ratio": 1.0},
-])
+@pytest.fixture(
+    scope="module",
+    params=[
+        {"encoder": "onehot", "scaler": "standard", "model__C": 1.0},
+        {"encoder": "ordinal", "scaler": "robust", "model__C": 0.3},
+        {"encoder": "onehot", "scaler": "minmax", "model__C": 0.5, "model__l1_ratio": 1.0},
+    ],
+)
 def logreg(request, data):
     _, X, y = data
     return _fit("logreg", request.param, X, y)
@@ -76,8 +82,11 @@ def test_top_factors_are_the_strongest_positive_impacts_in_words(logreg, data, r
     assert len(texts) == len(X)
     for i, text in enumerate(texts):
         factors = json.loads(text)
-        expected = [j for j in np.argsort(-impacts[i], kind="stable")[: rules.factor_count]
-                    if impacts[i, j] > 0 and impacts[i, j] >= rules.factor_min_impact]
+        expected = [
+            j
+            for j in np.argsort(-impacts[i], kind="stable")[: rules.factor_count]
+            if impacts[i, j] > 0 and impacts[i, j] >= rules.factor_min_impact
+        ]
         assert [f["feature"] for f in factors] == [features.FEATURES[j] for j in expected]
         for factor, j in zip(factors, expected):
             assert factor["impact"] == pytest.approx(impacts[i, j], abs=5e-5)
@@ -103,8 +112,10 @@ def test_score_chunk_outputs_one_row_per_customer(logreg, data, rules):
     assert set(out["segment"]) <= set(rules.codes)
     assert (out["score_date"] == "2026-05-31").all() and (out["rules_version"] == rules.version).all()
     # chunk boundaries do not matter: scoring two halves gives the same rows
-    halves = [scoring.score_chunk(frame.iloc[a:b], champion, explainer, rules, dt.date(2026, 5, 31))
-              for a, b in ((100, 200), (200, 350))]
+    halves = [
+        scoring.score_chunk(frame.iloc[a:b], champion, explainer, rules, dt.date(2026, 5, 31))
+        for a, b in ((100, 200), (200, 350))
+    ]
     import pandas as pd
 
     pd.testing.assert_frame_equal(pd.concat(halves, ignore_index=True), out)
@@ -115,10 +126,13 @@ def test_baseline_from_bundle_requires_medians_and_modes():
         scoring.baseline_from_bundle({"training_medians": {}, "training_modes": {}})
 
 
-@pytest.mark.parametrize("params", [
-    {"encoder": "onehot", "scaler": "standard", "model__C": 1.0, "model__gamma": 0.05},
-    {"encoder": "ordinal", "scaler": "minmax", "model__C": 3.0, "model__gamma": "scale"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"encoder": "onehot", "scaler": "standard", "model__C": 1.0, "model__gamma": 0.05},
+        {"encoder": "ordinal", "scaler": "minmax", "model__C": 3.0, "model__gamma": "scale"},
+    ],
+)
 def test_rbf_svc_impacts_equal_what_if_re_predictions(data, rules, params):
     _, X, y = data
     model = _fit("svc", params, X, y)
@@ -136,4 +150,6 @@ def test_exact_path_falls_back_when_it_cannot_reproduce_the_model(logreg, data, 
     wrong = np.clip(proba + 0.01, 0, 1)  # as if the model were not what the path assumes
     impacts = explainer.impacts(X, wrong)
     assert explainer.method == "what-if"
-    np.testing.assert_allclose(impacts, scoring.Explainer(logreg, _baseline(X), rules, allow_exact=False).impacts(X, wrong))
+    np.testing.assert_allclose(
+        impacts, scoring.Explainer(logreg, _baseline(X), rules, allow_exact=False).impacts(X, wrong)
+    )

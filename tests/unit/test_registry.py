@@ -1,4 +1,5 @@
 """Artifacts: sha256 and library versions are verified before anything is unpickled."""
+
 from __future__ import annotations
 
 import pickle

@@ -1,4 +1,5 @@
 """Which failures Airflow may retry: only those a retry can heal."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,16 +9,18 @@ import pytest
 import sqlalchemy as sa
 from airflow.sdk.exceptions import AirflowFailException
 
+from etl.ingest.loader import LoadError
 from etl.ops import claims
+from etl.ops.batches import PublishRefused
 from etl.warehouse import db, settings
 from job.orchestration import runtime
-from etl.ops.batches import PublishRefused
-from etl.ingest.loader import LoadError
 from ml.registry import ArtifactIntegrityError, NoChampionError
 
 
 def _lost_connection() -> sa.exc.OperationalError:
-    return sa.exc.OperationalError("SELECT 1", {}, psycopg2.OperationalError("server closed the connection unexpectedly"))
+    return sa.exc.OperationalError(
+        "SELECT 1", {}, psycopg2.OperationalError("server closed the connection unexpectedly")
+    )
 
 
 def _wrapped(error: Exception) -> Exception:
@@ -68,15 +71,18 @@ def test_other_failures_fail_at_once_with_their_message(name):
 def _missing_table() -> sa.exc.ProgrammingError:
     from psycopg2 import errors as pg_errors
 
-    return sa.exc.ProgrammingError("SELECT * FROM ops.newer_table", {},
-                                   pg_errors.UndefinedTable('relation "ops.newer_table" does not exist'))
+    return sa.exc.ProgrammingError(
+        "SELECT * FROM ops.newer_table", {}, pg_errors.UndefinedTable('relation "ops.newer_table" does not exist')
+    )
 
 
 def test_a_missing_table_on_a_warehouse_behind_this_code_says_to_run_churn_migrate(monkeypatch):
     """New code deployed, `churn migrate` not run: the task says what to run, not just the SQL error."""
+
     def behind(_engine):
-        raise db.NotMigrated("the warehouse 'churn' is at schema revision 0001; this code needs revision 0002. "
-                             "Run `churn migrate`")
+        raise db.NotMigrated(
+            "the warehouse 'churn' is at schema revision 0001; this code needs revision 0002. Run `churn migrate`"
+        )
 
     monkeypatch.setattr(db, "get_engine", lambda url=None: object())
     monkeypatch.setattr(db, "check_migrated", behind)
@@ -117,7 +123,9 @@ def test_the_snapshot_comes_from_params_events_or_the_logical_date():
     with pytest.raises(LookupError, match="no snapshot date"):
         runtime.snapshot_date({})
     assert runtime.snapshot_date({}, default=dt.date(2026, 11, 30)) == dt.date(2026, 11, 30)
-    assert runtime.snapshot_date({"logical_date": dt.datetime(2026, 11, 28, 3)}, default=dt.date(2026, 11, 30)) == dt.date(2026, 11, 28)
+    assert runtime.snapshot_date(
+        {"logical_date": dt.datetime(2026, 11, 28, 3)}, default=dt.date(2026, 11, 30)
+    ) == dt.date(2026, 11, 28)
     import pendulum
 
     plain = runtime.snapshot_date({"logical_date": pendulum.datetime(2026, 11, 28, 3)})
@@ -131,8 +139,10 @@ def test_a_burst_of_merged_events_resolves_to_its_newest_snapshot():
         def __init__(self, snapshot_date: str | None) -> None:
             self.extra = {"snapshot_date": snapshot_date} if snapshot_date else {}
 
-    burst = {"features": [Event("2026-11-28"), Event("2026-11-27"), Event("2026-11-29"), Event("2026-11-27")],
-             "other": [Event(None)]}  # a backfill of three dates coalesced into one run, one re-published
+    burst = {
+        "features": [Event("2026-11-28"), Event("2026-11-27"), Event("2026-11-29"), Event("2026-11-27")],
+        "other": [Event(None)],
+    }  # a backfill of three dates coalesced into one run, one re-published
     context = {"triggering_asset_events": burst, "logical_date": None}
     assert runtime.snapshot_date(context) == dt.date(2026, 11, 29)
     # a pinned date wins over the events

@@ -1,6 +1,7 @@
 """The schedule semantics the DAG docs promise: ingest at 02:00 UTC after waiting for the export,
 retraining only after ingest (on the features Asset), scoring on features or a new champion, a
 deadline on the nightly path (no database, no Airflow metadata)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,11 @@ pytestmark = pytest.mark.unit
 
 
 def _asset_names(timetable) -> set[str]:
-    return {asset.name for asset in timetable.asset_condition.objects} if hasattr(timetable.asset_condition, "objects") \
+    return (
+        {asset.name for asset in timetable.asset_condition.objects}
+        if hasattr(timetable.asset_condition, "objects")
         else {timetable.asset_condition.name}
+    )
 
 
 def test_ingest_runs_nightly_at_two_for_the_night_of_its_logical_date():
@@ -47,7 +51,9 @@ def test_retraining_follows_ingest_and_scoring_follows_features_or_a_new_champio
     assert [a.name for a in retrain.task_dict["announce_champion"].outlets] == [CHAMPION_MODEL.name]
 
 
-@pytest.mark.parametrize(("dag_id", "reference"), [("churn_ingest", "DagRunLogicalDateDeadline"), ("churn_score", "DagRunQueuedAtDeadline")])
+@pytest.mark.parametrize(
+    ("dag_id", "reference"), [("churn_ingest", "DagRunLogicalDateDeadline"), ("churn_score", "DagRunQueuedAtDeadline")]
+)
 def test_the_nightly_path_has_a_deadline_that_alerts(dag_id, reference, monkeypatch):
     monkeypatch.setenv("CHURN_DEADLINES", "on")  # as under a scheduler (job/deployment/stack.py)
     (alert,) = load_dag(dag_id).deadline

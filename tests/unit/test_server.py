@@ -1,4 +1,5 @@
 """etl/warehouse/server.py: where the warehouse is, without starting one."""
+
 from __future__ import annotations
 
 import sys

@@ -8,6 +8,7 @@ separated, when they share a row (`| `SYNTH_CUSTOMERS`, `SYNTH_SEED` | …`). Th
 exactly the fields of `Settings` plus the variables other programs read (READ_BY_OTHERS), so a
 setting added without a row, or a row left for a variable that no longer exists, fails here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,7 +37,7 @@ def documented_variables(readme: str) -> set[str]:
     start = next((i for i, line in enumerate(lines) if _HEADING.match(line)), None)
     assert start is not None, "README.md has no heading 'Configuration'"
     table: list[str] = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.startswith("|"):
             table.append(line)
         elif table or line.startswith("#"):
@@ -68,13 +69,17 @@ def test_the_readme_table_lists_exactly_the_settings():
 
 
 def test_the_table_is_found_by_its_heading_and_rows():
-    readme = "intro\n\n## Configuration (env)\n\ntext\n\n| variable | default |\n|---|---|\n" \
-             "| `A_B` | 1 |\n| `C`, `D_2` | x `NOT_A_NAME` |\n\n| `LATER_TABLE` | |\n"
+    readme = (
+        "intro\n\n## Configuration (env)\n\ntext\n\n| variable | default |\n|---|---|\n"
+        "| `A_B` | 1 |\n| `C`, `D_2` | x `NOT_A_NAME` |\n\n| `LATER_TABLE` | |\n"
+    )
     assert documented_variables(readme) == {"A_B", "C", "D_2"}
 
 
 def test_every_setting_says_what_it_is():
-    undescribed = [name for name, field in settings.Settings.model_fields.items() if not (field.description or "").strip()]
+    undescribed = [
+        name for name, field in settings.Settings.model_fields.items() if not (field.description or "").strip()
+    ]
     assert undescribed == []
 
 
@@ -84,19 +89,35 @@ def test_defaults(clean_env):
     assert current.MODEL_STORE_DIR == current.LOCAL_DIR / "models"
     assert current.REPORTS_DIR == current.LOCAL_DIR / "reports"
     assert current.SEGMENT_RULES == settings.PROJECT_ROOT / "config" / "segments.yaml"
-    assert (current.WAREHOUSE_URL, current.DATA_DIR, current.SNAPSHOT_DATE, current.AIRFLOW_PORT) == (None, None, None, None)
+    assert (current.WAREHOUSE_URL, current.DATA_DIR, current.SNAPSHOT_DATE, current.AIRFLOW_PORT) == (
+        None,
+        None,
+        None,
+        None,
+    )
     assert (current.SYNTH_CUSTOMERS, current.SYNTH_SEED, current.SNAPSHOTS) == (2000, 7, 1)
     assert (current.CHURN_SCORE_SHARDS, current.CHURN_SCORE_CHUNK_SIZE, current.CHURN_N_JOBS) == (2, 50_000, 1)
     assert (current.CHURN_SEARCH_BUDGET, current.CHURN_DEADLINES, current.CHURN_ALERT_WEBHOOK) == ("full", "on", None)
     assert current.CHURN_TRAINING_MAX_ROWS == 10_000 and current.CHURN_CLAIM_TTL_MINUTES == 30
-    assert current.SYNTH_OFFER_EFFECTS == {"high_risk_high_profit": 0.15, "abandoned_cart": 0.10, "promo_dependent": 0.10}
+    assert current.SYNTH_OFFER_EFFECTS == {
+        "high_risk_high_profit": 0.15,
+        "abandoned_cart": 0.10,
+        "promo_dependent": 0.10,
+    }
     assert settings.snapshot_date_from_env() == dt.date.today()
 
 
 def test_values_are_typed(clean_env, tmp_path):
-    values = {"LOCAL_DIR": str(tmp_path), "SNAPSHOT_DATE": "2026-11-27", "CHURN_SCORE_SHARDS": "4",
-              "CHURN_CLAIM_TTL_MINUTES": "0.5", "SYNTH_OFFER_EFFECTS": "kids_goods=0.2, cosmetics=0",
-              "CHURN_DEADLINES": "off", "SYNTH_MECHANISM_CHANGE_AT": "3", "DATA_DIR": "/exports/{snapshot_date}"}
+    values = {
+        "LOCAL_DIR": str(tmp_path),
+        "SNAPSHOT_DATE": "2026-11-27",
+        "CHURN_SCORE_SHARDS": "4",
+        "CHURN_CLAIM_TTL_MINUTES": "0.5",
+        "SYNTH_OFFER_EFFECTS": "kids_goods=0.2, cosmetics=0",
+        "CHURN_DEADLINES": "off",
+        "SYNTH_MECHANISM_CHANGE_AT": "3",
+        "DATA_DIR": "/exports/{snapshot_date}",
+    }
     for name, value in values.items():
         clean_env.setenv(name, value)
     current = settings.current()
@@ -115,17 +136,20 @@ def test_empty_means_unset(clean_env):
     assert current.LOCAL_DIR == settings.PROJECT_ROOT / ".local" and current.WAREHOUSE_URL is None
 
 
-@pytest.mark.parametrize("name, value, message", [
-    ("CHURN_SCORE_SHARDS", "two", "CHURN_SCORE_SHARDS='two' is not a whole number"),
-    ("CHURN_SCORE_CHUNK_SIZE", "1.5", "CHURN_SCORE_CHUNK_SIZE='1.5' is not a whole number"),
-    ("SNAPSHOT_DATE", "27.11.2026", "SNAPSHOT_DATE='27.11.2026' is not a date: use YYYY-MM-DD, e.g. 2026-11-27"),
-    ("SNAPSHOT_DATE", "1764201600", "SNAPSHOT_DATE='1764201600' is not a date"),  # no Unix timestamps
-    ("SNAPSHOTS", "0", "SNAPSHOTS='0' must be at least 1"),
-    ("CHURN_CLAIM_TTL_MINUTES", "half an hour", "CHURN_CLAIM_TTL_MINUTES='half an hour' is not a number"),
-    ("CHURN_SEARCH_BUDGET", "huge", "CHURN_SEARCH_BUDGET='huge' is not one of 'full', 'large' or 'reduced'"),
-    ("CHURN_DEADLINES", "maybe", "CHURN_DEADLINES='maybe' is not one of 'on' or 'off'"),
-    ("SYNTH_OFFER_EFFECTS", "kids_goods", "SYNTH_OFFER_EFFECTS='kids_goods' is not like 'segment=0.15,other=0'"),
-])
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("CHURN_SCORE_SHARDS", "two", "CHURN_SCORE_SHARDS='two' is not a whole number"),
+        ("CHURN_SCORE_CHUNK_SIZE", "1.5", "CHURN_SCORE_CHUNK_SIZE='1.5' is not a whole number"),
+        ("SNAPSHOT_DATE", "27.11.2026", "SNAPSHOT_DATE='27.11.2026' is not a date: use YYYY-MM-DD, e.g. 2026-11-27"),
+        ("SNAPSHOT_DATE", "1764201600", "SNAPSHOT_DATE='1764201600' is not a date"),  # no Unix timestamps
+        ("SNAPSHOTS", "0", "SNAPSHOTS='0' must be at least 1"),
+        ("CHURN_CLAIM_TTL_MINUTES", "half an hour", "CHURN_CLAIM_TTL_MINUTES='half an hour' is not a number"),
+        ("CHURN_SEARCH_BUDGET", "huge", "CHURN_SEARCH_BUDGET='huge' is not one of 'full', 'large' or 'reduced'"),
+        ("CHURN_DEADLINES", "maybe", "CHURN_DEADLINES='maybe' is not one of 'on' or 'off'"),
+        ("SYNTH_OFFER_EFFECTS", "kids_goods", "SYNTH_OFFER_EFFECTS='kids_goods' is not like 'segment=0.15,other=0'"),
+    ],
+)
 def test_a_bad_value_names_the_variable_and_the_value(clean_env, name, value, message):
     clean_env.setenv(name, value)
     with pytest.raises(settings.ConfigError) as raised:

@@ -4,6 +4,7 @@ quirks at realistic rates, and have a label a standard model can learn about as 
 Formats are checked against the real files themselves (headers, per-column value patterns that
 must match every real value), so a drift in either side fails here.
 """
+
 from __future__ import annotations
 
 import csv
@@ -68,10 +69,12 @@ def label_model(X: pd.DataFrame):
 
     numeric = [c for c in X.columns if c not in CATEGORICAL]
     return make_pipeline(
-        ColumnTransformer([
-            ("num", StandardScaler(), numeric),
-            ("cat", OneHotEncoder(drop="first", handle_unknown="ignore"), CATEGORICAL),
-        ]),
+        ColumnTransformer(
+            [
+                ("num", StandardScaler(), numeric),
+                ("cat", OneHotEncoder(drop="first", handle_unknown="ignore"), CATEGORICAL),
+            ]
+        ),
         LogisticRegression(max_iter=2000),
     )
 
@@ -108,8 +111,19 @@ def test_byte_conventions_match_the_real_export(snapshot, real_data_dir: Path) -
 # Pattern per column; each must hold for every real value too, so it is the real format.
 COLUMN_PATTERNS = {
     "market_file.csv": [
-        r"\d{6,}", r"Снизилась|Прежний уровень", r"премиум|стандарт|стандартт", r"да|нет",
-        r"\d\.\d", r"[345]", r"\d{3,4}", r"0\.\d\d?", r"[А-Яа-я ]+", r"\d", r"\d\d?", r"\d", r"\d\d?",
+        r"\d{6,}",
+        r"Снизилась|Прежний уровень",
+        r"премиум|стандарт|стандартт",
+        r"да|нет",
+        r"\d\.\d",
+        r"[345]",
+        r"\d{3,4}",
+        r"0\.\d\d?",
+        r"[А-Яа-я ]+",
+        r"\d",
+        r"\d\d?",
+        r"\d",
+        r"\d\d?",
     ],
     "market_money.csv": [r"\d{6,}", r"препредыдущий_месяц|предыдущий_месяц|текущий_месяц", r"\d+\.\d"],
     "market_time.csv": [r"\d{6,}", r"текущий_месяц|предыдцщий_месяц", r"\d\d?"],
@@ -230,8 +244,12 @@ def test_value_ranges_and_sets(snapshot, real_data_dir: Path) -> None:
     for column in ("min_текущий_месяц", "min_предыдцщий_месяц"):
         assert ours[column].between(4, 23).all()
     assert ours["Прибыль"].between(0.86, 7.43).all()
-    for column in ("Средний_просмотр_категорий_за_визит", "Неоплаченные_продукты_штук_квартал",
-                   "Ошибка_сервиса", "Страниц_за_визит"):
+    for column in (
+        "Средний_просмотр_категорий_за_визит",
+        "Неоплаченные_продукты_штук_квартал",
+        "Ошибка_сервиса",
+        "Страниц_за_визит",
+    ):
         assert ours[column].between(real[column].min(), real[column].max()).all(), column
     for column in ("Популярная_категория", "Разрешить сообщать", "Покупательская активность"):
         assert set(ours[column]) == set(real[column]), column
@@ -295,9 +313,7 @@ def test_label_depends_on_features_with_the_real_signs(large: pd.DataFrame, real
         coefs[key] = pd.Series(model[-1].coef_[0], index=model[0].get_feature_names_out())
     strong = coefs["real"][coefs["real"].abs() > 0.3].index
     assert len(strong) >= 8
-    assert (np.sign(coefs["real"][strong]) == np.sign(coefs["synth"][strong])).all(), (
-        pd.DataFrame(coefs).loc[strong]
-    )
+    assert (np.sign(coefs["real"][strong]) == np.sign(coefs["synth"][strong])).all(), pd.DataFrame(coefs).loc[strong]
     # the strongest drivers stay the strongest (not just the right sign)
     assert (coefs["synth"][strong].abs() > 0.15).all()
     assert coefs["synth"]["num__Страниц_за_визит"] < 0 and coefs["synth"]["num__Акционные_покупки"] > 0

@@ -6,6 +6,7 @@ The label model is re-implemented here from the CSVs (not taken from the generat
 a generator that drew labels from the wrong snapshot, or let treatments touch the random draws,
 fails here.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,12 +32,18 @@ IDS = np.arange(synth.REAL_FIRST_ID, synth.REAL_FIRST_ID + N)
 
 # LABEL_NUMERIC's names → the column of the wide frame that holds that feature
 COLUMNS = {
-    "pages": "Страниц_за_визит", "minutes_prev": "min_предыдцщий_месяц",
-    "categories_per_visit": "Средний_просмотр_категорий_за_визит", "promo": "Акционные_покупки",
-    "minutes_cur": "min_текущий_месяц", "unpaid": "Неоплаченные_продукты_штук_квартал",
-    "marketing_6m": "Маркет_актив_6_мес", "revenue_prev": "rev_предыдущий_месяц",
-    "revenue_prev2": "rev_препредыдущий_месяц", "revenue_cur": "rev_текущий_месяц",
-    "tenure": "Длительность", "errors": "Ошибка_сервиса",
+    "pages": "Страниц_за_визит",
+    "minutes_prev": "min_предыдцщий_месяц",
+    "categories_per_visit": "Средний_просмотр_категорий_за_визит",
+    "promo": "Акционные_покупки",
+    "minutes_cur": "min_текущий_месяц",
+    "unpaid": "Неоплаченные_продукты_штук_квартал",
+    "marketing_6m": "Маркет_актив_6_мес",
+    "revenue_prev": "rev_предыдущий_месяц",
+    "revenue_prev2": "rev_препредыдущий_месяц",
+    "revenue_cur": "rev_текущий_месяц",
+    "tenure": "Длительность",
+    "errors": "Ошибка_сервиса",
 }
 
 
@@ -82,8 +89,10 @@ def test_every_snapshot_has_the_same_customers_in_the_export_format(written, fra
         for name in FILES:
             assert read_bytes(folder)[name].split(b"\n", 1)[0] == read_bytes(tmp_path)[name].split(b"\n", 1)[0]
             kwargs = {"sep": ";", "decimal": ","} if name == "money.csv" else {}
-            assert pd.read_csv(folder / name, **kwargs).dtypes.to_dict() == \
-                pd.read_csv(tmp_path / name, **kwargs).dtypes.to_dict(), name
+            assert (
+                pd.read_csv(folder / name, **kwargs).dtypes.to_dict()
+                == pd.read_csv(tmp_path / name, **kwargs).dtypes.to_dict()
+            ), name
     for k in (0, K - 1):
         for name in FILES:
             for fields in rows(root / f"s{k}" / name):
@@ -100,7 +109,9 @@ def test_values_stay_inside_the_single_snapshot_ranges(frames, tmp_path: Path) -
         assert f["Акционные_покупки"].between(0, 0.99).all()
         assert f["Маркет_актив_6_мес"].between(0.9, 6.6).all() and f["Маркет_актив_тек_мес"].isin([3, 4, 5]).all()
         assert f["Прибыль"].between(0.86, 7.43).all()
-        assert f["Страниц_за_визит"].between(1, 20).all() and f["Средний_просмотр_категорий_за_визит"].between(1, 6).all()
+        assert (
+            f["Страниц_за_визит"].between(1, 20).all() and f["Средний_просмотр_категорий_за_визит"].between(1, 6).all()
+        )
         assert f["Неоплаченные_продукты_штук_квартал"].between(0, 10).all() and f["Ошибка_сервиса"].between(0, 9).all()
         prev2, prev = f["rev_препредыдущий_месяц"], f["rev_предыдущий_месяц"]
         assert ((prev2 == 0) | prev2.between(4000, 5700)).all() and ((prev == 0) | prev.between(2800, 7000)).all()
@@ -130,8 +141,9 @@ def test_features_persist_month_to_month_but_not_forever(frames) -> None:
 
 def test_fresh_quirks_every_snapshot(written) -> None:
     root, _ = written
-    orders = [pd.read_csv(root / f"s{k}" / "market_money.csv").groupby("id", sort=False)["Период"].first()
-              for k in (0, 1)]
+    orders = [
+        pd.read_csv(root / f"s{k}" / "market_money.csv").groupby("id", sort=False)["Период"].first() for k in (0, 1)
+    ]
     assert 0.4 < (orders[0] != orders[1]).mean() < 0.9  # row orders are re-drawn, not copied
 
 
@@ -224,8 +236,12 @@ def test_bytes_depend_on_the_spec_only_not_on_call_order(written, tmp_path: Path
 
 
 def test_invalid_specs_and_treatments_are_refused() -> None:
-    for bad in ({"customers": 0}, {"customers": 5, "horizon": 0}, {"customers": 5, "persistence": 1.5},
-                {"customers": 5, "mechanism_change_at": -1}):
+    for bad in (
+        {"customers": 0},
+        {"customers": 5, "horizon": 0},
+        {"customers": 5, "persistence": 1.5},
+        {"customers": 5, "mechanism_change_at": -1},
+    ):
         with pytest.raises(ValueError):
             HistorySpec(**bad)
     history = History(HistorySpec(5))
@@ -238,8 +254,9 @@ def test_invalid_specs_and_treatments_are_refused() -> None:
 
 
 def test_cli_writes_numbered_snapshot_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    counts = synth.main(["--customers", "40", "--seed", "2", "--out", str(tmp_path), "--snapshots", "3",
-                         "--start-id", "900000"])
+    counts = synth.main(
+        ["--customers", "40", "--seed", "2", "--out", str(tmp_path), "--snapshots", "3", "--start-id", "900000"]
+    )
     assert sorted(counts) == ["snapshot-01", "snapshot-02", "snapshot-03"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(counts)
     assert '"snapshot-03": {' in capsys.readouterr().out

@@ -1,4 +1,5 @@
 """etl.warehouse.text shows values from an export so that invisible and look-alike characters can be seen."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,38 +7,52 @@ import pytest
 from etl.warehouse.text import has_hidden_characters, quoted, visible
 
 
-@pytest.mark.parametrize("text", [
-    "Товары для детей", "Покупательская активность", "id", "5216.0", "0,98", "=HYPERLINK(\"x\")",
-    "'); DROP TABLE raw.money; --", "<script>alert(1)</script>", "Тип cервиса", "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Товары для детей",
+        "Покупательская активность",
+        "id",
+        "5216.0",
+        "0,98",
+        '=HYPERLINK("x")',
+        "'); DROP TABLE raw.money; --",
+        "<script>alert(1)</script>",
+        "Тип cервиса",
+        "",
+    ],
+)
 def test_visible_text_is_unchanged(text):
     assert visible(text) == text
     assert not has_hidden_characters(text)
 
 
-@pytest.mark.parametrize(("char", "shown"), [
-    ("\x00", "\\x00"),        # NUL
-    ("\x01", "\\x01"),        # control
-    ("\x1b", "\\x1b"),        # ESC, starts ANSI colour codes
-    ("\t", "\\x09"),
-    ("\n", "\\x0a"),
-    ("\r", "\\x0d"),
-    ("\x7f", "\\x7f"),        # DEL
-    ("\x85", "\\x85"),        # NEXT LINE
-    ("\u00a0", "\\xa0"),      # NO-BREAK SPACE: printable to Python, looks like a space
-    ("\u00ad", "\\xad"),      # SOFT HYPHEN
-    ("\u1680", "\\u1680"),    # OGHAM SPACE MARK
-    ("\u2002", "\\u2002"),    # EN SPACE
-    ("\u2007", "\\u2007"),    # FIGURE SPACE
-    ("\u200a", "\\u200a"),    # HAIR SPACE
-    ("\u200b", "\\u200b"),    # ZERO WIDTH SPACE
-    ("\u200d", "\\u200d"),    # ZERO WIDTH JOINER
-    ("\u2028", "\\u2028"),    # LINE SEPARATOR
-    ("\u202e", "\\u202e"),    # RIGHT-TO-LEFT OVERRIDE
-    ("\u202f", "\\u202f"),    # NARROW NO-BREAK SPACE
-    ("\u3000", "\\u3000"),    # IDEOGRAPHIC SPACE
-    ("\ufeff", "\\ufeff"),    # BOM / ZERO WIDTH NO-BREAK SPACE
-])
+@pytest.mark.parametrize(
+    ("char", "shown"),
+    [
+        ("\x00", "\\x00"),  # NUL
+        ("\x01", "\\x01"),  # control
+        ("\x1b", "\\x1b"),  # ESC, starts ANSI colour codes
+        ("\t", "\\x09"),
+        ("\n", "\\x0a"),
+        ("\r", "\\x0d"),
+        ("\x7f", "\\x7f"),  # DEL
+        ("\x85", "\\x85"),  # NEXT LINE
+        ("\u00a0", "\\xa0"),  # NO-BREAK SPACE: printable to Python, looks like a space
+        ("\u00ad", "\\xad"),  # SOFT HYPHEN
+        ("\u1680", "\\u1680"),  # OGHAM SPACE MARK
+        ("\u2002", "\\u2002"),  # EN SPACE
+        ("\u2007", "\\u2007"),  # FIGURE SPACE
+        ("\u200a", "\\u200a"),  # HAIR SPACE
+        ("\u200b", "\\u200b"),  # ZERO WIDTH SPACE
+        ("\u200d", "\\u200d"),  # ZERO WIDTH JOINER
+        ("\u2028", "\\u2028"),  # LINE SEPARATOR
+        ("\u202e", "\\u202e"),  # RIGHT-TO-LEFT OVERRIDE
+        ("\u202f", "\\u202f"),  # NARROW NO-BREAK SPACE
+        ("\u3000", "\\u3000"),  # IDEOGRAPHIC SPACE
+        ("\ufeff", "\\ufeff"),  # BOM / ZERO WIDTH NO-BREAK SPACE
+    ],
+)
 def test_invisible_characters_are_escaped(char, shown):
     assert visible(char) == shown
     assert visible(f"Тип{char}сервиса") == f"Тип{shown}сервиса"

@@ -1,5 +1,6 @@
 """The bounded-retraining rule: a stratified, grouped, deterministic sample above the row limit,
 and the super-linear families left out above their size."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,9 +22,11 @@ def _frame(rows: int, seed: int = 0) -> pd.DataFrame:
     frame = pd.DataFrame(data)
     pairs = min(2000, rows // 2)  # customers i and i + rows // 2 agree on all but profit
     key = list(features.DUPLICATE_KEY)
-    frame.loc[rows // 2: rows // 2 + pairs - 1, key] = frame.loc[: pairs - 1, key].to_numpy()
+    frame.loc[rows // 2 : rows // 2 + pairs - 1, key] = frame.loc[: pairs - 1, key].to_numpy()
     # with opposite labels, so the two fall into different strata of the stratified draw
-    frame.loc[rows // 2: rows // 2 + pairs - 1, features.TARGET] = 1 - frame.loc[: pairs - 1, features.TARGET].to_numpy()
+    frame.loc[rows // 2 : rows // 2 + pairs - 1, features.TARGET] = (
+        1 - frame.loc[: pairs - 1, features.TARGET].to_numpy()
+    )
     return frame
 
 

@@ -5,6 +5,7 @@ hands over its connection in `config.attributes`: every revision then runs insid
 transaction, under its advisory lock, and the version table is ops.alembic_version. There is no
 alembic.ini and no offline (--sql) mode.
 """
+
 from __future__ import annotations
 
 from alembic import context

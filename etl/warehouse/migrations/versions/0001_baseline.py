@@ -9,6 +9,7 @@ tests/integration/fixtures/main_layout.sql is this layout, frozen.
 
 Revision ID: 0001
 """
+
 from __future__ import annotations
 
 revision = "0001"

@@ -7,6 +7,7 @@ longer creates them, so an upgraded warehouse equals a fresh one.
 Revision ID: 0002
 Revises: 0001
 """
+
 from __future__ import annotations
 
 from alembic import op
