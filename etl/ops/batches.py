@@ -139,10 +139,12 @@ def publish(
     *,
     step: str,
 ) -> bool:
-    """In one transaction: check the staged batch is the gated one, `move_rows` (replace the
-    published date), mark it published and release the run's claim. False when it was already
+    """In one transaction, after the layer's other publishes (sql/ops/lock_publish.sql): check the
+    staged batch is the gated one, `move_rows` (replace the published date), mark it published
+    and release the run's claim. False when it was already
     published (a retry): nothing is changed. `step`: the calling step's name, as in `gate`."""
     with engine.begin() as conn:
+        db.run_sql(conn, "ops", "lock_publish", {"layer": layer})  # publishes of a layer take turns: no deadlock
         batch = _held_batch(conn, layer, snapshot_date, run, step)
         if batch.published_at is not None:
             log.info(

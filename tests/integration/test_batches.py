@@ -75,3 +75,52 @@ def test_nothing_staged_is_refused_and_publishes_nothing(engine):
     with pytest.raises(batches.PublishRefused, match="nothing was staged"):
         ingest.validate_features(engine, never)
     assert features_of(engine, never) == []
+
+
+def test_publishes_of_several_dates_at_once_neither_deadlock_nor_wait_for_a_retry(engine, real_data_dir):
+    """Each publish first counts its staged rows (a shared lock on the staged parent table), then
+    detaches its date's partition (an exclusive lock on that parent). Two publishes that both
+    counted before either detaches would each wait for the other: a deadlock, which Airflow
+    retries 5 minutes later. The barrier holds each publish after its count until the other has
+    counted too, or for 5 s when the other cannot get that far (publishes take turns)."""
+    import threading
+
+    from etl.warehouse import db
+
+    dates = [dt.date(2026, 5, 29), dt.date(2026, 5, 30)]
+    for snapshot_date in dates:  # staged and gated, not yet published
+        pipelines.execute(pipelines.INGEST, engine, snapshot_date, last="validate_features", data_dir=real_data_dir)
+    barrier = threading.Barrier(len(dates), timeout=5)
+    outcomes: dict[dt.date, object] = {}
+
+    def count_then_wait(snapshot_date: dt.date):
+        def count_staged(conn) -> int:
+            params = {"snapshot_date": snapshot_date}
+            staged = db.run_sql(conn, "features", "count_staged_rows", params).mappings().one()["customers"]
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass  # the other publish waits for this one's turn: nothing to meet
+            return staged
+
+        return count_staged
+
+    def publish(snapshot_date: dt.date) -> None:
+        params = {"snapshot_date": snapshot_date}
+        try:
+            outcomes[snapshot_date] = batches.publish(
+                engine, "features", snapshot_date, None, count_then_wait(snapshot_date),
+                lambda conn: db.run_sql(conn, "features", "publish_customer_features", params),
+                step="publish_features",
+            )  # fmt: skip
+        except Exception as error:  # a deadlock: DeadlockDetected, classed transient, so retried
+            outcomes[snapshot_date] = error
+
+    threads = [threading.Thread(target=publish, args=(d,)) for d in dates]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert outcomes == {d: True for d in dates}
+    for snapshot_date in dates:
+        assert len(features_of(engine, snapshot_date)) == 1300
