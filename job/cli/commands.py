@@ -66,7 +66,8 @@ def migrate() -> None:
 @main.command()
 @click.option("--dates", default=10, show_default=True, help="how many scored dates to list")
 def status(dates: int) -> None:
-    """Champion, newest gate of each layer, newest scored dates and the claims held now."""
+    """Champion, newest gate of each layer, newest scored dates, the claims held now and the
+    alerts the webhook did not take."""
     from etl.ops import claims
     from etl.warehouse import db
     from ml import registry
@@ -82,6 +83,7 @@ def status(dates: int) -> None:
     with engine.connect() as conn:
         gates = db.run_sql(conn, "dq", "select_newest_gates").mappings().all()
         scored = db.run_sql(conn, "status", "select_scored_dates", {"limit": dates}).mappings().all()
+        undelivered = db.run_sql(conn, "ops", "select_undelivered_alerts", {"limit": dates}).mappings().all()
     for gate in gates:
         verdict = "passed" if gate["success"] else "FAILED"
         click.echo(
@@ -99,6 +101,11 @@ def status(dates: int) -> None:
         click.echo(
             f"claim {claim['pipeline']} {claim['snapshot_date']}: {claim['run_id']} ({claim['step']}), "
             f"expires {claim['expires_at']:%Y-%m-%d %H:%M}"
+        )
+    for alert in undelivered:  # the webhook was down or alerts are off: the record is all there is
+        click.echo(
+            f"alert not delivered ({alert['attempts']} attempts, {alert['last_error']}) "
+            f"at {alert['raised_at']:%Y-%m-%d %H:%M}: {alert['text']}"
         )
 
 

@@ -6,8 +6,13 @@ the environment only.
 receiver can route on. Deadlines are Airflow Deadline Alerts (experimental in Airflow 3.1+): the
 scheduler notices the miss and the triggerer runs `deadline_missed`.
 Unset, alerts are off and the failure callback says so in the task log, so a silent pipeline is
-a visible decision, not an accident. A webhook that cannot be reached never hides the task's own
-failure: the error is logged and the callback returns.
+a visible decision, not an accident.
+
+Not lost: a webhook that cannot be reached or answers 5xx is tried ATTEMPTS times, BACKOFF_SECONDS
+doubling in between; every alert is recorded once per key in `ops.alerts` (the warehouse of
+WAREHOUSE_URL) with whether the webhook took it, and `churn status` lists those it did not. A
+callback run again for the same failure finds its key recorded and sends nothing. Nothing here
+ever hides the task's own failure: errors are logged and the callback returns.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import urllib.error
 import urllib.request
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -23,7 +29,9 @@ from urllib.parse import urlsplit
 log = logging.getLogger(__name__)
 WEBHOOK_VARIABLE = "CHURN_ALERT_WEBHOOK"
 DEADLINES_VARIABLE = "CHURN_DEADLINES"
-TIMEOUT_SECONDS = 10
+TIMEOUT_SECONDS = 5
+ATTEMPTS = 3
+BACKOFF_SECONDS = 1.0  # then 2 s: a webhook restarting for a few seconds still gets the alert
 
 
 def failure_message(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,9 +50,15 @@ def failure_message(context: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def failure_key(context: Mapping[str, Any]) -> str:
+    """One key per final failure of a task instance: a rerun of the callback finds it recorded."""
+    ti = context["ti"]
+    return f"{ti.dag_id}.{ti.task_id}[{getattr(ti, 'map_index', -1)}] {context.get('run_id')} try {getattr(ti, 'try_number', None)}"
+
+
 def notify_failure(context: Mapping[str, Any]) -> None:
     """Failure callback: POST the failure to CHURN_ALERT_WEBHOOK, or log that alerts are off."""
-    send(failure_message(context))
+    send(failure_message(context), key=failure_key(context))
 
 
 def deadline(what: str, *, after_logical_date: dt.timedelta | None = None, after_queued: dt.timedelta | None = None):
@@ -83,29 +97,99 @@ async def deadline_missed(what: str, interval: str, context: Mapping[str, Any] |
         "run_id": run_id,
         "reason": f"deadline missed: {what}",
     }
-    await asyncio.to_thread(send, message)
+    await asyncio.to_thread(send, message, f"deadline {what}: {dag_id} {run_id}")
 
 
-def send(message: Mapping[str, Any]) -> None:
-    """POST `message` to CHURN_ALERT_WEBHOOK, or log that alerts are off; never raises."""
+def send(message: Mapping[str, Any], key: str | None = None) -> None:
+    """POST `message` to CHURN_ALERT_WEBHOOK (retried), or log that alerts are off; with a `key`,
+    record it once in ops.alerts and send nothing when the key was raised already. Never raises."""
     from etl.warehouse import settings
 
+    if key is not None and not _record(key, message):
+        log.info("alert %s was raised already: not sent again", key)
+        return
     try:
         url = settings.reporting().CHURN_ALERT_WEBHOOK  # readable while another setting is bad
     except settings.ConfigError as error:  # the alert settings themselves
-        log.warning("alerts are off (%s): %s", error, message["text"])
-        return
+        url, off = None, f"alerts are off ({error})"
+    else:
+        off = f"alerts are off ({WEBHOOK_VARIABLE} is unset)"
     if not url:
-        log.warning("alerts are off (%s is unset): %s", WEBHOOK_VARIABLE, message["text"])
+        log.warning("%s: %s", off, message["text"])
+        _delivered(key, 0, False, off)
         return
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(message, ensure_ascii=False, default=str).encode("utf-8"),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
+    attempts, error = _post(url, message)
+    _delivered(key, attempts, error is None, error)
+    if error is not None:
+        log.warning("could not send the alert to %s (%d attempts): %s; kept in ops.alerts: %s",
+                    urlsplit(url).netloc, attempts, error, message["text"])  # fmt: skip
+
+
+def _post(url: str, message: Mapping[str, Any]) -> tuple[int, str | None]:
+    """POST until the webhook takes it or ATTEMPTS are used: (attempts, last error or None).
+    A 4xx answer is not retried: the same request would be refused again."""
+    import time
+
+    body = json.dumps(message, ensure_ascii=False, default=str).encode("utf-8")
+    error: str | None = None
+    for attempt in range(1, ATTEMPTS + 1):
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+                log.info("alert sent to %s (HTTP %s)", urlsplit(url).netloc, response.status)
+                return attempt, None
+        except urllib.error.HTTPError as failed:
+            error = f"HTTP {failed.code}"
+            if failed.code < 500:
+                return attempt, error
+        except Exception as failed:  # unreachable, refused, timed out
+            error = f"{type(failed).__name__}: {failed}"
+        if attempt < ATTEMPTS:
+            time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+    return ATTEMPTS, error
+
+
+def _engine():
+    """The warehouse engine, or None where there is no warehouse configured (nothing recorded)."""
+    from etl.warehouse import db, settings
+
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            log.info("alert sent to %s (HTTP %s)", urlsplit(url).netloc, response.status)
-    except Exception as error:  # a callback must not hide the task's own failure
-        log.warning("could not send the alert to %s: %s", urlsplit(url).netloc, error)
+        url = settings.current().WAREHOUSE_URL
+    except settings.ConfigError:
+        return None
+    return db.get_engine(url) if url else None
+
+
+def _record(key: str, message: Mapping[str, Any]) -> bool:
+    """Record the alert under `key`; False when it was recorded already. True (send it) when the
+    warehouse cannot be reached: better a second alert than none."""
+    from etl.warehouse import db
+
+    engine = _engine()
+    if engine is None:
+        return True
+    params = {
+        "alert_key": key,
+        "text": message["text"],
+        "payload": json.dumps(message, ensure_ascii=False, default=str),
+    }
+    try:
+        with engine.begin() as conn:
+            return db.run_sql(conn, "ops", "insert_alert", params).first() is not None
+    except Exception as error:
+        log.warning("could not record the alert in ops.alerts: %s", error)
+        return True
+
+
+def _delivered(key: str | None, attempts: int, delivered: bool, error: str | None) -> None:
+    from etl.warehouse import db
+
+    engine = _engine() if key is not None else None
+    if engine is None:
+        return
+    params = {"alert_key": key, "attempts": attempts, "delivered": delivered, "last_error": error}
+    try:
+        with engine.begin() as conn:
+            db.run_sql(conn, "ops", "update_alert_delivery", params)
+    except Exception as recording_failed:
+        log.warning("could not record the alert's delivery in ops.alerts: %s", recording_failed)

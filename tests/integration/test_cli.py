@@ -127,3 +127,25 @@ def test_a_bad_date_is_a_usage_error_and_reports_name_the_files(warehouse):
     assert bad.exit_code == 2 and "DATE='27.11.2026' is not a date" in bad.output
     reports = churn(warehouse, "reports")
     assert "Data Docs:" in reports.output and "model card: " in reports.output and ".html" in reports.output
+
+
+def test_an_alert_the_webhook_did_not_take_is_kept_once_and_status_shows_it(warehouse, monkeypatch):
+    from types import SimpleNamespace
+
+    from job.orchestration import alerts
+
+    monkeypatch.setenv(alerts.WEBHOOK_VARIABLE, "http://127.0.0.1:1/hook")  # nothing listens there
+    monkeypatch.setattr(alerts, "BACKOFF_SECONDS", 0.0)
+    context = {
+        "ti": SimpleNamespace(dag_id="churn_ingest", task_id="load_raw", map_index=-1, try_number=3),
+        "run_id": "scheduled__2026-08-30T02:00:00+00:00",
+        "exception": ValueError("market_file.csv, column «Акционные_покупки», rows 3, 17: not a number"),
+    }
+    alerts.notify_failure(context)
+    alerts.notify_failure(context)  # the callback run again for the same final failure: no second alert
+    [alert] = rows(warehouse["engine"], "SELECT attempts, delivered_at, last_error, text FROM ops.alerts")
+    assert alert["attempts"] == alerts.ATTEMPTS and alert["delivered_at"] is None
+    assert "Connection refused" in alert["last_error"] and "churn_ingest.load_raw failed" in alert["text"]
+    status = churn(warehouse, "status")
+    assert f"alert not delivered ({alerts.ATTEMPTS} attempts, " in status.output
+    assert "churn_ingest.load_raw failed in run scheduled__2026-08-30" in status.output

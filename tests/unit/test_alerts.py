@@ -21,14 +21,33 @@ CONTEXT = {
 }
 
 
+class Received(list):
+    """The messages the webhook took; `answers`: status codes to answer first (then 204)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: list[int] = []
+
+
+@pytest.fixture(autouse=True)
+def no_warehouse(monkeypatch):
+    """Unit tests send without a durable record (tests/integration/test_cli.py covers ops.alerts)."""
+    monkeypatch.delenv("WAREHOUSE_URL", raising=False)
+    monkeypatch.setattr(alerts, "BACKOFF_SECONDS", 0.0)
+
+
 @pytest.fixture()
 def webhook():
-    received: list[dict] = []
+    received = Received()
+    answers = received.answers
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's name)
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            status = answers.pop(0) if answers else 204
+            if status < 300:
+                received.append(body)
+            self.send_response(status)
             self.end_headers()
 
         def log_message(self, *args):
@@ -79,3 +98,23 @@ def test_a_bad_setting_elsewhere_is_still_alerted(webhook, monkeypatch):
     alerts.notify_failure(CONTEXT)
     assert len(received) == 1
     assert alerts.deadline("scores published", after_queued=dt.timedelta(hours=1)) is None
+
+
+def test_a_webhook_answering_5xx_is_tried_again_and_takes_the_alert(webhook, monkeypatch, caplog):
+    url, received = webhook
+    received.answers.extend([503, 502])  # restarting: two refusals, then it takes it
+    monkeypatch.setenv(alerts.WEBHOOK_VARIABLE, url)
+    with caplog.at_level(logging.WARNING, logger=alerts.__name__):
+        alerts.notify_failure(CONTEXT)
+    assert len(received) == 1 and received.answers == []
+    assert "could not send" not in caplog.text
+
+
+def test_a_4xx_answer_is_not_tried_again(webhook, monkeypatch, caplog):
+    url, received = webhook
+    received.answers.extend([404, 404])
+    monkeypatch.setenv(alerts.WEBHOOK_VARIABLE, url)
+    with caplog.at_level(logging.WARNING, logger=alerts.__name__):
+        alerts.notify_failure(CONTEXT)
+    assert received == [] and received.answers == [404]  # one attempt: the same request is refused again
+    assert "(1 attempts): HTTP 404" in caplog.text
