@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint unit integration bench bench-retrain lock venv psql bi-login churn airflow airflow-stop airflow-cli clean-local
+.PHONY: run test lint unit integration bench bench-retrain lock venv psql bi-login churn airflow airflow-stop airflow-status airflow-cli clean-local
 
 venv: $(INSTALLED)
 
@@ -61,6 +61,10 @@ airflow: venv
 
 airflow-stop: venv
 	$(BIN)/python -m job.deployment stop
+
+# Each component of that deployment: running or stopped, and how often make airflow restarted it
+airflow-status: venv
+	$(BIN)/python -m job.deployment status
 
 # The airflow CLI on that deployment, e.g. make airflow-cli ARGS='dags list-runs churn_score'
 airflow-cli: venv

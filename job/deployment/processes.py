@@ -24,6 +24,10 @@ import psutil
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+class DeploymentError(RuntimeError):
+    """A component did not start or stopped by itself (too often); the message names its log."""
+
+
 def start_airflow(args: list[str], env: Mapping[str, str], log_file: Path) -> subprocess.Popen:
     """`python -m airflow <args>` in a new process group, stdout and stderr to `log_file`."""
     log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.warehouse import server, settings
-from job.deployment import processes
+from job.deployment import processes, supervisor
+from job.deployment.processes import DeploymentError
 from job.orchestration import pools
 
 COMPONENTS: dict[str, list[str]] = {
@@ -37,10 +38,6 @@ CELERY_WORKER = {"celery-worker": ["celery", "worker", "--concurrency", "2"]}
 DEFAULT_PORT = 8080  # Airflow's own default, when free: the address a user expects
 HEALTHY_WITHIN_SECONDS = 180
 STATE_FILE = "deployment.json"
-
-
-class DeploymentError(RuntimeError):
-    """A component did not start or stopped by itself; the message names its log."""
 
 
 @dataclass
@@ -165,6 +162,30 @@ class Deployment:
             f"not healthy within {within_seconds:.0f} s: {health or 'API not answering'}; logs: {self.home / 'logs'}"
         )
 
+    def component_states(self) -> dict[str, bool]:
+        """Whether each component of the state file still runs: its pid alive, and the same
+        process it started (not a reused pid)."""
+        if not self.state_file.exists():
+            return {}
+        state = json.loads(self.state_file.read_text())
+        return {
+            name: supervisor.reap(pid) and processes.start_ticks(pid) == state["started"].get(name)
+            for name, pid in state["pids"].items()
+        }
+
+    def restart(self, name: str) -> int:
+        """Start component `name` again (what is left of its process group stopped first);
+        returns how many times it has been restarted."""
+        state = json.loads(self.state_file.read_text())
+        old = state["pids"][name]
+        if processes.group_alive(old):
+            processes.stop_group(old, grace_seconds=10)
+        pid = processes.start_airflow(self.components()[name], self.env, self.home / "logs" / f"{name}.log").pid
+        state["pids"][name], state["started"][name] = pid, processes.start_ticks(pid)
+        state.setdefault("restarts", {})[name] = state.get("restarts", {}).get(name, 0) + 1
+        self.state_file.write_text(json.dumps(state))
+        return state["restarts"][name]
+
     def _raise_if_one_died(self) -> None:
         for name, pid in self._pids().items():
             processes.reap_children(pid)
@@ -238,41 +259,6 @@ def free_port(prefer: int = 0) -> int:
     raise DeploymentError("no free port on 127.0.0.1")
 
 
-def _serve_until_stopped(deployment: Deployment) -> int:
-    """`make airflow`: print where the UI is, then wait for Ctrl-C, SIGTERM, `make airflow-stop`
-    (the state file goes) or a component dying; stop every component on the way out.
-
-    SIGINT is handled explicitly: a shell starts a background job (`make airflow &`) with SIGINT
-    ignored, and Python then installs no KeyboardInterrupt handler of its own."""
-    import signal
-
-    def stop(signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop)
-    started = deployment._pids()
-    print(f"Airflow UI: {deployment.url}   login: admin / {deployment.admin_password()}")
-    print(f"DAGs start paused: unpause them in the UI. Exports are read from {deployment.env['DATA_DIR']}")
-    print(f"logs: {deployment.home / 'logs'}   stop: Ctrl-C or `make airflow-stop`", flush=True)
-    try:
-        while deployment.state_file.exists():
-            deployment._raise_if_one_died()
-            time.sleep(1)
-        print("stopped by `make airflow-stop`", flush=True)
-        return 0
-    except KeyboardInterrupt:
-        print("stopping Airflow …", flush=True)
-        return 0
-    except DeploymentError as error:
-        print(f"make airflow stopped: {error}", flush=True)
-        return 1
-    finally:
-        processes.ignore_stop_signals()
-        deployment.stop(started)  # also waits for what `make airflow-stop` is still stopping
-        print("Airflow stopped: no component is left running", flush=True)
-
-
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     """start [--foreground] [--executor …] | stop | status | airflow <the airflow CLI's arguments>.
 
@@ -309,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.action == "status":
         state = json.loads(deployment.state_file.read_text()) if deployment.running() else None
         print(f"running at {state['url']} ({state['executor']})" if state else "not running")
+        restarts = supervisor.restart_counts(deployment.state_file.read_text()) if state else {}
+        for name, running in (deployment.component_states() if state else {}).items():
+            print(f"  {name}: {'running' if running else 'stopped'}, restarted {restarts.get(name, 0)} times")
         return 0 if state else 1
     try:
         print(f"starting Airflow ({args.executor}, metadata on the warehouse server) …", flush=True)
@@ -316,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     except DeploymentError as error:
         print(f"make airflow stopped: {error}")
         return 1
-    return _serve_until_stopped(deployment) if args.foreground else 0
+    return supervisor.serve_until_stopped(deployment) if args.foreground else 0
 
 
 if __name__ == "__main__":

@@ -70,6 +70,9 @@ def test_a_backfill_of_three_nights_scores_each_night_once(checkout, celery):
     assert sorted(run["logical_date"][:10] for run in ingest_runs) == [
         snapshot_date.isoformat() for snapshot_date in DATES
     ]
+    for run in ingest_runs:  # three dates published side by side: none deadlocked and waited for a retry
+        path = f"/api/v2/dags/churn_ingest/dagRuns/{run['dag_run_id']}/taskInstances/publish_features"
+        assert api.get(path)["try_number"] == 1
     wait_for(
         lambda: set(person.scored(engine)) == set(DATES) and person.settled(api, "churn_score", DATES, 1),
         person.RUNS_SETTLE_SECONDS,
@@ -114,6 +117,28 @@ def test_a_republished_night_and_only_it_is_rescored_with_its_new_export(checkou
     assert {snapshot_date: rescored[snapshot_date] for snapshot_date in untouched} == {
         snapshot_date: scored[snapshot_date] for snapshot_date in untouched
     }
+
+
+def test_a_component_that_dies_is_started_again_and_make_airflow_status_shows_it(checkout, celery):
+    """make airflow supervises: a component killed (an OOM kill, a crash) is started again after
+    its backoff, the log says so, and the deployment goes on (the stop test below stops it)."""
+    import json
+    import os
+    import signal
+
+    state = json.loads((checkout["local"] / "deployment" / "deployment.json").read_text())
+    os.killpg(state["pids"]["dag-processor"], signal.SIGKILL)
+    wait_for(lambda: "dag-processor started again (restart 1)" in celery["log"].read_text(), 60, "the restart")
+    assert "dag-processor stopped by itself (log: " in celery["log"].read_text()
+    status = person.make(checkout["env"], "airflow-status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "  dag-processor: running, restarted 1 times" in status.stdout
+    assert "  scheduler: running, restarted 0 times" in status.stdout
+    wait_for(
+        lambda: (celery["api"].get("/api/v2/monitor/health").get("dag_processor") or {}).get("status") == "healthy",
+        120,
+        "the restarted dag-processor reports healthy",
+    )
 
 
 def test_make_airflow_stop_from_another_shell_ends_make_airflow_and_leaves_nothing(checkout, celery):
