@@ -10,24 +10,36 @@ is refused with `SnapshotBusy`, naming the run that holds the date; a retry of t
 a killed run's claim expires after `CHURN_CLAIM_TTL_MINUTES` (default 30) — or an operator clears
 it: `python -m etl.ops.claims clear ingest 2026-11-27`.
 
+A claim whose holder process ran the whole run (`make run`'s `airflow dags test`, the CLI and
+every `job.pipelines.execute`: `whole_run()` or CHURN_CLAIM_HOLDER=run) is taken over at once,
+and the take-over logged, when that process is provably gone: same host, and its pid names no
+process or one started at another time (a reused pid). A scheduler task's process ends after
+each step of a live run, so its claim is never taken over; it expires.
+
 `run=None` (a script or test calling one step) claims nothing across steps: the step still waits
 for other steps of the date and is refused while another run's claim is live.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+import logging
 import os
 import socket
 import sys
 import uuid
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
+import psutil
 import sqlalchemy as sa
 
 from etl.warehouse import db, settings
 
+log = logging.getLogger(__name__)
 Pipeline = Literal["ingest", "score"]
+_WHOLE_RUN: contextvars.ContextVar[bool] = contextvars.ContextVar("whole_run", default=False)
 LOCK_CLASSES: dict[str, int] = {"ingest": 727101, "score": 727102}
 
 
@@ -53,7 +65,12 @@ def hold(conn: sa.Connection, pipeline: Pipeline, snapshot_date: dt.date, run: s
     db.run_sql(conn, "ops", "lock_snapshot", {"lock_class": LOCK_CLASSES[pipeline], **params})
     claim = db.run_sql(conn, "ops", "select_snapshot_claim", params).mappings().first()
     if claim is not None and claim["live"] and claim["run_id"] != run:
-        raise SnapshotBusy(busy_message(pipeline, snapshot_date, claim, step))
+        if not holder_gone(claim):
+            raise SnapshotBusy(busy_message(pipeline, snapshot_date, claim, step))
+        log.warning(
+            "taking over the claim of run %s on %s %s: its process %s, which ran the whole run, is gone",
+            claim["run_id"], pipeline, snapshot_date, claim["holder"],
+        )  # fmt: skip
     if run is not None:
         db.run_sql(
             conn,
@@ -64,6 +81,7 @@ def hold(conn: sa.Connection, pipeline: Pipeline, snapshot_date: dt.date, run: s
                 "run_id": run,
                 "step": step,
                 "holder": holder(),
+                "holder_is_run": holder_is_run(),
                 "ttl_seconds": ttl_seconds(),
             },
         )
@@ -129,8 +147,43 @@ def list_claims(engine: sa.Engine) -> list[dict[str, Any]]:
         return [dict(r) for r in db.run_sql(conn, "ops", "select_snapshot_claims").mappings()]
 
 
-def holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+def holder(pid: int | None = None) -> str:
+    """`host:pid:start`: with the start time the pid names one process for good."""
+    pid = pid or os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_started(pid)}"
+
+
+def _started(pid: int) -> int | None:
+    """When process `pid` started (1/100 s since boot, steady under clock steps), or None."""
+    try:
+        return round((psutil.Process(pid).create_time() - psutil.boot_time()) * 100)
+    except psutil.Error:
+        return None
+
+
+@contextlib.contextmanager
+def whole_run() -> Iterator[None]:
+    """Within it, this process runs a whole run: the claims it holds say so (`holder_is_run`)."""
+    token = _WHOLE_RUN.set(True)
+    try:
+        yield
+    finally:
+        _WHOLE_RUN.reset(token)
+
+
+def holder_is_run() -> bool:
+    return _WHOLE_RUN.get() or settings.current().CHURN_CLAIM_HOLDER == "run"
+
+
+def holder_gone(claim: Any) -> bool:
+    """Whether the claim's holder ran the whole run and its process is provably gone: on this
+    host, its pid names no process, or one that started at another time."""
+    host, _, process = str(claim["holder"]).partition(":")
+    pid, _, started = process.partition(":")
+    if not claim["holder_is_run"] or host != socket.gethostname() or not pid.isdigit():
+        return False
+    now_started = _started(int(pid))
+    return now_started is None or str(now_started) != started
 
 
 def busy_message(pipeline: str, snapshot_date: dt.date, claim: Any, step: str) -> str:

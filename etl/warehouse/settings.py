@@ -166,6 +166,13 @@ class Settings(Reporting):
     CHURN_CLAIM_TTL_MINUTES: float = Field(
         30, description=("minutes a killed run's claim on a snapshot date blocks other runs of that date")
     )
+    CHURN_CLAIM_HOLDER: Literal["task", "run"] = Field(
+        "task",
+        description=(
+            "what holds a snapshot claim: `task` (one step's process of a scheduler run) or `run` (a process "
+            "that runs the whole run, as make run's `airflow dags test`: its claim is taken over once it is gone)"
+        ),
+    )
     AIRFLOW_PORT: int | None = Field(
         None, description=("API server / UI port of `make airflow`; unset: 8080 when free, else a free port")
     )

@@ -186,9 +186,11 @@ def _job_environment(url: str, data_dir: Path) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(settings.PROJECT_ROOT / "dags"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     env.setdefault("GX_ANALYTICS_ENABLED", "False")
-    env["CHURN_DEADLINES"] = (
-        "off"  # `airflow dags test` cannot run a DAG with a Deadline Alert (job/orchestration/alerts.py)
-    )
+    # `airflow dags test` cannot run a DAG with a Deadline Alert (job/orchestration/alerts.py)
+    env["CHURN_DEADLINES"] = "off"
+    # `airflow dags test` runs every task of a run in its one process: a claim it left when it was
+    # killed is taken over by the next run at once (etl/ops/claims.py)
+    env["CHURN_CLAIM_HOLDER"] = "run"
     # `airflow dags test` runs mapped candidate families one after another: give each both cores.
     env.setdefault("CHURN_N_JOBS", "2")
     return env

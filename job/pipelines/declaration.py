@@ -110,22 +110,37 @@ def execute(
     from etl.ops import claims
 
     run = run or claims.script_run_id()
-    results: dict[str, Any] = {}
-    previous: Any = snapshot_date
     try:
-        for step in pipeline.between(first, last):
-            log.info("%s %s: %s", pipeline.name, snapshot_date, step.name)
-            if step.takes == "item":
-                result: Any = [step.call(engine, item, run, options) for item in previous]
-            else:
-                result = step.call(engine, snapshot_date if step.takes == "snapshot" else previous, run, options)
-            results[step.name] = result
-            if not pipeline.side_by_side:
-                previous = result
+        with claims.whole_run():  # this process is the run: a claim left by its death is taken over
+            results = _run_steps(pipeline, engine, snapshot_date, run, first, last, options)
     except BaseException:
         _release_quietly(engine, run)  # the step's own error is what the caller must see
         raise
     claims.release_run(engine, run)
+    return results
+
+
+def _run_steps(
+    pipeline: Pipeline,
+    engine: sa.Engine,
+    snapshot_date: dt.date,
+    run: str,
+    first: str | None,
+    last: str | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """The steps from `first` to `last`, each after the one before: results by step name."""
+    results: dict[str, Any] = {}
+    previous: Any = snapshot_date
+    for step in pipeline.between(first, last):
+        log.info("%s %s: %s", pipeline.name, snapshot_date, step.name)
+        if step.takes == "item":
+            result: Any = [step.call(engine, item, run, options) for item in previous]
+        else:
+            result = step.call(engine, snapshot_date if step.takes == "snapshot" else previous, run, options)
+        results[step.name] = result
+        if not pipeline.side_by_side:
+            previous = result
     return results
 
 

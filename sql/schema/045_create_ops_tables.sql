@@ -2,16 +2,21 @@
 
 -- One run at a time per pipeline and snapshot date. A run claims the date at its first step and
 -- refreshes the claim at every step; a step of another run is refused while the claim is live.
--- The last step (publish) or the failure callback releases it; a killed run's claim expires.
+-- The last step (publish) or the failure callback releases it; a killed run's claim expires, or
+-- is taken over at once when its holder ran the whole run and its process is gone.
 CREATE TABLE IF NOT EXISTS ops.snapshot_claims (
     pipeline       text        NOT NULL CHECK (pipeline IN ('ingest', 'score')),
     snapshot_date  date        NOT NULL,
     run_id         text        NOT NULL,  -- dag_id/run_id, or script/<uuid> outside Airflow
     step           text        NOT NULL,  -- the step that claimed or refreshed it last
-    holder         text        NOT NULL,  -- host:pid of that step
+    holder         text        NOT NULL,  -- host:pid:start-ticks of that step's process
     claimed_at     timestamptz NOT NULL DEFAULT now(),
     refreshed_at   timestamptz NOT NULL DEFAULT now(),
     expires_at     timestamptz NOT NULL,
+    -- The holder's process runs the whole run (`make run`'s airflow dags test, the CLI): once it
+    -- is gone, so is the run, and the next run takes the claim over at once. A scheduler task's
+    -- process ends after each step, so its claim only expires.
+    holder_is_run  boolean     NOT NULL DEFAULT false,
     PRIMARY KEY (pipeline, snapshot_date)
 );
 

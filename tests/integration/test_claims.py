@@ -108,3 +108,46 @@ def test_a_claim_belongs_to_one_run_until_released_expired_or_cleared(engine):
     assert [c["pipeline"] for c in claims.release_run(engine, "dag/run-b")] == ["score"]
     assert [c["run_id"] for c in claims.clear(engine, "ingest", snapshot)] == ["dag/run-c"]
     assert claims.list_claims(engine) == []
+
+
+def _hold_and_die(engine, snapshot_date: dt.date, run: str, *, whole_run: bool) -> None:
+    """A process that claims the date for `run` and ends without releasing it (a kill -9)."""
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    code = (
+        "import datetime as dt, os\n"
+        "from etl.ops import claims\n"
+        "from etl.warehouse import db\n"
+        f"engine = db.get_engine({engine.url.render_as_string(hide_password=False)!r})\n"
+        f"with (claims.whole_run() if {whole_run} else open(os.devnull)), engine.begin() as conn:\n"
+        f"    claims.hold(conn, 'ingest', dt.date.fromisoformat({snapshot_date.isoformat()!r}), {run!r}, 'load_raw')\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_claim_left_by_a_dead_whole_run_process_is_taken_over_at_once_and_only_that(engine, caplog):
+    """make run or the CLI killed (OOM, reboot): the next run of the date goes on at once. A
+    scheduler task's claim is not taken over when its process ends (the run goes on in its next
+    task), and a whole-run holder that is alive still blocks."""
+    import logging
+
+    snapshot_date = dt.date(2026, 6, 2)
+    _hold_and_die(engine, snapshot_date, "make-run/killed", whole_run=True)
+    with caplog.at_level(logging.WARNING, logger=claims.__name__), engine.begin() as conn:
+        claims.hold(conn, "ingest", snapshot_date, "make-run/next", "load_raw")
+    assert "taking over the claim of run make-run/killed on ingest 2026-06-02" in caplog.text
+    with claims.whole_run(), engine.begin() as conn:  # the holder is now this live process
+        claims.hold(conn, "ingest", snapshot_date, "make-run/next", "build_staging")
+    with pytest.raises(claims.SnapshotBusy), engine.begin() as conn:
+        claims.hold(conn, "ingest", snapshot_date, "make-run/third", "load_raw")
+    claims.release_run(engine, "make-run/next")
+
+    _hold_and_die(engine, snapshot_date, "churn_ingest/scheduled__2026-06-02", whole_run=False)
+    with pytest.raises(claims.SnapshotBusy, match="scheduled__2026-06-02"), engine.begin() as conn:
+        claims.hold(conn, "ingest", snapshot_date, "make-run/next", "load_raw")
+    claims.release_run(engine, "churn_ingest/scheduled__2026-06-02")
