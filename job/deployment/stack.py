@@ -37,6 +37,7 @@ COMPONENTS: dict[str, list[str]] = {
 CELERY_WORKER = {"celery-worker": ["celery", "worker", "--concurrency", "2"]}
 DEFAULT_PORT = 8080  # Airflow's own default, when free: the address a user expects
 HEALTHY_WITHIN_SECONDS = 180
+HEARTBEAT_TIMEOUT_SECONDS = 90
 STATE_FILE = "deployment.json"
 
 
@@ -79,6 +80,10 @@ class Deployment:
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
                 "AIRFLOW__CORE__EXECUTOR": self.executor,
                 "AIRFLOW__CORE__PARALLELISM": "4",
+                # A task whose worker or process died is failed (then retried) after 90 s without a
+                # heartbeat, not Airflow's default 300 s: with the 30 s retry delay a crashed night
+                # heals about 2 min after the restart (etl/ops/README.md, "Faults").
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT_SECONDS),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API__PORT": str(port),

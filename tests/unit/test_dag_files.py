@@ -58,3 +58,16 @@ def test_every_task_has_a_timeout_limited_retries_and_on_failure_releases_its_cl
             task.on_failure_callback if isinstance(task.on_failure_callback, list) else [task.on_failure_callback]
         )
         assert runtime.release_claims in callbacks and runtime.notify_failure in callbacks, task.task_id
+
+
+@pytest.mark.parametrize("dag_id", ["churn_ingest", "churn_retrain", "churn_score"])
+def test_a_transient_failure_is_retried_within_a_minute_with_backoff(dag_id):
+    """A crashed night must heal within minutes of the restart, not wait 5 min before each retry."""
+    import datetime as dt
+
+    from tests.helpers import load_dag
+
+    for task in load_dag(dag_id).tasks:
+        if task.retries:
+            assert task.retry_delay <= dt.timedelta(seconds=30), task.task_id
+            assert task.retry_exponential_backoff >= 2 and task.max_retry_delay <= dt.timedelta(minutes=5), task.task_id
