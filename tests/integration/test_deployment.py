@@ -4,8 +4,10 @@
 person starts it (checkout.py), with the run's champion seeded as one of the dates' month (so
 churn_retrain is not due): a backfill of three snapshot dates at once scores exactly those dates, each
 once with its active customers, whatever Airflow merged of the Asset events; a re-published
-snapshot date is rescored with its new export, and only it; `make airflow-stop` from another shell then
-ends `make airflow` and nothing is left running. (The LocalExecutor, `make airflow`'s default,
+snapshot date is rescored with its new export, and only it, though the scheduler is SIGKILLed
+meanwhile (make airflow starts it again); a dag-processor killed is started again and counted by
+`make airflow-status`; `make airflow-stop` from another shell then ends `make airflow` and nothing
+is left running. (The LocalExecutor, `make airflow`'s default,
 scores a snapshot date and stops on Ctrl-C in test_readme_commands.py.) And what every component is
 started with.
 """
@@ -94,7 +96,18 @@ def test_a_backfill_of_three_nights_scores_each_night_once(checkout, celery):
     assert api.get(path)["state"] == "deferred"
 
 
+def _kill_component(checkout, name: str) -> None:
+    import json
+    import os
+    import signal
+
+    state = json.loads((checkout["local"] / "deployment" / "deployment.json").read_text())
+    os.killpg(state["pids"][name], signal.SIGKILL)
+
+
 def test_a_republished_night_and_only_it_is_rescored_with_its_new_export(checkout, celery):
+    """The scheduler is killed while the re-ingest runs: make airflow starts it again and the
+    night finishes by itself (the Celery worker's task goes on meanwhile)."""
     from etl import synth
 
     engine, api, scored = checkout["engine"], celery["api"], celery["scored"]
@@ -103,6 +116,13 @@ def test_a_republished_night_and_only_it_is_rescored_with_its_new_export(checkou
     before = len(person.runs(api, "churn_score", DATES))
     wait_for(lambda: api.backfills_done("churn_ingest"), 60, "the first backfill is marked complete")
     api.backfill("churn_ingest", f"{DATES[1]}T00:00:00Z", f"{DATES[1]}T23:00:00Z", reprocess_behavior="completed")
+    wait_for(
+        lambda: any(run["state"] in ("queued", "running") for run in person.runs(api, "churn_ingest", [DATES[1]])),
+        60,
+        "the re-ingest run under way",
+    )
+    _kill_component(checkout, "scheduler")
+    wait_for(lambda: "scheduler started again (restart 1)" in celery["log"].read_text(), 60, "the scheduler restart")
     wait_for(
         lambda: (
             person.settled(api, "churn_score", DATES, before + 1)
@@ -126,14 +146,14 @@ def test_a_component_that_dies_is_started_again_and_make_airflow_status_shows_it
     import os
     import signal
 
-    state = json.loads((checkout["local"] / "deployment" / "deployment.json").read_text())
-    os.killpg(state["pids"]["dag-processor"], signal.SIGKILL)
+    _kill_component(checkout, "dag-processor")
     wait_for(lambda: "dag-processor started again (restart 1)" in celery["log"].read_text(), 60, "the restart")
     assert "dag-processor stopped by itself (log: " in celery["log"].read_text()
     status = person.make(checkout["env"], "airflow-status")
     assert status.returncode == 0, status.stdout + status.stderr
     assert "  dag-processor: running, restarted 1 times" in status.stdout
-    assert "  scheduler: running, restarted 0 times" in status.stdout
+    assert "  scheduler: running, restarted 1 times" in status.stdout  # the republish test's kill
+    assert "  triggerer: running, restarted 0 times" in status.stdout
     wait_for(
         lambda: (celery["api"].get("/api/v2/monitor/health").get("dag_processor") or {}).get("status") == "healthy",
         120,
