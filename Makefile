@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint unit integration bench bench-retrain lock venv psql bi-login churn airflow airflow-stop airflow-status airflow-cli clean-local
+.PHONY: run test lint unit integration bench bench-retrain soak lock venv psql bi-login churn airflow airflow-stop airflow-status airflow-cli clean-local
 
 venv: $(INSTALLED)
 
@@ -53,6 +53,12 @@ bench: venv
 
 bench-retrain: venv
 	$(BIN)/python -m bench.retrain
+
+# NIGHTS small nights through the real scheduler (CeleryExecutor) with injected faults, in a
+# warehouse of its own (.local/soak, wiped first): bench/results/<date>-soak.json, rows_lost must be 0.
+NIGHTS ?= 30
+soak: venv
+	LOCAL_DIR=$(CURDIR)/.local/soak $(BIN)/python -m bench.soak --nights $(NIGHTS)
 
 # A real local Airflow (scheduler, dag-processor, triggerer, API server + UI on 127.0.0.1) until
 # Ctrl-C; AIRFLOW_PORT picks the port, AIRFLOW__CORE__EXECUTOR=CeleryExecutor adds a Celery worker.

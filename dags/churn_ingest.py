@@ -48,8 +48,7 @@ def churn_ingest():
         task_id="wait_for_export",
         wait_timeout=dt.timedelta(hours=4),
         poke_interval=dt.timedelta(minutes=5),
-        execution_timeout=dt.timedelta(hours=5),
-        retries=0,
+        execution_timeout=dt.timedelta(hours=5),  # its retries (the DAG's) are only for a process killed meanwhile
         doc_md="Wait (deferred) for the snapshot's four CSVs in DATA_DIR.",
     ).output
     factory.add_pipeline(INGEST, snapshot, outlets={ingest.publish_features: (CUSTOMER_FEATURES, None)})

@@ -106,38 +106,6 @@ def mapped_instances(dag_run) -> dict[str, list[str]]:
         return found
 
 
-# Every table a run writes, with its date column: what a rerun must reproduce row for row.
-LAYER_TABLES = {
-    "raw.market_file": "snapshot_date",
-    "raw.market_money": "snapshot_date",
-    "raw.market_time": "snapshot_date",
-    "raw.money": "snapshot_date",
-    "staging.customers": "snapshot_date",
-    "staging.revenue": "snapshot_date",
-    "staging.minutes": "snapshot_date",
-    "staging.profit": "snapshot_date",
-    "features.customer_features": "snapshot_date",
-    "scoring.churn_scores": "score_date",
-}
-VOLATILE_COLUMNS = "ARRAY['loaded_at', 'scored_at', 'source_file']"  # when and from which folder
-
-
-def layer_checksums(
-    engine: sa.Engine, snapshot: dt.date, tables: dict[str, str] | None = None
-) -> dict[str, tuple[int, str]]:
-    """(rows, md5 of the sorted rows without timestamps) per table for one date."""
-    out = {}
-    with engine.connect() as conn:
-        for table, column in (tables or LAYER_TABLES).items():  # names are constants of this module
-            query = (
-                f"SELECT count(*) AS n, md5(coalesce(string_agg(j, E'\\n' ORDER BY j), '')) AS sum "
-                f"FROM (SELECT (to_jsonb(t) - {VOLATILE_COLUMNS})::text AS j FROM {table} t WHERE {column} = :d) s"
-            )
-            row = conn.execute(sa.text(query), {"d": snapshot}).one()
-            out[table] = (row.n, row.sum)
-    return out
-
-
 def independent_psi(entry: Mapping[str, Any], values: Sequence[Any]) -> float:
     """PSI of `values` against a reference entry, computed in one pass with plain pandas: an
     oracle for ml.monitoring's chunked counts (same bins, same EPSILON floor)."""

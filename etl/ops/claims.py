@@ -14,7 +14,10 @@ A claim whose holder process ran the whole run (`make run`'s `airflow dags test`
 every `job.pipelines.execute`: `whole_run()` or CHURN_CLAIM_HOLDER=run) is taken over at once,
 and the take-over logged, when that process is provably gone: same host, and its pid names no
 process or one started at another time (a reused pid). A scheduler task's process ends after
-each step of a live run, so its claim is never taken over; it expires.
+each step of a live run, so its process says nothing; instead, a step running under Airflow asks
+Airflow the holder run's state (`asking_run_state`), and a run Airflow reports finished (success or
+failed: killed, marked failed, its failure callback lost) gives its claim up at once too. When
+nobody can say, the claim stands until it expires.
 
 `run=None` (a script or test calling one step) claims nothing across steps: the step still waits
 for other steps of the date and is refused while another run's claim is live.
@@ -30,7 +33,7 @@ import os
 import socket
 import sys
 import uuid
-from typing import Any, Iterator, Literal
+from typing import Any, Callable, Iterator, Literal
 
 import psutil
 import sqlalchemy as sa
@@ -40,6 +43,9 @@ from etl.warehouse import db, settings
 log = logging.getLogger(__name__)
 Pipeline = Literal["ingest", "score"]
 _WHOLE_RUN: contextvars.ContextVar[bool] = contextvars.ContextVar("whole_run", default=False)
+RunState = Callable[[str], "str | None"]  # a run label → the orchestrator's state of that run, None when unknown
+_RUN_STATE: contextvars.ContextVar[RunState | None] = contextvars.ContextVar("run_state", default=None)
+FINISHED = frozenset({"success", "failed"})
 LOCK_CLASSES: dict[str, int] = {"ingest": 727101, "score": 727102}
 
 
@@ -65,12 +71,10 @@ def hold(conn: sa.Connection, pipeline: Pipeline, snapshot_date: dt.date, run: s
     db.run_sql(conn, "ops", "lock_snapshot", {"lock_class": LOCK_CLASSES[pipeline], **params})
     claim = db.run_sql(conn, "ops", "select_snapshot_claim", params).mappings().first()
     if claim is not None and claim["live"] and claim["run_id"] != run:
-        if not holder_gone(claim):
+        gone = holder_gone(claim)
+        if gone is None:
             raise SnapshotBusy(busy_message(pipeline, snapshot_date, claim, step))
-        log.warning(
-            "taking over the claim of run %s on %s %s: its process %s, which ran the whole run, is gone",
-            claim["run_id"], pipeline, snapshot_date, claim["holder"],
-        )  # fmt: skip
+        log.warning("taking over the claim of run %s on %s %s: %s", claim["run_id"], pipeline, snapshot_date, gone)
     if run is not None:
         db.run_sql(
             conn,
@@ -175,15 +179,32 @@ def holder_is_run() -> bool:
     return _WHOLE_RUN.get() or settings.current().CHURN_CLAIM_HOLDER == "run"
 
 
-def holder_gone(claim: Any) -> bool:
-    """Whether the claim's holder ran the whole run and its process is provably gone: on this
-    host, its pid names no process, or one that started at another time."""
+@contextlib.contextmanager
+def asking_run_state(state: RunState) -> Iterator[None]:
+    """Within it, `hold` asks `state` (the orchestrator) whether another claim's run still runs."""
+    token = _RUN_STATE.set(state)
+    try:
+        yield
+    finally:
+        _RUN_STATE.reset(token)
+
+
+def holder_gone(claim: Any) -> str | None:
+    """Why the claim's holder is provably gone, or None while it may still run: the orchestrator
+    reports its run finished, or it ran the whole run and its process is gone (on this host, its
+    pid names no process, or one that started at another time)."""
+    asked = _RUN_STATE.get()
+    state = asked(str(claim["run_id"])) if asked is not None else None
+    if state in FINISHED:
+        return f"Airflow reports that run {state}"
     host, _, process = str(claim["holder"]).partition(":")
     pid, _, started = process.partition(":")
     if not claim["holder_is_run"] or host != socket.gethostname() or not pid.isdigit():
-        return False
+        return None
     now_started = _started(int(pid))
-    return now_started is None or str(now_started) != started
+    if now_started is None or str(now_started) != started:
+        return f"its process {claim['holder']}, which ran the whole run, is gone"
+    return None
 
 
 def busy_message(pipeline: str, snapshot_date: dt.date, claim: Any, step: str) -> str:

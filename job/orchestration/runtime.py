@@ -87,6 +87,26 @@ def run_label(context: Mapping[str, Any]) -> str:
     return f"{context['ti'].dag_id}/{context['run_id']}"
 
 
+def run_state(context: Mapping[str, Any]):
+    """What a step asks Airflow when another run claims its date (etl.ops.claims.asking_run_state):
+    that run's state by its label `dag_id/run_id`, None when it is no Airflow run or the API
+    cannot say (the claim then stands until it expires)."""
+    ti = context["ti"]
+
+    def state(label: str) -> str | None:
+        dag_id, separator, run_id = label.partition("/")
+        if not separator or dag_id == "script":
+            return None
+        try:
+            found = ti.get_dagrun_state(dag_id, run_id)  # the SDK's DagRunState: str() names the member
+        except Exception as error:  # an unknown run or an unreachable API says nothing either way
+            log.info("could not ask Airflow the state of run %s: %s", label, error)
+            return None
+        return str(getattr(found, "value", found))
+
+    return state
+
+
 @contextlib.contextmanager
 def retry_only_transient() -> Iterator[None]:
     """Let a failure a retry can heal (etl.warehouse.db.is_transient) go to Airflow's retries; fail any

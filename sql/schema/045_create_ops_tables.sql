@@ -3,7 +3,8 @@
 -- One run at a time per pipeline and snapshot date. A run claims the date at its first step and
 -- refreshes the claim at every step; a step of another run is refused while the claim is live.
 -- The last step (publish) or the failure callback releases it; a killed run's claim expires, or
--- is taken over at once when its holder ran the whole run and its process is gone.
+-- is taken over at once when its holder ran the whole run and its process is gone, or when
+-- Airflow reports the holder run finished.
 CREATE TABLE IF NOT EXISTS ops.snapshot_claims (
     pipeline       text        NOT NULL CHECK (pipeline IN ('ingest', 'score')),
     snapshot_date  date        NOT NULL,
@@ -15,7 +16,7 @@ CREATE TABLE IF NOT EXISTS ops.snapshot_claims (
     expires_at     timestamptz NOT NULL,
     -- The holder's process runs the whole run (`make run`'s airflow dags test, the CLI): once it
     -- is gone, so is the run, and the next run takes the claim over at once. A scheduler task's
-    -- process ends after each step, so its claim only expires.
+    -- process ends after each step: Airflow's state of its run decides instead (etl/ops/claims.py).
     holder_is_run  boolean     NOT NULL DEFAULT false,
     PRIMARY KEY (pipeline, snapshot_date)
 );

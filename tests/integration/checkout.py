@@ -15,8 +15,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
+from job.deployment.client import AirflowApi, wait_for
 from tests.helpers import ROOT, SettingsPatch, rows, session_members
-from tests.integration.airflow_api import AirflowApi, wait_for
 
 RUNS_SETTLE_SECONDS = 480
 UI_LINE = re.compile(r"^Airflow UI: (http://127\.0\.0\.1:\d+)\s+login: admin / (\S+)$", re.M)

@@ -20,7 +20,8 @@ from typing import Callable, Literal
 
 import sqlalchemy as sa
 
-from tests.helpers import LAYER_TABLES, layer_checksums, rows
+from etl.ops.checksums import LAYER_TABLES, layer_checksums
+from tests.helpers import rows
 from tests.integration.corruptions import FILES, Csv, edit, replace_all
 
 Outcome = Literal["rejected_by_loader", "rejected_by_gate", "stored_as_plain_data"]

@@ -8,8 +8,9 @@ import pytest
 
 from etl import ingest
 from etl.ops import batches
+from etl.ops.checksums import layer_checksums
 from job import pipelines
-from tests.helpers import features_of, layer_checksums, rows
+from tests.helpers import features_of, rows
 
 SNAPSHOT = dt.date(2026, 5, 31)
 

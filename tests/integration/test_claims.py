@@ -13,8 +13,8 @@ import datetime as dt
 import pytest
 
 from etl.ops import claims
+from etl.ops.checksums import layer_checksums
 from job import pipelines
-from tests.helpers import layer_checksums
 from tests.integration.run_step import release
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 
@@ -150,4 +150,16 @@ def test_a_claim_left_by_a_dead_whole_run_process_is_taken_over_at_once_and_only
     _hold_and_die(engine, snapshot_date, "churn_ingest/scheduled__2026-06-02", whole_run=False)
     with pytest.raises(claims.SnapshotBusy, match="scheduled__2026-06-02"), engine.begin() as conn:
         claims.hold(conn, "ingest", snapshot_date, "make-run/next", "load_raw")
-    claims.release_run(engine, "churn_ingest/scheduled__2026-06-02")
+    # Under Airflow a step asks the holder run's state (job/orchestration/runtime.run_state): a
+    # run still running blocks; one Airflow reports finished gives its claim up at once.
+    states = {"churn_ingest/scheduled__2026-06-02": "running"}
+    with claims.asking_run_state(states.get), pytest.raises(claims.SnapshotBusy), engine.begin() as conn:
+        claims.hold(conn, "ingest", snapshot_date, "churn_ingest/manual__next", "load_raw")
+    states["churn_ingest/scheduled__2026-06-02"] = "failed"
+    with caplog.at_level(logging.WARNING, logger=claims.__name__), claims.asking_run_state(states.get):
+        with engine.begin() as conn:
+            claims.hold(conn, "ingest", snapshot_date, "churn_ingest/manual__next", "load_raw")
+    assert "claim of run churn_ingest/scheduled__2026-06-02 on ingest 2026-06-02: Airflow reports that run failed" in (
+        caplog.text
+    )
+    claims.release_run(engine, "churn_ingest/manual__next")

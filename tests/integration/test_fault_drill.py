@@ -17,9 +17,10 @@ import time
 import pytest
 
 from etl import ingest
+from etl.ops.checksums import LAYER_TABLES, layer_checksums
 from job import pipelines
 from ml import monitoring, training
-from tests.helpers import LAYER_TABLES, layer_checksums, rows
+from tests.helpers import rows
 from tests.integration.run_step import pipeline_of, run_steps
 from tests.integration.scoring_chain import _chain_warehouse, chain, engine  # noqa: F401 (fixtures)
 

@@ -16,9 +16,9 @@ import urllib.request
 
 import pytest
 
+from job.deployment.client import wait_for
 from tests.helpers import rows
 from tests.integration import checkout as person
-from tests.integration.airflow_api import wait_for
 
 pytestmark = pytest.mark.integration
 

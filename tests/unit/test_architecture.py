@@ -41,7 +41,7 @@ ALLOWED: dict[str, set[str]] = {
     "job.local": BELOW_JOB | {"job.pipelines", "job.orchestration", "job.deployment"},
     "job.cli": BELOW_JOB | {"job.pipelines"},
     "dags": BELOW_JOB | {"job.pipelines", "job.orchestration"},
-    "bench": BELOW_JOB | {"job.pipelines"},
+    "bench": BELOW_JOB | {"job.pipelines", "job.orchestration", "job.deployment"},  # make soak drives a deployment
 }
 MAX_MODULE_LINES = 350
 # A test module holds one capability's cases around one expensive fixture (a module stays on one

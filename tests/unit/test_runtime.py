@@ -153,3 +153,24 @@ def test_a_bad_snapshot_date_setting_names_the_variable(monkeypatch):
     monkeypatch.setenv("SNAPSHOT_DATE", "garbage")
     with pytest.raises(settings.ConfigError, match=r"^SNAPSHOT_DATE='garbage' is not a date: use YYYY-MM-DD"):
         settings.snapshot_date_from_env()
+
+
+def test_the_state_of_another_claims_run_is_asked_of_airflow_and_unknown_when_it_cannot_say():
+    """etl.ops.claims takes a claim over when this says its run finished; None keeps the claim."""
+    from airflow.sdk.api.datamodels._generated import DagRunState
+
+    class Ti:
+        asked: list[tuple[str, str]] = []
+
+        def get_dagrun_state(self, dag_id: str, run_id: str) -> DagRunState:
+            self.asked.append((dag_id, run_id))
+            if run_id == "gone":
+                raise RuntimeError("API unreachable")
+            return DagRunState.FAILED  # what the Task SDK answers: an enum whose str() is "DagRunState.FAILED"
+
+    state = runtime.run_state({"ti": Ti()})
+    assert state("churn_ingest/backfill__2026-11-27T00:00:00+00:00") == "failed"
+    assert Ti.asked == [("churn_ingest", "backfill__2026-11-27T00:00:00+00:00")]
+    assert state("churn_ingest/gone") is None
+    assert state(claims.script_run_id()) is None and state("no-slash") is None
+    assert len(Ti.asked) == 2  # a script's run is never asked about

@@ -1,13 +1,17 @@
-"""A small client of a running deployment's REST API (v2), as a data engineer's script would use
-it: log in as admin, unpause DAGs, create backfills, read runs."""
+"""A small client of a running deployment's REST API (v2), as a data engineer's script uses it:
+log in as admin, unpause DAGs, create backfills, read runs and task instances. `make soak` and the
+deployment tests drive `make airflow` through it; it rides out an API restarting (5xx, refused)."""
 
 from __future__ import annotations
 
 import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any, Callable
+
+RETRY_SECONDS = 30  # how long a call is repeated while the API answers 5xx or not at all
 
 
 class AirflowApi:
@@ -27,12 +31,19 @@ class AirflowApi:
             headers=headers,
             data=None if body is None else json.dumps(body).encode(),
         )
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                payload = response.read()
-        except urllib.error.HTTPError as error:  # say what the API said, not only the status
-            raise AssertionError(f"{method} {path}: HTTP {error.code}: {error.read().decode()[:500]}") from None
-        return json.loads(payload) if payload else None
+        deadline = time.monotonic() + RETRY_SECONDS
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    payload = response.read()
+                return json.loads(payload) if payload else None
+            except urllib.error.HTTPError as error:  # say what the API said, not only the status
+                if error.code < 500 or time.monotonic() > deadline:
+                    raise AssertionError(f"{method} {path}: HTTP {error.code}: {error.read().decode()[:500]}") from None
+            except urllib.error.URLError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(1)  # a server restarting (its metadata database restarted): asked again
 
     def get(self, path: str) -> Any:
         return self._call("GET", path)
@@ -48,6 +59,11 @@ class AirflowApi:
 
     def runs(self, dag_id: str) -> list[dict]:
         return self.get(f"/api/v2/dags/{dag_id}/dagRuns?limit=100&order_by=run_after")["dag_runs"]
+
+    def task_instances(self, dag_id: str = "~", **filters: Any) -> list[dict]:
+        """Task instances of every run of `dag_id` (`~`: of every DAG), e.g. state="running"."""
+        query = urllib.parse.urlencode({"limit": 100, **filters})
+        return self.get(f"/api/v2/dags/{dag_id}/dagRuns/~/taskInstances?{query}")["task_instances"]
 
     def backfills_done(self, dag_id: str) -> bool:
         return all(b["completed_at"] for b in self.get(f"/api/v2/backfills?dag_id={dag_id}")["backfills"])
