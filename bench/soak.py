@@ -61,7 +61,8 @@ class Fault:
     struck_task: str | None = None
     struck_at: float | None = None  # monotonic
     restarted_at: float | None = None  # a crash: when the deployment was healthy again
-    healed_seconds: float | None = None  # from the fault (a crash: from the restart) to the night scored
+    healed_seconds: float | None = None  # from the fault (a crash: from the restart) to the hit pipeline's publish
+    hit_scoring: bool = False  # it hit churn_score (healed when the night is scored), else churn_ingest
 
 
 @dataclass
@@ -115,7 +116,7 @@ class Soak:
         for pid in pids:
             processes.stop_group(pid, grace_seconds=0)  # reaped: gone, not a zombie
 
-    def running(self, night: dt.date, tasks: set[str], running: list[dict]) -> str | None:
+    def running(self, night: dt.date, tasks: set[str], running: list[dict]) -> dict | None:
         """A task of `tasks` among the `running` ones for `night`: an ingest task by its run's
         logical date; a scoring task (its run has none, and its label is rendered only when it
         ends) while the night's features are published and its scores are not."""
@@ -124,16 +125,15 @@ class Soak:
                 (ti.get("logical_date") or "")[:10] == night.isoformat()
                 or (ti["dag_id"] == "churn_score" and self.being_scored(night))
             ):
-                return ti["task_id"]
+                return ti
         return None
 
     def being_scored(self, night: dt.date) -> bool:
+        return night in self.nights_in("features.customer_features") and night not in self.scored_nights()
+
+    def nights_in(self, table: str, column: str = "snapshot_date") -> set[dt.date]:
         with self.engine.connect() as conn:
-            published = conn.execute(
-                sa.text("SELECT EXISTS (SELECT 1 FROM features.customer_features WHERE snapshot_date = :d)"),
-                {"d": night},
-            ).scalar_one()
-        return bool(published) and night not in self.scored_nights()
+            return set(conn.execute(sa.text(f"SELECT DISTINCT {column} FROM {table}")).scalars())
 
     def strike(self, fault: Fault) -> None:
         print(f"  soak: {fault.kind} on {fault.night} while {fault.struck_task} runs", flush=True)
@@ -148,8 +148,7 @@ class Soak:
             fault.restarted_at = time.monotonic()
 
     def scored_nights(self) -> set[dt.date]:
-        with self.engine.connect() as conn:
-            return set(conn.execute(sa.text("SELECT DISTINCT score_date FROM scoring.churn_scores")).scalars())
+        return self.nights_in("scoring.churn_scores", "score_date")
 
     def ingest_runs(self) -> dict[str, str]:
         """Night (ISO) → state of its churn_ingest backfill run."""
@@ -176,8 +175,8 @@ def drive(soak: Soak, soak_plan: Plan, deadline: float) -> None:
         soak.watcher.check(say=lambda text, **_: print(f"  soak: {text}", flush=True))  # as make airflow
         scored, running = soak.scored_nights(), soak.api.task_instances(state="running")
         for fault in list(pending):
-            if task := soak.running(fault.night, fault.tasks, running):
-                fault.struck_task = task
+            if ti := soak.running(fault.night, fault.tasks, running):
+                fault.struck_task, fault.hit_scoring = ti["task_id"], ti["dag_id"] == "churn_score"
                 soak.strike(fault)
                 pending.remove(fault)
                 break
@@ -188,7 +187,8 @@ def drive(soak: Soak, soak_plan: Plan, deadline: float) -> None:
                 print(f"  soak: {fault.kind} on {fault.night} missed, moved to {later[0]}", flush=True)
                 fault.night = later[0]
         for fault in soak_plan.faults:
-            if fault.struck_at is not None and fault.healed_seconds is None and fault.night in scored:
+            done = scored if fault.hit_scoring else soak.nights_in("features.customer_features")
+            if fault.struck_at is not None and fault.healed_seconds is None and fault.night in done:
                 fault.healed_seconds = round(time.monotonic() - (fault.restarted_at or fault.struck_at), 1)
         if not pending and soak.settled(soak_plan):
             return
