@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint unit integration bench bench-retrain soak lock venv psql bi-login churn airflow airflow-stop airflow-status airflow-cli clean-local
+.PHONY: run test lint unit integration bench bench-retrain bench-uplift soak lock venv psql bi-login churn airflow airflow-stop airflow-status airflow-cli clean-local
 
 venv: $(INSTALLED)
 
@@ -53,6 +53,11 @@ bench: venv
 
 bench-retrain: venv
 	$(BIN)/python -m bench.retrain
+
+# Offers by value against the synthetic truth, no warehouse (ml/uplift/README.md):
+# bench/results/<date>-uplift.json, each uplift learner over 20 seeds.
+bench-uplift: venv
+	$(BIN)/python -m bench.uplift
 
 # NIGHTS small nights through the real scheduler (CeleryExecutor) with injected faults, in a
 # warehouse of its own (.local/soak, wiped first): bench/results/<date>-soak.json, rows_lost must be 0.

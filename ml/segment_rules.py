@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from etl.warehouse import settings
 from ml.experiments import Experiment, parse_experiment
+from ml.uplift.rules import Targeting, parse_offer_terms, parse_targeting
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,7 +26,7 @@ RISK_BANDS: tuple[str, ...] = ("high", "medium", "low")
 # Fields a rule may test besides the model inputs (ml.features.FEATURES).
 DERIVED_FIELDS: tuple[str, ...] = ("churn_probability", "risk_band")
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-_TOP_KEYS = {"version", "risk_bands", "high_profit_from", "segments", "top_factors", "experiment"}
+_TOP_KEYS = {"version", "risk_bands", "high_profit_from", "segments", "top_factors", "experiment", "targeting"}
 _SEGMENT_KEYS = {"code", "title", "description", "when", "offer"}
 MAX_OFFER_LENGTH = 200
 
@@ -103,6 +104,8 @@ class Segment:
     offer_code: str
     offer: str
     conditions: Mapping[str, Any]  # the `when` as written (stored for BI in scoring.segment_rules)
+    offer_cost: float = 0.0  # per contact, the export's money unit (ml/uplift/rules.py)
+    offer_family: str = ""  # offers of a family share an uplift model
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ class Rules:
     experiment: Experiment  # the holdout (ml/experiments.py)
     phrases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     path: Path | None = None
+    targeting: Targeting | None = None  # always set by the loader; offer costs, budget (ml/uplift/rules.py)
 
     @property
     def codes(self) -> list[str]:
@@ -222,7 +226,10 @@ def parse_rules(data: Mapping[str, Any], sha256: str = "", path: Path | None = N
 
     phrases, count, min_impact = _parse_top_factors(data.get("top_factors") or {}, fail)
     experiment = parse_experiment(data.get("experiment"), codes, fail)
-    return Rules(version, sha256, fallback, medium_share, segments, count, min_impact, experiment, phrases, path)
+    targeting = parse_targeting(data.get("targeting"), fail)
+    return Rules(
+        version, sha256, fallback, medium_share, segments, count, min_impact, experiment, phrases, path, targeting
+    )
 
 
 def _parse_top_factors(factors: Mapping[str, Any], fail) -> tuple[dict[str, dict], int, float]:
@@ -280,6 +287,7 @@ def _parse_segment(entry: Mapping[str, Any], index: int, allowed: set[str], fail
         raise fail(f"segment {code}: offer needs a snake_case `code` and a `text`")
     if len(text) > MAX_OFFER_LENGTH:
         raise fail(f"segment {code}: offer text longer than {MAX_OFFER_LENGTH} characters")
+    cost, family = parse_offer_terms(offer, code, fail)
     if "when" not in entry:
         raise fail(f"segment {code}: `when` is required (`when: {{}}` for the catch-all)")
     raw_when = entry.get("when") or {}
@@ -292,6 +300,8 @@ def _parse_segment(entry: Mapping[str, Any], index: int, allowed: set[str], fail
         offer_code,
         text,
         _plain(raw_when),
+        cost,
+        family,
     )
 
 

@@ -121,6 +121,21 @@ class History:
         reduction = self._effects.get(start)
         return untreated.copy() if reduction is None else np.clip(untreated - reduction, 0.0, 1.0)
 
+    def features(self, index: int) -> Block:
+        """Snapshot `index`'s features before the label and the export's quirks (what a score of
+        it sees, for tests and etl.synth.truth)."""
+        return self._features(index)
+
+    def untreated_probability(self, start: int) -> np.ndarray:
+        """P(«Снизилась») of each customer over the period that starts at snapshot `start`,
+        without any offer (the truth a contact's effect is taken from)."""
+        self._check_index(start)
+        return self._cached(self._untreated, start).copy()
+
+    def labels(self, index: int) -> np.ndarray:
+        """The labels written in snapshot `index` (1 = «Снизилась»), without writing the files."""
+        return self._snapshot(index)["label"]
+
     # ------------------------------------------------------------------ one snapshot
     def _snapshot(self, index: int) -> Block:
         """Snapshot `index` as written: features, label, the label's revenue drop, quirks."""
