@@ -8,7 +8,8 @@ of a month (a champion trained on an earlier month), or no champion yet (the fir
 snapshot bootstraps one); every other features event skips the run, saying why. Unpausing
 never starts a retrain by itself. A manual run always trains.
 
-**What.** The steps of job/pipelines/retrain.py: prepare_training_set → train_candidate (one mapped task per candidate family, two at
+**What.** The steps of job/pipelines/retrain.py: train_uplift (the offers' uplift models from
+the settled experiments, their off-policy gate, ml/uplift/) → prepare_training_set → train_candidate (one mapped task per candidate family, two at
 a time) → register_challenger (best family: final calibrated fit, paired comparison with the
 champion on the same CV folds, artifact + model card, registry row) → apply_promotion_gate
 (promote, retiring the old champion in the same transaction, or reject) → announce_champion

@@ -5,7 +5,9 @@ The steps are job/pipelines/score.py's then settle.py's: snapshots_to_score → 
 snapshot CHURN_SCORE_SHARDS shards, default 2, the champion version fixed for all of them) → score_shard (one mapped instance per snapshot and
 shard, side by side; on Celery spread over the workers: champion hash-checked, features streamed
 by COPY in chunks, segments/offers/reasons, COPY into scoring.churn_scores_staged) → then per
-snapshot: collect_shards (every shard complete, one model) → validate_scores (the scoring
+snapshot: collect_shards (every shard complete, one model) → target_offers (who gets an offer
+within the budget: the uplift policy when an uplift model passed its gate, else the rules;
+ml/uplift/) → validate_scores (the scoring
 gate: GX suite expectations/scoring.churn_scores.json on the staged rows) → publish (the staged partition
 replaces the date's partition of scoring.churn_scores in one transaction; emits the scores Asset) → monitor_drift (PSI
 of inputs and score into scoring.drift_psi, a warning in the log above 0.2) and settle_outcomes

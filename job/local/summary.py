@@ -28,6 +28,7 @@ def render(engine: sa.Engine, snapshot: dt.date) -> str:
     from ml import scoring
 
     out.append(scoring.render_scored_snapshot(scoring.scored_snapshot(engine, snapshot)))
+    out.append(_targeting_lines(engine, snapshot))
     from ml.outcomes import report
 
     out.append(report.render_outcomes(engine))
@@ -60,3 +61,27 @@ def _model_lines(engine: sa.Engine) -> str:
         f"{champion['cv_roc_auc_mean']:.3f} ± {champion['cv_roc_auc_std']:.3f}, Brier {champion['brier_score']:.3f}"
         f"\nmodel card:   {champion['model_card_path']}"
     )
+
+
+def _targeting_lines(engine: sa.Engine, snapshot: dt.date) -> str:
+    """Who gets an offer (mart.targeting_summary): the policy, why, the budget used."""
+    with engine.connect() as conn:
+        row = db.run_sql(conn, "status", "summarize_targeting", {"snapshot_date": snapshot}).mappings().first()
+    if row is None:
+        return "offers:       not decided for this snapshot"
+    limits = [f"cost {row['budget_max_cost']:g}" if row["budget_max_cost"] is not None else None]
+    limits.append(f"{row['budget_max_contacts']} contacts" if row["budget_max_contacts"] is not None else None)
+    budget = ", ".join(limit for limit in limits if limit) or "no limit"
+    lines = [
+        f"offers:       {row['policy']} policy — {row['policy_reason']}",
+        f"              {row['contacts']} contacts, cost {row['cost']:g} of the budget ({budget}); "
+        f"the rules policy: {row['rules_contacts']} contacts, cost {row['rules_cost']:g}",
+    ]
+    if row["expected_retained_profit"] is not None:
+        lines.append(
+            f"              expected retained profit {row['expected_retained_profit']:g} "
+            f"(rules policy {row['rules_expected_retained_profit']:g}) (mart.targeting_summary)"
+        )
+    if row["targeting_card_path"]:
+        lines.append(f"targeting card: {row['targeting_card_path']}")
+    return "\n".join(lines)

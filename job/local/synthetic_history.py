@@ -3,9 +3,11 @@
 Why: the outcome views (mart.realized_performance, mart.offer_effects) stay empty until a
 snapshot three months after a score arrives. The history's snapshots are a month apart, ending
 at the run's snapshot date, so from the fourth night on each night settles the scores of three
-nights before. After each night the customers the job sent an offer (the treatment group)
-have their risk of «Снизилась» lowered by the segment's true effect (`SYNTH_OFFER_EFFECTS`),
-so the effect estimates can be checked against a known truth. `SYNTH_MECHANISM_CHANGE_AT=k`
+nights before. After each night the customers the job sent an offer have their risk of
+«Снизилась» lowered by the offer's true effect on them: the segment's part
+(`SYNTH_OFFER_EFFECTS`) plus a part of their own (etl/synth/truth.py: sleeping dogs, who are
+pushed away by a contact, and persuadable customers), so the effect estimates and the uplift
+policy can be checked against a known truth. `SYNTH_MECHANISM_CHANGE_AT=k`
 changes what drives the labels of the periods from night k on (the realized ROC-AUC drops and
 the job warns).
 """
@@ -56,6 +58,7 @@ class SyntheticHistory:
     dates: list[dt.date]
     folder: Path
     effects: Mapping[str, float] = field(default_factory=dict)
+    personal_effects: bool = True  # False: one true effect per segment (etl/synth/truth.py's part left out)
 
     @classmethod
     def create(
@@ -67,12 +70,13 @@ class SyntheticHistory:
         folder: Path,
         effects: Mapping[str, float],
         mechanism_change_at: int | None = None,
+        personal_effects: bool = True,
     ) -> SyntheticHistory:
         from etl.synth.history import History, HistorySpec
 
         spec = HistorySpec(customers=customers, seed=seed, mechanism_change_at=mechanism_change_at)
         dates = [add_months(last, index - (snapshots - 1)) for index in range(snapshots)]
-        return cls(History(spec), dates, folder, dict(effects))
+        return cls(History(spec), dates, folder, dict(effects), personal_effects)
 
     @classmethod
     def from_env(cls, snapshots: int, last: dt.date, customers: int, seed: int) -> SyntheticHistory:
@@ -97,11 +101,22 @@ class SyntheticHistory:
 
     def record_offers(self, engine: sa.Engine, index: int) -> int:
         """Treat the customers night `index`'s published scores sent an offer; how many."""
+        import numpy as np
+
+        from etl.synth import truth
         from etl.warehouse import db
 
         with engine.connect() as conn:
             offered = db.run_sql(conn, "outcomes", "select_offered_customers", {"score_date": self.dates[index]}).all()
-        self.history.record_treatment(
-            index, {int(customer): float(self.effects.get(segment, 0.0)) for customer, segment in offered}
-        )
+        ids = np.asarray([int(customer) for customer, _ in offered], dtype=np.int64)
+        segments = [segment for _, segment in offered]
+        if self.personal_effects:
+            block = self.history.features(index)
+            rows = ids - self.history.spec.start_id
+            effects = truth.offer_effects(
+                {name: values[rows] for name, values in block.items()}, segments, self.effects
+            )
+        else:
+            effects = np.asarray([float(self.effects.get(segment, 0.0)) for segment in segments])
+        self.history.record_treatment(index, dict(zip(ids.tolist(), effects.tolist())))
         return len(offered)

@@ -59,7 +59,7 @@ def train_and_judge(rows: pd.DataFrame, rules: Rules, method: str = "dr", seed: 
     import numpy as np
 
     settings = rules.targeting
-    family = family_of(rows, rules)
+    family = family_of(rows, rules) if len(rows) else np.zeros(0, dtype=object)
     needed = sorted({s.offer_family for s in rules.segments})
     counts = {name: int((family == name).sum()) for name in needed}
     short = {name: n for name, n in counts.items() if n < settings.min_settled_rows}
@@ -67,9 +67,10 @@ def train_and_judge(rows: pd.DataFrame, rules: Rules, method: str = "dr", seed: 
         have = sum(min(n, settings.min_settled_rows) for n in counts.values())
         need = settings.min_settled_rows * len(needed)
         detail = ", ".join(f"{name} {n} of {settings.min_settled_rows}" for name, n in short.items())
+        per_family = f": settled experiment rows per offer family, {detail}" if len(needed) > 1 else ""
         return Verdict(
             False,
-            f"uplift policy: not enough experiment data yet ({have} of {need} settled rows; {detail})",
+            f"uplift policy: not enough experiment data yet ({have} of {need}){per_family}",
             metrics={"settled_rows": counts},
         )
     evaluation = held_out(rows["customer_id"].to_numpy(dtype=np.int64))
@@ -87,7 +88,10 @@ def train_and_judge(rows: pd.DataFrame, rules: Rules, method: str = "dr", seed: 
         mu0, mu1 = model.outcomes(X[test])
         scores[test] = learners.doubly_robust(mu0, mu1, sent[test], churned[test], propensity[test])
         ranking = model.predict(X[test])
-        metrics["families"][name] = _ranking_metrics(ranking, scores[test], rows.loc[test, "churn_probability"])
+        metrics["families"][name] = {
+            **_ranking_metrics(ranking, scores[test], rows.loc[test, "churn_probability"]),
+            "drivers": drivers(model, X[test]),
+        }
     value, evaluation_send = _policy_values(rows[evaluation], scores[evaluation], rules, models)
     metrics.update(value)
     gain = value["gain"]
@@ -116,6 +120,22 @@ def _ranking_metrics(ranking: np.ndarray, scores: np.ndarray, churn_probability:
     }
 
 
+def drivers(model: learners.UpliftModel, X: pd.DataFrame, top: int = 8, seed: int = 0) -> list[dict[str, Any]]:
+    """The inputs the estimated uplift depends on most: mean absolute change of the estimate when
+    one input is shuffled across the customers (model-agnostic; no noisy outcome involved)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    base = model.predict(X)
+    changes = []
+    for column in X.columns:
+        shuffled = X.copy()
+        shuffled[column] = rng.permutation(shuffled[column].to_numpy())
+        changes.append((column, float(np.mean(np.abs(model.predict(shuffled) - base)))))
+    changes.sort(key=lambda item: -item[1])
+    return [{"feature": name, "mean_abs_change": change} for name, change in changes[:top]]
+
+
 def _policy_values(rows: pd.DataFrame, scores: np.ndarray, rules: Rules, models) -> tuple[dict[str, Any], np.ndarray]:
     """Off-policy value of both policies on the held-out rows, each date at its share of the budget;
     the uplift policy's decisions there."""
@@ -140,7 +160,20 @@ def _policy_values(rows: pd.DataFrame, scores: np.ndarray, rules: Rules, models)
         "rules_value": estimates.policy_value(rules_send, scores, profit, months, cost).as_dict(),
         "gain": estimates.policy_gain(uplift_send, rules_send, scores, profit, months, cost).as_dict(),
         "evaluation_rows": int(len(rows)),
+        "evaluation_dates": sorted({str(d) for d in rows["score_date"]}),
         "uplift_contacts": int(uplift_send.sum()),
         "rules_contacts": int(rules_send.sum()),
+        "uplift_cost": float(cost[uplift_send].sum()),
+        "rules_cost": float(cost[rules_send].sum()),
+        "budget_max_cost": _scaled_limit(rules.targeting.budget.max_cost, len(rows), rows),
+        "budget_max_contacts": _scaled_limit(rules.targeting.budget.max_contacts, len(rows), rows),
     }
     return figures, uplift_send
+
+
+def _scaled_limit(limit: float | None, sample: int, rows: pd.DataFrame) -> float | None:
+    """A budget limit for the held-out sample: per date, the sample's share of the date's customers."""
+    if limit is None:
+        return None
+    shares = rows.groupby("score_date")["customers_of_date"].agg(["size", "first"])
+    return float(limit * (shares["size"] / shares["first"]).sum())

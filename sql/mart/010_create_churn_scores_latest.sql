@@ -17,7 +17,11 @@ SELECT
     rules.offer_code,
     latest.offer AS offer_text,
     latest.offer_group,
-    latest.offer_group = 'treatment' AS send_offer,
+    coalesce(latest.send_offer, latest.offer_group = 'treatment') AS send_offer,
+    coalesce(latest.policy, 'rules') AS policy,
+    round(latest.expected_uplift::numeric, 3)::double precision AS expected_uplift,
+    round(latest.expected_value::numeric, 2)::double precision AS expected_value,
+    round(latest.contact_cost::numeric, 2)::double precision AS contact_cost,
     round(latest.profit::numeric, 2)::double precision AS profit,
     latest.profit_at_risk,
     latest.model_version,
@@ -65,8 +69,12 @@ COMMENT ON COLUMN mart.churn_scores_latest.segment_title IS 'Human-readable segm
 COMMENT ON COLUMN mart.churn_scores_latest.segment_precedence IS 'Order in which the segment rule is checked (1 first); sort segments by it.';
 COMMENT ON COLUMN mart.churn_scores_latest.offer_code IS 'Stable code of the segment''s offer (e.g. cart_reminder_free_delivery): what campaign tools join on.';
 COMMENT ON COLUMN mart.churn_scores_latest.offer_text IS 'The offer in Russian, as the campaign shows it (at most 200 characters).';
-COMMENT ON COLUMN mart.churn_scores_latest.offer_group IS 'treatment or holdout: the offer experiment''s random control group (share per segment, config/segments.yaml `experiment`; stable per customer while the campaign and segment stay) gets no offer, so mart.offer_effects can tell what the offer changed.';
-COMMENT ON COLUMN mart.churn_scores_latest.send_offer IS 'True for the treatment group: campaign tools send offer_text to these customers only (false: holdout, leave them alone).';
+COMMENT ON COLUMN mart.churn_scores_latest.offer_group IS 'treatment or holdout: the offer experiment''s random groups (holdout share per segment, config/segments.yaml `experiment`; stable per customer while the campaign and segment stay), so mart.offer_effects can tell what the offer changed; targeted / not_targeted: chosen by the policy outside the experiment (mart.targeting_summary says which policy and why).';
+COMMENT ON COLUMN mart.churn_scores_latest.send_offer IS 'True: campaign tools send offer_text to this customer (false: leave them alone). Decided within the campaign budget of the score date by `policy`.';
+COMMENT ON COLUMN mart.churn_scores_latest.policy IS 'What decided send_offer: rules (the segment''s treatment group, riskiest first within the budget), uplift (highest expected_value first within the budget, never a negative one) or exploration (the random slice that keeps the experiment running, config/segments.yaml targeting.exploration_share).';
+COMMENT ON COLUMN mart.churn_scores_latest.expected_uplift IS 'Estimated reduction of the probability of «Снизилась» over the next 3 months if the offer is sent (0..1 scale, 3 decimals; negative: the contact is expected to push the customer away). NULL while no uplift model is in use.';
+COMMENT ON COLUMN mart.churn_scores_latest.expected_value IS 'expected_uplift × profit × horizon months (config/segments.yaml targeting.horizon_months) − contact_cost: net profit a contact is expected to keep, in the export''s money unit, 2 decimals. NULL while no uplift model is in use.';
+COMMENT ON COLUMN mart.churn_scores_latest.contact_cost IS 'Cost of sending this customer''s offer once (config/segments.yaml offer cost), in the export''s money unit, 2 decimals.';
 COMMENT ON COLUMN mart.churn_scores_latest.profit IS 'Average monthly profit from the customer over the last 3 months (money.csv «Прибыль»), in the export''s money unit (the store does not name it; not converted), 2 decimals.';
 COMMENT ON COLUMN mart.churn_scores_latest.profit_at_risk IS 'churn_probability × profit, 2 decimals, same money unit per month: expected monthly profit lost if nothing is done.';
 COMMENT ON COLUMN mart.churn_scores_latest.model_version IS 'Model that produced the score (ml.model_registry; see the model card).';

@@ -24,7 +24,13 @@ CREATE TABLE IF NOT EXISTS scoring.churn_scores_staged (
     rules_version      text             NOT NULL,
     scored_at          timestamptz      NOT NULL DEFAULT now(),
     profit_at_risk     double precision GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED,
-    offer_group        text
+    offer_group        text,
+    send_offer             boolean,
+    treatment_probability  double precision,
+    expected_uplift        double precision,
+    expected_value         double precision,
+    contact_cost           double precision,
+    policy                 text
 ) PARTITION BY LIST (score_date);
 
 -- Published scores: history, one row per (score_date, customer_id), one partition per date; a
@@ -48,7 +54,18 @@ CREATE TABLE IF NOT EXISTS scoring.churn_scores (
     scored_at          timestamptz      NOT NULL,
     profit_at_risk     double precision GENERATED ALWAYS AS (round((churn_probability * profit)::numeric, 2)::double precision) STORED,
     offer_group        text             NOT NULL  -- no default: every row says its group
-        CONSTRAINT churn_scores_offer_group_known CHECK (offer_group IN ('treatment', 'holdout')),
+        CONSTRAINT churn_scores_offer_group_known
+        CHECK (offer_group IN ('treatment', 'holdout', 'targeted', 'not_targeted')),
+    -- The targeting columns (ml/uplift/): NULL only in rows published before targeting existed.
+    send_offer             boolean,
+    treatment_probability  double precision
+        CONSTRAINT churn_scores_treatment_probability_range CHECK (treatment_probability BETWEEN 0 AND 1),
+    expected_uplift        double precision,
+    expected_value         double precision,
+    contact_cost           double precision
+        CONSTRAINT churn_scores_contact_cost_known CHECK (contact_cost >= 0),
+    policy                 text
+        CONSTRAINT churn_scores_policy_known CHECK (policy IN ('rules', 'uplift', 'exploration')),
     PRIMARY KEY (score_date, customer_id)
 ) PARTITION BY LIST (score_date);
 CREATE INDEX IF NOT EXISTS churn_scores_customer_idx ON scoring.churn_scores (customer_id, score_date DESC);
@@ -75,7 +92,13 @@ COMMENT ON COLUMN scoring.churn_scores.profit IS 'Average monthly profit from th
 COMMENT ON COLUMN scoring.churn_scores.rules_version IS 'Version of config/segments.yaml that assigned segment and offer.';
 COMMENT ON COLUMN scoring.churn_scores.scored_at IS 'When the scores were computed.';
 COMMENT ON COLUMN scoring.churn_scores.profit_at_risk IS 'round(churn_probability × profit, 2): expected monthly profit lost without action, in the export''s money unit.';
-COMMENT ON COLUMN scoring.churn_scores.offer_group IS 'treatment: send the offer; holdout: the experiment''s random control group, no offer (share per segment in config/segments.yaml `experiment`).';
+COMMENT ON COLUMN scoring.churn_scores.offer_group IS 'treatment / holdout: the experiment''s random groups (holdout share per segment in config/segments.yaml `experiment`), the offer is sent to treatment only; targeted / not_targeted: decided by the policy outside the experiment (over the budget under the rules; the uplift policy''s choice).';
+COMMENT ON COLUMN scoring.churn_scores.send_offer IS 'True: campaign tools send the offer to this customer (ml/uplift/policy.py). NULL in scores published before targeting: then offer_group = treatment.';
+COMMENT ON COLUMN scoring.churn_scores.treatment_probability IS 'Probability (0..1) that the policy of this date sends this customer the offer, over its random draws (exploration slice, holdout): what uplift models and off-policy estimates weigh the outcome by.';
+COMMENT ON COLUMN scoring.churn_scores.expected_uplift IS 'Estimated reduction of P(«Снизилась») over the next 3 months if the offer is sent (the uplift model of the offer''s family, 0..1 scale, negative: a sleeping dog); NULL without an uplift model.';
+COMMENT ON COLUMN scoring.churn_scores.expected_value IS 'expected_uplift × profit × horizon months − contact_cost: net retained profit a contact is expected to bring, in the export''s money unit; NULL without an uplift model.';
+COMMENT ON COLUMN scoring.churn_scores.contact_cost IS 'Cost of sending this customer''s offer once, in the export''s money unit (config/segments.yaml offer cost).';
+COMMENT ON COLUMN scoring.churn_scores.policy IS 'What decided send_offer: rules (the segment''s treatment group, riskiest first within the budget), uplift (highest expected_value first within the budget) or exploration (the random slice kept under the experiment''s assignment).';
 
 
 -- The segment rules of each rule-file version that was used (titles, offers, precedence for BI).

@@ -44,6 +44,8 @@ UNION ALL
     absent.score_date, absent.customer_id, scores.model_version, scores.churn_probability,
     scores.risk_band, scores.segment, scores.offer, scores.top_factors, scores.profit,
     scores.rules_version, scores.scored_at, absent.profit_at_risk, scores.offer_group,
+    scores.send_offer, scores.treatment_probability, scores.expected_uplift, scores.expected_value,
+    scores.contact_cost, scores.policy,
     false AS in_newest_snapshot
 FROM scoring.absent_from_newest AS absent
 CROSS JOIN LATERAL (

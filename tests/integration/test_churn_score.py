@@ -20,6 +20,7 @@ SCORE_TASKS = {
     "plan_shards",
     "score_shard",
     "collect_shards",
+    "target_offers",
     "validate_scores",
     "publish",
     "monitor_drift",
@@ -161,7 +162,7 @@ def test_rerun_of_the_same_date_gives_identical_rows(chain, engine):
 def test_chunked_scoring_gives_the_same_rows_as_one_chunk(chain, engine):
     from job import pipelines
 
-    result = pipelines.execute(pipelines.SCORE, engine, SNAPSHOT, last="collect_shards", shards=1, chunk_size=128)
+    result = pipelines.execute(pipelines.SCORE, engine, SNAPSHOT, last="target_offers", shards=1, chunk_size=128)
     [shard] = result["score_shard"]
     assert shard["chunks"] == -(-1297 // 128) and result["collect_shards"]["rows"] == 1297
     staged = rows(

@@ -39,6 +39,7 @@ def _rules_file(folder: Path) -> Path:
     data = yaml.safe_load(segments.DEFAULT_RULES_PATH.read_text(encoding="utf-8"))
     data["version"] = "history-test-1"
     data["experiment"]["holdout_share"] = HOLDOUT_SHARE
+    data["targeting"]["budget"] = {"max_cost": 1e9}  # every treatment-group customer gets the offer
     path = folder / "segments.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
@@ -80,7 +81,10 @@ def lived(request, airflow_db, tmp_path_factory):
     request.addfinalizer(lambda: (engine.dispose(), server.drop_database(url)))
     db.migrate(engine)
     folder = tmp_path_factory.mktemp("history")
-    story = SyntheticHistory.create(NIGHTS, LAST, CUSTOMERS, SEED, folder, EFFECTS, mechanism_change_at=CHANGE_AT)
+    # one true effect per segment: what the effect estimates of mart.offer_effects are checked against
+    story = SyntheticHistory.create(
+        NIGHTS, LAST, CUSTOMERS, SEED, folder, EFFECTS, mechanism_change_at=CHANGE_AT, personal_effects=False
+    )
     with SettingsPatch.context() as patch:
         patch.setenv("WAREHOUSE_URL", url)
         patch.setenv("SEGMENT_RULES", str(_rules_file(folder)))

@@ -17,13 +17,15 @@ def test_dag_shape():
     assert dag.catchup is False
     assert set(dag.task_dict) == {
         "retrain_due",
+        "train_uplift",
         "prepare_training_set",
         "train_candidate",
         "register_challenger",
         "apply_promotion_gate",
         "announce_champion",
     }
-    assert dag.task_dict["prepare_training_set"].upstream_task_ids == {"retrain_due"}
+    assert dag.task_dict["train_uplift"].upstream_task_ids == {"retrain_due"}
+    assert dag.task_dict["prepare_training_set"].upstream_task_ids == {"train_uplift"}
     assert dag.task_dict["train_candidate"].upstream_task_ids == {"prepare_training_set"}
     assert dag.task_dict["register_challenger"].upstream_task_ids == {"train_candidate"}
     assert dag.task_dict["apply_promotion_gate"].upstream_task_ids == {"register_challenger"}

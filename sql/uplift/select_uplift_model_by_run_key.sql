@@ -1,0 +1,1 @@
+SELECT * FROM ml.uplift_models WHERE run_key = :run_key;
