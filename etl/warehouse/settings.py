@@ -134,11 +134,12 @@ class Settings(Reporting):
     SYNTH_CUSTOMERS: int = Field(2000, description="customers in `make run`'s synthetic snapshot")
     SYNTH_SEED: int = Field(7, description="seed of `make run`'s synthetic snapshot")
     SNAPSHOTS: int = Field(1, ge=1, description="nights `make run` runs on a synthetic history, a month apart")
-    # The history's true offer effects: absolute reduction of a treated customer's probability
-    # of «Снизилась» over the three months after the offer (job/local/synthetic_history.py).
+    # The segments' part of the history's true offer effects: absolute reduction of a treated
+    # customer's probability of «Снизилась» over the three months after the offer; each
+    # customer's own part is added (etl/synth/truth.py, job/local/synthetic_history.py).
     SYNTH_OFFER_EFFECTS: OfferEffects = Field(
         {"high_risk_high_profit": 0.15, "abandoned_cart": 0.10, "promo_dependent": 0.10},
-        description="the history's true offer effects per segment (`segment=0.15,other=0`); other segments 0",
+        description="the segments' part of the history's true offer effects (`segment=0.15,other=0`); other segments 0",
     )
     SYNTH_MECHANISM_CHANGE_AT: int | None = Field(
         None, description=("night k (0-based) from which the history's labels follow another mechanism; unset: never")

@@ -244,3 +244,34 @@ def test_category_names_are_wrapped_not_cut():
     long_name = "Мелкая бытовая техника и электроника"
     assert model_card_plots.wrapped(long_name).replace("\n", " ") == long_name
     assert max(map(len, model_card_plots.wrapped(long_name).splitlines())) <= model_card_plots.LABEL_WIDTH
+
+
+# ------------------------------------------------------------------ targeting card
+def test_the_targeting_card_reads_offline_with_every_section(render, tmp_path_factory):
+    from bench import uplift as simulation
+    from ml.uplift import card as targeting_card
+    from ml.uplift import training
+
+    sim = simulation.Simulation(seed=1)
+    for night in range(simulation.LOGGED_NIGHTS):
+        sim.decide(night)
+    verdict = training.train_and_judge(sim.settled(range(simulation.LOGGED_NIGHTS - simulation.HORIZON)), sim.rules)
+    path = tmp_path_factory.mktemp("targeting") / "card.html"
+    path.write_text(targeting_card.render("uplift-render-test", dt.date(2027, 8, 31), verdict, sim.rules))
+    dom, requested = render.open(path)
+    visible = _text(render.visible_text(path))
+    for heading in (
+        "Verdict",
+        "Policy comparison",
+        "Budget used",
+        "Uplift by decile",
+        "Features the uplift depends on",
+    ):
+        assert heading in visible, heading
+    assert _text(verdict.reason) in visible
+    for title in targeting_card.TITLES.values():
+        assert title in visible, f"no caption {title!r}"
+    images = [attrs.get("src", "") for tag, attrs in Dom(dom).elements if tag == "img"]
+    assert len(images) == 2 * len(verdict.models)
+    assert all(base64.b64decode(src.removeprefix("data:image/png;base64,")).startswith(b"\x89PNG") for src in images)
+    assert [url for url in requested if EXTERNAL.match(url)] == [] and not EXTERNAL.search(dom)
