@@ -40,6 +40,7 @@ NIGHTLY = (
     "gate features",
     "publish features",
     "score, 2 shards",
+    "target offers",
     "gate scores",
     "publish scores",
 )
@@ -76,6 +77,7 @@ class Recorder:
 
 def run(customers: int, seed: int, baseline_rows: int) -> dict:
     from ml import scoring
+    from ml.uplift import steps as uplift
 
     out_dir = settings.local_dir() / "bench" / f"synthetic-v{synth.GENERATOR_VERSION}-{customers}-seed{seed}"
     record = Recorder()
@@ -113,6 +115,7 @@ def run(customers: int, seed: int, baseline_rows: int) -> dict:
                 round(sharded["peak_rss_mb"], 1),
             )
         )
+    record("target offers", int(scored["rows"]), lambda: uplift.target_offers(engine, SNAPSHOT))
     record("gate scores", int(scored["rows"]), lambda: scoring.validate(engine, SNAPSHOT))
     record("publish scores", int(scored["rows"]), lambda: scoring.publish(engine, SNAPSHOT))
     naive_scoring = baselines.read_all_predict_proba(engine, SNAPSHOT)

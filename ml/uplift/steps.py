@@ -117,6 +117,13 @@ def target_offers(engine: sa.Engine, snapshot_date: dt.date, run: str | None = N
         if frame.empty:
             log.info("no staged scores of %s: already published, nothing to target", snapshot_date)
             return {"score_date": snapshot_date.isoformat(), "customers": 0}
+        missing = targeting.missing_families(frame, rules, models) if models else []
+        if missing:
+            reason = (
+                f"uplift policy: the champion {champion['model_version']} has no model for the offer families "
+                f"{', '.join(missing)}: the rules decide until the next uplift training"
+            )
+            champion, models = None, None
         decided = targeting.target(frame, rules, models)
         by_rules = targeting.target(frame, rules, None) if models else decided
         _write_decisions(conn, snapshot_date, frame, decided)

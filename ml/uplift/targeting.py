@@ -50,7 +50,7 @@ def target(frame: pd.DataFrame, rules: Rules, models: Mapping[str, learners.Upli
     )
 
     uplift = np.full(len(frame), np.nan)
-    usable = bool(models) and set(np.unique(family)) <= set(models or {})
+    usable = bool(models) and not missing_families(frame, rules, models)
     if models:
         X = learners.uplift_input(frame)
         for name, model in models.items():
@@ -83,3 +83,10 @@ def target(frame: pd.DataFrame, rules: Rules, models: Mapping[str, learners.Upli
         },
         index=frame.index,
     )
+
+
+def missing_families(frame: pd.DataFrame, rules: Rules, models: Mapping[str, learners.UpliftModel] | None) -> list[str]:
+    """Offer families of the date's customers without an uplift model (the rule file may have
+    gained one since the model was trained): while any is missing, the rules decide."""
+    families = {s.code: s.offer_family for s in rules.segments}
+    return sorted({families[c] for c in frame["segment"].unique()} - set(models or {}))

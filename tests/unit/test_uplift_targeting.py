@@ -145,3 +145,10 @@ def test_the_rule_file_refuses_bad_targeting(rules, change, message):
 def test_a_budget_scales_with_a_sample_of_the_customers():
     assert Budget(100.0, 40).scaled(0.25) == Budget(25.0, 10)
     assert dataclasses.replace(Budget(None, None)).scaled(0.5) == Budget(None, None)
+
+
+def test_an_offer_family_without_a_model_leaves_the_decision_to_the_rules(night, rules):
+    # e.g. the rule file gained a family after the champion uplift model was trained
+    decided = targeting.target(night, rules, {"a_family_of_no_offer": None})
+    assert set(decided["policy"]) == {"rules", "exploration"}
+    assert targeting.missing_families(night, rules, {"a_family_of_no_offer": None}) == ["retention_offer"]
