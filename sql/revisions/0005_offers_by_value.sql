@@ -1,8 +1,9 @@
 -- Revision 0005 (etl/warehouse/migrations/versions/0005_offers_by_value.py): offers by value.
 -- The score tables gain the targeting columns (NULL in scores published before), offer_group
 -- gains the policy's own groups and scoring.latest_scores is dropped (the mart views on it with
--- it). The revision then runs the idempotent schema files 060, 065 and 080 again: the new
--- columns' comments, scoring.latest_scores with the new columns and the targeting tables; the
+-- it). The revision then runs the idempotent schema files 060, 065, 075 and 080 again: the new
+-- columns' comments, scoring.latest_scores with the new columns, outcomes.settled_score_dates
+-- and the targeting tables; the
 -- mart views are re-created from sql/mart after every revision.
 ALTER TABLE scoring.churn_scores_staged
     ADD COLUMN send_offer boolean,

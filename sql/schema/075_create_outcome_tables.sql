@@ -97,3 +97,27 @@ WHERE batches.layer = 'scoring' AND batches.last_published_at IS NOT NULL;
 
 COMMENT ON VIEW outcomes.score_dates IS
     'Published score dates; settles_from = score_date + 3 months: the first snapshot on or after it settles the scores (one model and one rule version per date).';
+
+-- Every score date whose settling snapshot (the first published features snapshot on or after
+-- settles_from) has arrived, with that snapshot: what the settling step and the uplift models'
+-- training rows (sql/uplift/select_settled_experiment_rows.sql) read.
+CREATE OR REPLACE VIEW outcomes.settled_score_dates AS
+WITH published_snapshots AS (
+    SELECT snapshot_date
+    FROM ops.staged_batches
+    WHERE layer = 'features' AND last_published_at IS NOT NULL
+),
+
+settling AS (
+    SELECT
+        dates.score_date,
+        (SELECT min(later.snapshot_date)
+         FROM published_snapshots AS later
+         WHERE later.snapshot_date >= dates.settles_from) AS settled_by
+    FROM outcomes.score_dates AS dates
+)
+
+SELECT score_date, settled_by FROM settling WHERE settled_by IS NOT NULL;
+
+COMMENT ON VIEW outcomes.settled_score_dates IS
+    'Published score dates whose settling snapshot (the first published one on or after score_date + 3 months) has arrived, with that snapshot (settled_by).';

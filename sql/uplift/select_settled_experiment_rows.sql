@@ -1,24 +1,9 @@
 -- Settled experiment rows for the uplift models (ml/uplift/training.py): every published score
 -- whose settling snapshot (the first published on or after its date + 3 months,
--- outcomes.score_dates) is on or before :as_of, with its features at the score date, whether
+-- outcomes.settled_score_dates) is on or before :as_of, with its features at the score date, whether
 -- the offer was sent and how likely that was (NULL in scores from before targeting: the caller
 -- takes the experiment's odds), and «Снизилась» in the settling snapshot (customers missing
 -- there stay out). customers_of_date: settled rows of that score date (the budget's scale).
-WITH published_snapshots AS (
-    SELECT snapshot_date
-    FROM ops.staged_batches
-    WHERE layer = 'features' AND last_published_at IS NOT NULL
-),
-
-settling AS (
-    SELECT
-        dates.score_date,
-        (SELECT min(later.snapshot_date)
-         FROM published_snapshots AS later
-         WHERE later.snapshot_date >= dates.settles_from) AS settled_by
-    FROM outcomes.score_dates AS dates
-)
-
 SELECT
     scores.score_date,
     scores.churn_probability,
@@ -30,7 +15,7 @@ SELECT
     scored.*,
     later.churn_label AS churned,
     count(*) OVER (PARTITION BY scores.score_date) AS customers_of_date
-FROM settling
+FROM outcomes.settled_score_dates AS settling
 JOIN scoring.churn_scores AS scores ON scores.score_date = settling.score_date
 JOIN features.customer_features AS scored
     ON scored.snapshot_date = scores.score_date AND scored.customer_id = scores.customer_id

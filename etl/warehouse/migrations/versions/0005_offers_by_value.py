@@ -21,8 +21,15 @@ def upgrade() -> None:
     conn = op.get_bind()
     db.run_sql(conn, "revisions", "0005_offers_by_value")
     # The schema files are idempotent (IF NOT EXISTS, OR REPLACE): run again, they add the new
-    # columns' comments, scoring.latest_scores with its new columns, and the targeting tables.
-    for name in ("060_create_scoring_tables", "065_create_latest_scores_view", "080_create_targeting_tables"):
+    # columns' comments, scoring.latest_scores with its new columns, the view
+    # outcomes.settled_score_dates that the settling step and the uplift training share, and the
+    # targeting tables.
+    for name in (
+        "060_create_scoring_tables",
+        "065_create_latest_scores_view",
+        "075_create_outcome_tables",
+        "080_create_targeting_tables",
+    ):
         db.run_sql(conn, "schema", name)
 
 
