@@ -109,15 +109,22 @@ def oracle(frame: pd.DataFrame, rules: segments.Rules) -> np.ndarray:
     return decided.send
 
 
-def run(seed: int, method: str = "dr", logged: int = LOGGED_NIGHTS, customers: int = CUSTOMERS) -> dict[str, Any]:
-    """Nights 0 … logged-1 by the rules; train on the nights settled by night `logged`; compare there."""
-    sim = Simulation(seed, customers)
+def trained(
+    seed: int, method: str = "dr", logged: int = LOGGED_NIGHTS, customers: int = CUSTOMERS, rules=None
+) -> tuple[Simulation, pd.DataFrame, training.Verdict]:
+    """Nights 0 … logged-1 decided by the rules, the uplift models trained and judged on the
+    nights settled by night `logged`: (the simulation, those rows, the verdict)."""
+    sim = Simulation(seed, customers, rules)
     for k in range(logged):
         sim.decide(k)
+    rows = sim.settled(range(0, logged - HORIZON + 1))
+    return sim, rows, training.train_and_judge(rows, sim.rules, method, seed)
+
+
+def run(seed: int, method: str = "dr", logged: int = LOGGED_NIGHTS, customers: int = CUSTOMERS) -> dict[str, Any]:
+    """`trained`, then every policy decides night `logged`, valued by the truth."""
+    sim, rows, verdict = trained(seed, method, logged, customers)
     decision = logged
-    settled_nights = range(0, decision - HORIZON + 1)
-    rows = sim.settled(settled_nights)
-    verdict = training.train_and_judge(rows, sim.rules, method, seed)
     result: dict[str, Any] = {
         "seed": seed,
         "method": method,

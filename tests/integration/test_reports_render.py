@@ -250,12 +250,8 @@ def test_category_names_are_wrapped_not_cut():
 def test_the_targeting_card_reads_offline_with_every_section(render, tmp_path_factory):
     from bench import uplift as simulation
     from ml.uplift import card as targeting_card
-    from ml.uplift import training
 
-    sim = simulation.Simulation(seed=1)
-    for night in range(simulation.LOGGED_NIGHTS):
-        sim.decide(night)
-    verdict = training.train_and_judge(sim.settled(range(simulation.LOGGED_NIGHTS - simulation.HORIZON)), sim.rules)
+    sim, _, verdict = simulation.trained(seed=1)
     path = tmp_path_factory.mktemp("targeting") / "card.html"
     path.write_text(targeting_card.render("uplift-render-test", dt.date(2027, 8, 31), verdict, sim.rules))
     dom, requested = render.open(path)

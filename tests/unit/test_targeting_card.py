@@ -30,11 +30,7 @@ def _two_families(rules):
 
 @pytest.fixture(scope="module")
 def judged():
-    sim = simulation.Simulation(seed=1)
-    for night in range(simulation.LOGGED_NIGHTS):
-        sim.decide(night)
-    rows = sim.settled(range(simulation.LOGGED_NIGHTS - simulation.HORIZON))
-    return sim, rows, training.train_and_judge(rows, sim.rules)
+    return simulation.trained(seed=1)
 
 
 def test_the_card_shows_the_verdict_policies_budget_curves_deciles_and_drivers(judged, tmp_path, monkeypatch):
