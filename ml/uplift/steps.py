@@ -3,8 +3,8 @@ promotion gate (monthly), `target_offers` after the shards are collected (nightl
 
 - train_uplift: the settled experiment rows up to the snapshot → ml.uplift.training (models per
   offer family, held-out evaluation, off-policy gate) → ml.uplift_models, artifact and targeting
-  card. The gate promotes the model when its policy's gain over the rules is surely above 0; the
-  champion stays otherwise.
+  card. The gate promotes the model when its policy's gain over the rules is surely above 0 and
+  it is not surely worse than the champion's on the same rows; the champion stays otherwise.
 - target_offers: the staged scores of the date decided by the champion uplift model's policy, or
   by the rules when there is none (the reason is kept: cold start, or a gate not passed), in one
   transaction with the date's targeting summary (scoring.targeting_decisions / _segments).
@@ -12,6 +12,7 @@ promotion gate (monthly), `target_offers` after the shards are collected (nightl
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -83,11 +84,30 @@ def train_uplift(engine: sa.Engine, snapshot_date: dt.date, run: str | None = No
         "run_key": run_key,
     }
     if verdict.models:
+        verdict = _against_champion(engine, verdict, rules)
+        record["reason"], record["metrics"] = verdict.reason, {**record["metrics"], **verdict.metrics}
         record["artifact_path"], record["artifact_sha256"] = registry.save_models(version, verdict.models, METHOD)
         record["card_path"] = str(card.write_card(version, snapshot_date, verdict, rules))
     row = registry.register(engine, record, promote=verdict.use_uplift)
     log.info("uplift %s: %s — %s", version, row["status"], verdict.reason)
     return _outcome(row)
+
+
+def _against_champion(engine: sa.Engine, verdict: training.Verdict, rules: segments.Rules) -> training.Verdict:
+    """The gate's second half, like the churn model's: a challenger that beats the rules replaces
+    the champion unless, on the same held-out rows, it is surely worse than the champion's policy."""
+    champion = registry.get_champion(engine)
+    if not verdict.use_uplift or champion is None:
+        return verdict
+    gain = training.versus(verdict, rules, registry.load_models(champion))
+    metrics = {**verdict.metrics, "versus_champion": {"champion": champion["model_version"], **gain.as_dict()}}
+    if gain.high >= 0:
+        return dataclasses.replace(verdict, metrics=metrics)
+    reason = (
+        f"uplift policy: its gain over the champion {champion['model_version']} {gain.value:.1f} "
+        f"[{gain.low:.1f}, {gain.high:.1f}] is surely below 0: the champion stays"
+    )
+    return dataclasses.replace(verdict, use_uplift=False, reason=reason, metrics=metrics)
 
 
 def _outcome(row: dict[str, Any]) -> dict[str, Any]:

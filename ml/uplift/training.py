@@ -38,6 +38,8 @@ class Verdict:
     models: dict[str, learners.UpliftModel] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)  # JSON: what the registry and the card show
     evaluation_send: np.ndarray | None = None  # the uplift policy's decisions on the held-out rows
+    evaluation_rows: pd.DataFrame | None = None
+    evaluation_scores: np.ndarray | None = None  # their doubly robust scores
 
 
 def held_out(customer_ids: np.ndarray) -> np.ndarray:
@@ -102,7 +104,7 @@ def train_and_judge(rows: pd.DataFrame, rules: Rules, method: str = "dr", seed: 
             f"uplift policy: its off-policy gain over the rules {gain['value']:.1f} "
             f"[{gain['low']:.1f}, {gain['high']:.1f}] is not surely above 0: the rules stay"
         )
-    return Verdict(gain["low"] > 0, reason, models, metrics, evaluation_send)
+    return Verdict(gain["low"] > 0, reason, models, metrics, evaluation_send, rows[evaluation], scores[evaluation])
 
 
 def _ranking_metrics(ranking: np.ndarray, scores: np.ndarray, churn_probability: pd.Series) -> dict[str, Any]:
@@ -136,22 +138,36 @@ def drivers(model: learners.UpliftModel, X: pd.DataFrame, top: int = 8, seed: in
     return [{"feature": name, "mean_abs_change": change} for name, change in changes[:top]]
 
 
-def _policy_values(rows: pd.DataFrame, scores: np.ndarray, rules: Rules, models) -> tuple[dict[str, Any], np.ndarray]:
-    """Off-policy value of both policies on the held-out rows, each date at its share of the budget;
-    the uplift policy's decisions there."""
+def decisions_on(rows: pd.DataFrame, rules: Rules, models) -> np.ndarray:
+    """A policy's sends on held-out rows (the uplift policy with `models`, else the rules), each
+    score date at its share of the budget."""
     import numpy as np
     import pandas as pd
 
-    uplift_send, rules_send = np.zeros(len(rows), dtype=bool), np.zeros(len(rows), dtype=bool)
+    send = np.zeros(len(rows), dtype=bool)
     positions = pd.Series(np.arange(len(rows)), index=rows.index)
     for _, day in rows.groupby("score_date", sort=True):
         share = len(day) / max(int(day["customers_of_date"].iloc[0]), 1)
         scaled = dataclasses.replace(
             rules, targeting=dataclasses.replace(rules.targeting, budget=rules.targeting.budget.scaled(share))
         )
-        at = positions[day.index].to_numpy()
-        uplift_send[at] = targeting.target(day, scaled, models)["send_offer"].to_numpy()
-        rules_send[at] = targeting.target(day, scaled, None)["send_offer"].to_numpy()
+        send[positions[day.index].to_numpy()] = targeting.target(day, scaled, models)["send_offer"].to_numpy()
+    return send
+
+
+def versus(verdict: Verdict, rules: Rules, other_models) -> estimates.Estimate:
+    """Off-policy gain of the verdict's policy over another uplift model's on the same held-out rows
+    (the promotion gate's comparison with the champion)."""
+    rows, scores = verdict.evaluation_rows, verdict.evaluation_scores
+    other = decisions_on(rows, rules, other_models)
+    profit, cost = rows["profit"].to_numpy(dtype=float), rows["contact_cost"].to_numpy(dtype=float)
+    return estimates.policy_gain(verdict.evaluation_send, other, scores, profit, rules.targeting.horizon_months, cost)
+
+
+def _policy_values(rows: pd.DataFrame, scores: np.ndarray, rules: Rules, models) -> tuple[dict[str, Any], np.ndarray]:
+    """Off-policy value of both policies on the held-out rows, each date at its share of the budget;
+    the uplift policy's decisions there."""
+    uplift_send, rules_send = decisions_on(rows, rules, models), decisions_on(rows, rules, None)
     profit = rows["profit"].to_numpy(dtype=float)
     cost = rows["contact_cost"].to_numpy(dtype=float)
     months = rules.targeting.horizon_months

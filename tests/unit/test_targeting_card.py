@@ -72,3 +72,18 @@ def test_each_offer_family_gets_its_own_model_and_the_cold_start_names_the_short
         r"uplift policy: not enough experiment data yet \(\d+ of 4000\): settled experiment rows per offer family, ",
         few.reason,
     ), few.reason
+
+
+def test_the_gate_compares_a_challenger_with_the_champion_on_the_same_rows(judged):
+    sim, _, verdict = judged
+    assert training.versus(verdict, sim.rules, verdict.models).value == 0  # the same policy: no gain
+
+    model = verdict.models["retention_offer"]
+
+    class Backwards:  # ranks the customers the wrong way round
+        def predict(self, X):
+            return -model.predict(X)
+
+    backwards = training.decisions_on(verdict.evaluation_rows, sim.rules, {"retention_offer": Backwards()})
+    worse = training.versus(dataclasses.replace(verdict, evaluation_send=backwards), sim.rules, verdict.models)
+    assert worse.high < 0  # surely worse than the champion: the step keeps the champion
