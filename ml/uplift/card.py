@@ -55,6 +55,10 @@ def render(model_version: str, snapshot: dt.date, verdict: Verdict, rules: Rules
         ("rules policy", m["rules_contacts"], money(m["rules_cost"]), interval(m["rules_value"])),
         ("gain of uplift over rules", "", "", interval(m["gain"])),
     ]
+    if "versus_champion" in m:
+        policies.append(
+            (f"gain over the champion {m['versus_champion']['champion']}", "", "", interval(m["versus_champion"]))
+        )
     budget = [
         (
             "budget per score date",

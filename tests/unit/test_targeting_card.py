@@ -54,6 +54,18 @@ def test_the_card_shows_the_verdict_policies_budget_curves_deciles_and_drivers(j
     assert top in ("marketing_current_month", "service_errors", "churn_probability")  # what the truth depends on
 
 
+def test_the_card_shows_the_comparison_with_the_champion_when_there_was_one(judged):
+    sim, _, verdict = judged
+    compared = {"champion": "uplift-20270731-0000", "value": -3.5, "low": -9.0, "high": 2.0}
+    text = card.render(
+        "uplift-2",
+        dt.date(2027, 8, 31),
+        dataclasses.replace(verdict, metrics={**verdict.metrics, "versus_champion": compared}),
+        sim.rules,
+    )
+    assert "gain over the champion uplift-20270731-0000" in text and "-3.5 [-9.0, 2.0]" in text
+
+
 def test_markup_in_a_reason_is_shown_as_text(judged):
     sim, _, verdict = judged
     hostile = dataclasses.replace(verdict, reason="<script>alert(1)</script>")
