@@ -23,8 +23,10 @@ LAYER_TABLES = {
     "staging.profit": "snapshot_date",
     "features.customer_features": "snapshot_date",
     "scoring.churn_scores": "score_date",
+    "scoring.targeting_decisions": "score_date",
+    "scoring.targeting_segments": "score_date",
 }
-VOLATILE_COLUMNS = "ARRAY['loaded_at', 'scored_at', 'source_file']"  # when and from which folder
+VOLATILE_COLUMNS = "ARRAY['loaded_at', 'scored_at', 'decided_at', 'source_file']"  # when and from which folder
 
 
 def layer_checksums(

@@ -111,6 +111,14 @@ DRILLS = {
         ("plan_shards", "score_shard"),
         "publish",
     ),
+    # the targeting step has rewritten the staged rows' decisions when it must replace the date's
+    # targeting rows (the blocker's SHARE lock keeps their DELETE waiting)
+    "target_offers": (
+        lambda e: "LOCK TABLE scoring.targeting_decisions IN SHARE MODE",
+        "DELETE FROM scoring.targeting_decisions",
+        ("plan_shards", "collect_shards"),
+        "publish",
+    ),
     # publish has detached the staged partition and added its checks when it must drop the
     # date's published partition (the blocker's SHARE lock covers every partition)
     "publish": (
