@@ -170,8 +170,13 @@ def target_offers(engine: sa.Engine, snapshot_date: dt.date, run: str | None = N
 
 def _why_rules(engine: sa.Engine, rules: segments.Rules) -> str:
     latest = registry.get_latest(engine)
-    if latest is not None:
+    if latest is not None and latest["status"] in ("insufficient_data", "rejected"):
         return latest["reason"]
+    if latest is not None:  # e.g. the champion was retired by hand
+        return (
+            f"uplift policy: no champion uplift model (the newest, {latest['model_version']}, is {latest['status']}): "
+            "the rules decide until the next uplift training"
+        )
     needed = rules.targeting.min_settled_rows * len({s.offer_family for s in rules.segments})
     return f"uplift policy: not enough experiment data yet (0 of {needed}): no uplift training has run yet"
 
