@@ -15,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ml import experiments, registry, segments
+from ml.uplift import policy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,15 +105,22 @@ def _write_performance(
     experiment: experiments.Experiment,
 ) -> dict[str, Any]:
     """The realized performance and calibration of one model's scores of the date, over the
-    holdout: offers change the outcome of the treated, the model predicts it without one. Below
-    CV: the whole realized interval lies under the CV ROC-AUC minus its spread, a drop that the
-    sampling noise of the realized figure cannot explain."""
+    customers sent no offer: offers change the outcome of the treated, the model predicts it
+    without one. Those are the experiment's holdout ('holdout') and, when a budget or the uplift
+    policy left customers out ('untreated'), those too: the holdout alone would then hold only the
+    customers the policy reached (the riskiest, under the rules), a narrower range of risk that
+    lowers the ROC-AUC with no fault of the model. Below CV: the whole realized interval lies
+    under the CV ROC-AUC minus its spread, a drop that the sampling noise of the realized figure
+    cannot explain."""
     from etl.warehouse import db
     from ml.outcomes import stats
 
     version = str(group["model_version"].iloc[0])
-    holdout = group[group["offer_group"] == experiments.HOLDOUT]
-    evaluated, evaluated_on = (holdout, "holdout") if len(holdout) >= experiment.min_group else (group, "all settled")
+    untreated = group[group["offer_group"].isin([experiments.HOLDOUT, policy.NOT_TARGETED])]
+    evaluated_on = "untreated" if (untreated["offer_group"] == policy.NOT_TARGETED).any() else "holdout"
+    evaluated, evaluated_on = (
+        (untreated, evaluated_on) if len(untreated) >= experiment.min_group else (group, "all settled")
+    )
     labels = evaluated["churned"].to_numpy(dtype=int)
     probabilities = evaluated["churn_probability"].to_numpy(dtype=float)
     auc = stats.roc_auc_ci(labels, probabilities, level=experiment.confidence)

@@ -52,7 +52,7 @@ COMMENT ON COLUMN mart.realized_performance.settles_from IS 'score_date + 3 mont
 COMMENT ON COLUMN mart.realized_performance.settled_by IS 'The snapshot whose labels settled the scores (date); NULL: no outcome yet.';
 COMMENT ON COLUMN mart.realized_performance.scored_customers IS 'Customers scored on score_date (count).';
 COMMENT ON COLUMN mart.realized_performance.settled_customers IS 'Of those, customers with a label in settled_by (count); the others left the export or lost their label.';
-COMMENT ON COLUMN mart.realized_performance.evaluated_on IS 'holdout: the figures are over the settled customers of the experiment''s holdout, whose outcome no offer changed (the model predicts the risk without an offer); all settled: the holdout was too small (e.g. scores from before the experiment).';
+COMMENT ON COLUMN mart.realized_performance.evaluated_on IS 'holdout: the figures are over the settled customers of the experiment''s holdout, whose outcome no offer changed (the model predicts the risk without an offer); untreated: over every settled customer sent no offer (the holdout and those the budget or the uplift policy left out); all settled: those were too few (e.g. scores from before the experiment).';
 COMMENT ON COLUMN mart.realized_performance.evaluated_customers IS 'The settled customers every figure below is over (count).';
 COMMENT ON COLUMN mart.realized_performance.churned_customers IS 'Of them, customers whose activity dropped («Снизилась» in settled_by) (count).';
 COMMENT ON COLUMN mart.realized_performance.realized_churn_rate IS 'churned_customers / evaluated_customers (share 0..1, 4 decimals).';

@@ -27,4 +27,10 @@ ALTER TABLE scoring.churn_scores
     ADD COLUMN policy text
         CONSTRAINT churn_scores_policy_known CHECK (policy IN ('rules', 'uplift', 'exploration'));
 
+-- Realized performance is over every customer sent no offer once a budget leaves some out.
+ALTER TABLE outcomes.realized_performance
+    DROP CONSTRAINT realized_performance_evaluated_on_check,
+    ADD CONSTRAINT realized_performance_evaluated_on_check
+        CHECK (evaluated_on IN ('holdout', 'untreated', 'all settled'));
+
 DROP VIEW scoring.latest_scores CASCADE;

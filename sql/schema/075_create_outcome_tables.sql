@@ -10,8 +10,9 @@
 
 -- Realized performance per scored snapshot date and model. The model predicts the risk without an offer,
 -- and offers change the outcome of the treated (that is their point), so the figures are over
--- the settled customers of the experiment's holdout (evaluated_on 'holdout'); only when the
--- holdout has fewer than experiment.min_group settled customers (e.g. scores from before the
+-- the settled customers of the experiment's holdout (evaluated_on 'holdout'), with the customers
+-- a budget or the uplift policy left out when there are any ('untreated': every customer sent no
+-- offer); only when those are fewer than experiment.min_group (e.g. scores from before the
 -- experiment) over every settled customer ('all settled').
 CREATE TABLE IF NOT EXISTS outcomes.realized_performance (
     score_date           date             NOT NULL,
@@ -19,7 +20,8 @@ CREATE TABLE IF NOT EXISTS outcomes.realized_performance (
     settled_by           date             NOT NULL,  -- the snapshot whose labels settled the scores
     scored_customers     bigint           NOT NULL,
     settled_customers    bigint           NOT NULL,  -- scored on score_date and labelled in settled_by
-    evaluated_on         text             NOT NULL CHECK (evaluated_on IN ('holdout', 'all settled')),
+    evaluated_on         text             NOT NULL
+        CONSTRAINT realized_performance_evaluated_on_check CHECK (evaluated_on IN ('holdout', 'untreated', 'all settled')),
     customers            bigint           NOT NULL,  -- the settled customers the figures are over
     churned              bigint           NOT NULL,  -- of those, «Снизилась» in settled_by
     mean_probability     double precision NOT NULL,

@@ -68,6 +68,7 @@ def history(request, airflow_db, tmp_path_factory):
             if index in (FIRST_SETTLED, NIGHTS - 1):
                 trained[index] = _train_uplift(engine, snapshot_date)
             pipelines.execute(pipelines.SCORE, engine, snapshot_date)
+            pipelines.execute(pipelines.SETTLE, engine, snapshot_date)
             story.record_offers(engine, index)
     return {"url": url, "engine": engine, "story": story, "trained": trained}
 
@@ -145,3 +146,18 @@ def test_real_export_keeps_the_rules_and_says_why(chain, engine):  # noqa: F811 
     assert all(r["expected_uplift"] is None and r["contact_cost"] is not None for r in latest)
     cost = sum(r["contact_cost"] for r in latest if r["send_offer"])
     assert cost <= summary[0]["budget_max_cost"] and cost == pytest.approx(summary[0]["budget_used_cost"], abs=0.01)
+
+
+def test_realized_performance_is_over_every_customer_sent_no_offer(history):
+    # the budget leaves customers out: the holdout alone would hold only the riskiest the rules reached
+    engine = history["engine"]
+    realized = rows(engine, "SELECT score_date, evaluated_on, customers FROM outcomes.realized_performance")
+    assert len(realized) == NIGHTS - 3 and {r["evaluated_on"] for r in realized} == {"untreated"}
+    for r in realized:
+        [sent_none] = rows(
+            engine,
+            "SELECT count(*) AS n, count(*) FILTER (WHERE offer_group = 'holdout') AS holdout "
+            "FROM scoring.churn_scores WHERE score_date = :d AND NOT send_offer",
+            d=r["score_date"],
+        )
+        assert sent_none["holdout"] < r["customers"] <= sent_none["n"]
