@@ -107,9 +107,10 @@ def _write_performance(
     """The realized performance and calibration of one model's scores of the date, over the
     customers sent no offer: offers change the outcome of the treated, the model predicts it
     without one. Those are the experiment's holdout ('holdout') and, when a budget or the uplift
-    policy left customers out ('untreated'), those too: the holdout alone would then hold only the
-    customers the policy reached (the riskiest, under the rules), a narrower range of risk that
-    lowers the ROC-AUC with no fault of the model. Below CV: the whole realized interval lies
+    policy left customers out ('untreated'), those too, each weighted by the inverse probability of
+    not being sent an offer (ROC-AUC, Brier): the holdout alone would then hold only the customers
+    the policy reached (the riskiest, under the rules), and the untreated unweighted would lack
+    them, a narrower range of risk that lowers the ROC-AUC with no fault of the model. Below CV: the whole realized interval lies
     under the CV ROC-AUC minus its spread, a drop that the sampling noise of the realized figure
     cannot explain."""
     from etl.warehouse import db
@@ -123,7 +124,12 @@ def _write_performance(
     )
     labels = evaluated["churned"].to_numpy(dtype=int)
     probabilities = evaluated["churn_probability"].to_numpy(dtype=float)
-    auc = stats.roc_auc_ci(labels, probabilities, level=experiment.confidence)
+    weights = None
+    if evaluated_on == "untreated":  # the population as if nobody had been sent an offer
+        weights = 1.0 / (1.0 - evaluated["treatment_probability"].to_numpy(dtype=float))
+        auc = stats.weighted_roc_auc_ci(labels, probabilities, weights, level=experiment.confidence)
+    else:
+        auc = stats.roc_auc_ci(labels, probabilities, level=experiment.confidence)
     model = registry.get_model(engine, version) or {}
     cv_mean, cv_std = model.get("cv_roc_auc_mean"), model.get("cv_roc_auc_std")
     below = auc["roc_auc_high"] is not None and cv_mean is not None and auc["roc_auc_high"] < cv_mean - (cv_std or 0.0)
@@ -139,7 +145,7 @@ def _write_performance(
         "roc_auc": auc["roc_auc"],
         "roc_auc_low": auc["roc_auc_low"],
         "roc_auc_high": auc["roc_auc_high"],
-        "brier_score": stats.brier_score(labels, probabilities),
+        "brier_score": stats.brier_score(labels, probabilities, weights),
         "cv_roc_auc_mean": cv_mean,
         "cv_roc_auc_std": cv_std,
         "below_cv": bool(below),

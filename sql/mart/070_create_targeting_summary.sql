@@ -54,9 +54,9 @@ COMMENT ON COLUMN mart.targeting_summary.customers IS 'Customers of the segment 
 COMMENT ON COLUMN mart.targeting_summary.contacts IS 'Customers of the segment sent the offer (count), exploration slice included.';
 COMMENT ON COLUMN mart.targeting_summary.cost IS 'Total cost of those offers, in the export''s money unit, 2 decimals.';
 COMMENT ON COLUMN mart.targeting_summary.expected_retained_profit IS 'Σ expected_uplift × profit × horizon months over the contacted customers: profit the offers are expected to keep, before their cost, in the export''s money unit; NULL while no uplift model is in use.';
-COMMENT ON COLUMN mart.targeting_summary.rules_contacts IS 'Customers of the segment the rules policy would have sent the offer at the same budget (count; equal to contacts under the rules).';
+COMMENT ON COLUMN mart.targeting_summary.rules_contacts IS 'Customers of the segment the rules policy would have sent the offer at the same budget (count); equal to contacts under the rules.';
 COMMENT ON COLUMN mart.targeting_summary.rules_cost IS 'Total cost of the rules policy''s offers, in the export''s money unit, 2 decimals.';
-COMMENT ON COLUMN mart.targeting_summary.rules_expected_retained_profit IS 'The same expected retained profit for the rules policy''s contacts, by the same uplift model; NULL while no uplift model is in use.';
+COMMENT ON COLUMN mart.targeting_summary.rules_expected_retained_profit IS 'The same expected retained profit for the rules policy''s contacts, by the same uplift model, in the export''s money unit; NULL while no uplift model is in use.';
 COMMENT ON COLUMN mart.targeting_summary.budget_max_cost IS 'The campaign budget of the date: total cost of offers allowed, in the export''s money unit (config/segments.yaml targeting.budget); NULL: no cost limit.';
 COMMENT ON COLUMN mart.targeting_summary.budget_max_contacts IS 'The campaign budget of the date: offers allowed (count); NULL: no count limit.';
 COMMENT ON COLUMN mart.targeting_summary.budget_used_cost IS 'Cost of every offer of the date, all segments, in the export''s money unit: never above budget_max_cost.';

@@ -10,6 +10,7 @@ SELECT
     coalesce(rules.offer_code, scores.segment) AS offer_code,
     scores.rules_version,
     scores.offer_group,
+    scores.treatment_probability,
     later.churn_label AS churned,
     (later.revenue_two_months_ago + later.revenue_last_month + later.revenue_current_month)
         - (scored.revenue_two_months_ago + scored.revenue_last_month + scored.revenue_current_month)

@@ -12,7 +12,7 @@
 -- and offers change the outcome of the treated (that is their point), so the figures are over
 -- the settled customers of the experiment's holdout (evaluated_on 'holdout'), with the customers
 -- a budget or the uplift policy left out when there are any ('untreated': every customer sent no
--- offer); only when those are fewer than experiment.min_group (e.g. scores from before the
+-- offer, ROC-AUC and Brier weighted by the inverse probability of not being sent one); only when those are fewer than experiment.min_group (e.g. scores from before the
 -- experiment) over every settled customer ('all settled').
 CREATE TABLE IF NOT EXISTS outcomes.realized_performance (
     score_date           date             NOT NULL,

@@ -290,3 +290,20 @@ def test_empty_groups_do_not_crash(min_group):
     both = stats.offer_effect([], [], [], [], min_group=min_group)
     assert both["treated_churn_rate"] is None and both["verdict"] == "too small to tell"
     json.dumps(both)
+
+
+def test_a_weighted_roc_auc_is_the_roc_auc_of_the_population_the_weights_stand_for():
+    rng = np.random.default_rng(3)
+    p = rng.random(400)
+    y = (rng.random(400) < p).astype(int)
+    plain = stats.roc_auc_ci(y, p)
+    same = stats.weighted_roc_auc_ci(y, p, np.ones(400))
+    assert same["roc_auc"] == pytest.approx(plain["roc_auc"])
+    assert same["roc_auc_low"] < same["roc_auc"] < same["roc_auc_high"]
+    # weight 3 on the first 100 rows = those rows three times over
+    weights = np.r_[np.full(100, 3.0), np.ones(300)]
+    tripled = stats.roc_auc_ci(np.r_[y[:100], y[:100], y], np.r_[p[:100], p[:100], p])
+    assert stats.weighted_roc_auc_ci(y, p, weights)["roc_auc"] == pytest.approx(tripled["roc_auc"])
+    assert stats.brier_score(y, p, weights) == pytest.approx(
+        stats.brier_score(np.r_[y[:100], y[:100], y], np.r_[p[:100], p[:100], p])
+    )
