@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from ml.uplift.training import Verdict
 
 TEMPLATE = "targeting_card.html.j2"
+SECTIONS = {  # the card's headings (per offer family: deciles and drivers)
+    "verdict": "Verdict",
+    "policies": "Policy comparison (off-policy, doubly robust, on the held-out customers)",
+    "budget": "Budget used",
+    "deciles": "Uplift by decile",
+    "drivers": "Features the uplift depends on",
+}
 TITLES = {
     "qini": "Uplift curve: customers kept from «Снизилась» per customer, best-ranked first (held-out customers)",
     "deciles": "Observed uplift by decile of the estimated uplift (held-out customers, doubly robust)",
@@ -92,6 +99,7 @@ def render(model_version: str, snapshot: dt.date, verdict: Verdict, rules: Rules
         budget=budget,
         families=families,
         titles=TITLES,
+        sections=SECTIONS,
     )
 
 
