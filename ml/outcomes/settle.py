@@ -96,6 +96,21 @@ def settle_scores_of(
     return result
 
 
+def _evaluated(group: pd.DataFrame, experiment: experiments.Experiment):
+    """(rows, evaluated_on, weights) the realized figures are over: the experiment's holdout; once a
+    budget or the uplift policy left customers out, every customer sent no offer, weighted by the
+    inverse probability of that ('untreated': the holdout alone would hold only the customers the
+    policy reached, the riskiest under the rules, and the untreated unweighted would lack them, a
+    narrower range of risk that lowers the ROC-AUC with no fault of the model); too few of those:
+    every settled customer."""
+    untreated = group[group["offer_group"].isin([experiments.HOLDOUT, policy.NOT_TARGETED])]
+    if len(untreated) < experiment.min_group:
+        return group, "all settled", None
+    if not (untreated["offer_group"] == policy.NOT_TARGETED).any():
+        return untreated, "holdout", None
+    return untreated, "untreated", 1.0 / (1.0 - untreated["treatment_probability"].to_numpy(dtype=float))
+
+
 def _write_performance(
     conn: sa.Connection,
     engine: sa.Engine,
@@ -105,28 +120,17 @@ def _write_performance(
     experiment: experiments.Experiment,
 ) -> dict[str, Any]:
     """The realized performance and calibration of one model's scores of the date, over the
-    customers sent no offer: offers change the outcome of the treated, the model predicts it
-    without one. Those are the experiment's holdout ('holdout') and, when a budget or the uplift
-    policy left customers out ('untreated'), those too, each weighted by the inverse probability of
-    not being sent an offer (ROC-AUC, Brier): the holdout alone would then hold only the customers
-    the policy reached (the riskiest, under the rules), and the untreated unweighted would lack
-    them, a narrower range of risk that lowers the ROC-AUC with no fault of the model. Below CV: the whole realized interval lies
-    under the CV ROC-AUC minus its spread, a drop that the sampling noise of the realized figure
-    cannot explain."""
+    customers sent no offer (`_evaluated`): offers change the outcome of the treated, the model
+    predicts it without one. Below CV: the whole realized interval lies under the CV ROC-AUC minus
+    its spread, a drop that the sampling noise of the realized figure cannot explain."""
     from etl.warehouse import db
     from ml.outcomes import stats
 
     version = str(group["model_version"].iloc[0])
-    untreated = group[group["offer_group"].isin([experiments.HOLDOUT, policy.NOT_TARGETED])]
-    evaluated_on = "untreated" if (untreated["offer_group"] == policy.NOT_TARGETED).any() else "holdout"
-    evaluated, evaluated_on = (
-        (untreated, evaluated_on) if len(untreated) >= experiment.min_group else (group, "all settled")
-    )
+    evaluated, evaluated_on, weights = _evaluated(group, experiment)
     labels = evaluated["churned"].to_numpy(dtype=int)
     probabilities = evaluated["churn_probability"].to_numpy(dtype=float)
-    weights = None
-    if evaluated_on == "untreated":  # the population as if nobody had been sent an offer
-        weights = 1.0 / (1.0 - evaluated["treatment_probability"].to_numpy(dtype=float))
+    if weights is not None:
         auc = stats.weighted_roc_auc_ci(labels, probabilities, weights, level=experiment.confidence)
     else:
         auc = stats.roc_auc_ci(labels, probabilities, level=experiment.confidence)

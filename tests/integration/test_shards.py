@@ -8,6 +8,7 @@ import pytest
 from etl.ops.batches import PublishRefused
 from job import pipelines
 from ml import scoring
+from ml.uplift import steps as uplift
 from tests.helpers import rows
 from tests.integration.scoring_chain import SNAPSHOT, _chain_warehouse, chain, engine, published  # noqa: F401 (fixtures)
 
@@ -20,7 +21,7 @@ STAGED = (
 
 
 def _sharded(engine, shards: int, chunk_size: int | None = None) -> list[dict]:
-    pipelines.execute(pipelines.SCORE, engine, SNAPSHOT, last="collect_shards", shards=shards, chunk_size=chunk_size)
+    pipelines.execute(pipelines.SCORE, engine, SNAPSHOT, last="target_offers", shards=shards, chunk_size=chunk_size)
     return rows(engine, STAGED, d=SNAPSHOT)
 
 
@@ -68,6 +69,7 @@ def test_a_failed_shard_is_retried_alone_and_nothing_partial_is_published(chain,
     scoring.score_shard(engine, items[1])  # the retry, alone
     collected = scoring.collect_shards(engine, SNAPSHOT, 2)
     assert collected["rows"] == len(before)
+    uplift.target_offers(engine, SNAPSHOT)
     scoring.validate(engine, SNAPSHOT)
     scoring.publish(engine, SNAPSHOT)
     assert published(engine) == before
