@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 import sqlalchemy as sa
 
 from etl.quality import samples
-from etl.quality.results import Finding, GateResult, QualityGateFailed, SuiteResult, csv_header
+from etl.quality.results import Finding, GateResult, QualityGateFailed, SuiteResult, csv_header, interrupted
 from etl.quality.suites import ExpectationSpec, Layer, SuiteFileError, SuiteSpec, load_suites, require_date, to_gx
 from etl.warehouse import db, settings
 
@@ -70,6 +70,9 @@ def validate(
     started_at = dt.datetime.now(dt.timezone.utc)
     clock = time.perf_counter()
     suite_results, index = _run_gx(engine, layer, snapshot_date, specs, run_id, started_at, docs)
+    lost = interrupted(suite_results)
+    if lost is not None:
+        raise lost
     finished_at = started_at + dt.timedelta(seconds=time.perf_counter() - clock)
     result = GateResult(layer, snapshot_date, run_id, started_at, finished_at, tuple(suite_results), index)
     record(engine, result)

@@ -7,10 +7,10 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from etl.quality.suites import Severity
-from etl.warehouse import sources
+from etl.warehouse import db, sources
 from etl.warehouse.text import visible
 
 
@@ -253,3 +253,38 @@ def _short(value: Any, limit: int) -> str:
 def _jsonable(value: Any) -> Any:
     """Dates, decimals and other DB values as JSON-friendly values (recursively)."""
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+# What a lost warehouse connection looks like in an expectation's exception (GX keeps running the
+# suite and reports each expectation that could not run as failed).
+CONNECTION_LOST = (
+    "OperationalError",
+    "server closed the connection",
+    "terminating connection",
+    "could not connect to server",
+    "Connection refused",
+    "the database system is shutting down",
+    "the database system is starting up",
+)
+
+
+class GateInterrupted(db.TransientError):
+    """The warehouse connection was lost while the suites ran: no verdict on the data, so nothing
+    is recorded and a retry runs the gate again (a failed gate is never retried)."""
+
+
+def interrupted(suite_results: Sequence[SuiteResult]) -> GateInterrupted | None:
+    """The error to raise instead of a verdict when an expectation failed on a lost connection."""
+    lost = [
+        f
+        for suite in suite_results
+        for f in suite.findings
+        if f.exception and any(sign in f.exception for sign in CONNECTION_LOST)
+    ]
+    if not lost:
+        return None
+    first = lost[0].exception.strip().splitlines()[0]
+    return GateInterrupted(
+        f"{len(lost)} expectation(s) could not run, the warehouse connection was lost ({first[:200]}): "
+        "no verdict; a retry runs the gate again"
+    )
